@@ -1,0 +1,34 @@
+// key_data.h: the shared, immutable state behind a Key (internal to jwt/).
+// Thread-safety: immutable after construction; the OpenSSL objects are only
+// read (EVP_MAC_CTX templates are duplicated per operation).
+#ifndef JWTAUTH_JWT_KEY_DATA_H_
+#define JWTAUTH_JWT_KEY_DATA_H_
+
+#include <string>
+
+#include "jwt/algorithm.h"
+#include "jwt/openssl_util.h"
+
+namespace jwtauth::jwt::internal {
+
+struct KeyData {
+  KeyData() = default;
+  KeyData(const KeyData&) = delete;
+  KeyData& operator=(const KeyData&) = delete;
+  ~KeyData();
+
+  Algorithm alg = Algorithm::kHS256;
+  std::string kid;
+  bool is_private = false;
+  std::string secret;         // HMAC only; wiped on destruction
+  EvpMacCtxPtr mac_template;  // HMAC only; keyed once, duplicated per use
+  EvpPkeyPtr pkey;            // asymmetric only
+};
+
+// FetchedDigest returns the pre-fetched EVP_MD for `alg` (nullptr for EdDSA).
+// Fetched once per process, so no per-call algorithm lookup.
+const EVP_MD* FetchedDigest(Algorithm alg);
+
+}  // namespace jwtauth::jwt::internal
+
+#endif  // JWTAUTH_JWT_KEY_DATA_H_
