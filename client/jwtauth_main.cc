@@ -1,96 +1,140 @@
-// jwtauth: the command line. `jwtauth demo` creates (once) a random HS256
-// secret in the data dir with mode 0600, issues a djangorestframework-jwt
-// style token for a demo user, verifies it and prints the verified claims.
-#include <sys/stat.h>
+// jwtauth: the command line for jwtauth.v1.AuthService.
+//
+//   jwtauth [--server=127.0.0.1:50051] obtain USERNAME   password: prompt or stdin
+//   jwtauth refresh                                       token: stdin
+//   jwtauth verify                                        token: stdin; prints claims
+//
+// Passwords and tokens are read from the terminal or standard input, never
+// from arguments (they would show in `ps` and shell history). obtain and
+// refresh print the token; --json prints it with its expiry times.
+// TLS: --tls_ca_file (server CA), --tls_cert_file/--tls_key_file (mTLS).
+// Exit codes: 0 done, 1 refused by the server (message on stderr), 2 usage,
+// 3 the server could not be reached.
+#include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <fstream>
+#include <iostream>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
-#include "jwt/json.h"
-#include "jwt/key_loader.h"
-#include "jwt/key_set.h"
-#include "jwt/signer.h"
-#include "jwt/verifier.h"
+#include "absl/time/time.h"
+#include "client/auth_client.h"
+#include "client/password_input.h"
 
-ABSL_FLAG(std::string, data_dir, "data", "Folder for the secret key (created with mode 0700)");
+ABSL_FLAG(std::string, server, "127.0.0.1:50051", "jwtauth-server address");
+ABSL_FLAG(std::string, tls_ca_file, "", "PEM CA bundle: connect with TLS and verify the server");
+ABSL_FLAG(std::string, tls_cert_file, "", "PEM client certificate (mTLS)");
+ABSL_FLAG(std::string, tls_key_file, "", "PEM client key (mTLS)");
+ABSL_FLAG(double, timeout_seconds, 10, "Deadline of each call");
+ABSL_FLAG(bool, json, false, "obtain/refresh: print a JSON object with the expiry times");
 
 namespace {
 
-using namespace jwtauth::jwt;  // NOLINT: a small main.
+namespace client = jwtauth::client;
 
-// LoadOrCreateSecret returns the secret in `path`, creating it (0600) first
-// when it does not exist.
-absl::StatusOr<std::string> LoadOrCreateSecret(const std::string& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) == 0) {
-    if ((st.st_mode & 077) != 0) {
-      return absl::PermissionDeniedError(
-          absl::StrCat(path, " is readable by group or others; chmod 600 it"));
-    }
-    return ReadKeyFile(path);
-  }
-  absl::StatusOr<std::string> secret = GenerateSecret(64);
-  if (!secret.ok()) return secret.status();
-  const mode_t old = ::umask(077);
-  std::ofstream out(path, std::ios::binary);
-  out.write(secret->data(), static_cast<std::streamsize>(secret->size()));
-  out.close();
-  ::umask(old);
-  if (!out) return absl::InternalError(absl::StrCat("cannot write ", path));
-  std::fprintf(stderr, "jwtauth: generated a new HS256 secret in %s (mode 0600)\n", path.c_str());
-  return secret;
+constexpr char kUsage[] =
+    "jwtauth [--server=HOST:PORT] [--tls_ca_file=F] obtain USERNAME | refresh | verify\n"
+    "  (passwords from the terminal or stdin; tokens from stdin)";
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-int Demo() {
-  const std::string dir = absl::GetFlag(FLAGS_data_dir);
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    std::fprintf(stderr, "jwtauth: cannot create %s: %s\n", dir.c_str(), std::strerror(errno));
-    return 1;
+std::shared_ptr<grpc::Channel> MakeChannel() {
+  std::shared_ptr<grpc::ChannelCredentials> creds = grpc::InsecureChannelCredentials();
+  if (!absl::GetFlag(FLAGS_tls_ca_file).empty()) {
+    grpc::SslCredentialsOptions o;
+    o.pem_root_certs = ReadFile(absl::GetFlag(FLAGS_tls_ca_file));
+    if (!absl::GetFlag(FLAGS_tls_cert_file).empty()) {
+      o.pem_cert_chain = ReadFile(absl::GetFlag(FLAGS_tls_cert_file));
+      o.pem_private_key = ReadFile(absl::GetFlag(FLAGS_tls_key_file));
+    }
+    creds = grpc::SslCredentials(o);
   }
-  absl::StatusOr<std::string> secret = LoadOrCreateSecret(dir + "/secret.key");
-  if (!secret.ok()) {
-    std::fprintf(stderr, "jwtauth: %s\n", std::string(secret.status().message()).c_str());
-    return 1;
+  return grpc::CreateChannel(absl::GetFlag(FLAGS_server), creds);
+}
+
+int Report(const absl::Status& status) {
+  const std::optional<std::string> reason = client::ErrorReason(status);
+  std::fprintf(stderr, "jwtauth: %s: %s%s\n", absl::StatusCodeToString(status.code()).c_str(),
+               std::string(status.message()).c_str(),
+               reason.has_value() ? absl::StrCat(" (", *reason, ")").c_str() : "");
+  if (!reason.has_value() && (status.code() == absl::StatusCode::kUnavailable ||
+                              status.code() == absl::StatusCode::kDeadlineExceeded)) {
+    return 3;
   }
-  absl::StatusOr<Key> key = HmacKeyFromSecret(Algorithm::kHS256, *secret);
-  if (!key.ok()) {
-    std::fprintf(stderr, "jwtauth: %s\n", std::string(key.status().message()).c_str());
-    return 1;
+  return 1;
+}
+
+std::string Rfc3339(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
+}
+
+int PrintIssued(const absl::StatusOr<client::IssuedToken>& t) {
+  if (!t.ok()) return Report(t.status());
+  if (absl::GetFlag(FLAGS_json)) {
+    std::printf("{\"token\":\"%s\",\"expires_at\":\"%s\"%s}\n", t->token.c_str(),
+                Rfc3339(t->expires_at).c_str(),
+                t->refresh_expires_at.has_value()
+                    ? absl::StrCat(",\"refresh_expires_at\":\"", Rfc3339(*t->refresh_expires_at),
+                                   "\"")
+                          .c_str()
+                    : "");
+  } else {
+    std::printf("%s\n", t->token.c_str());
   }
-  const absl::Time now = absl::Now();
-  RawJwt raw;
-  raw.SetInt("user_id", 1)
-      .SetString("username", "demo")
-      .SetNumericDate("exp", now + absl::Seconds(300))
-      .SetString("email", "demo@example.com")
-      .SetNumericDate("orig_iat", now);
-  absl::StatusOr<std::string> token = JwtSigner::Create(*key)->Sign(raw);
-  absl::StatusOr<Verifier> verifier = Verifier::Create(*KeySet::Create({*key}), {});
-  if (!token.ok() || !verifier.ok()) return 1;
-  absl::StatusOr<VerifiedJwt> jwt = verifier->Verify(*token);
-  if (!jwt.ok()) {
-    std::fprintf(stderr, "jwtauth: verification failed: %s\n",
-                 std::string(jwt.status().message()).c_str());
-    return 1;
-  }
-  std::printf("issued and verified an HS256 token of %zu bytes; claims:\n%s\n", token->size(),
-              SerializeJson(jwt->claims()).c_str());
   return 0;
+}
+
+bool ReadToken(std::string& token) {
+  if (::isatty(STDIN_FILENO)) std::fprintf(stderr, "Token: ");
+  if (!std::getline(std::cin, token)) return false;
+  token = std::string(absl::StripAsciiWhitespace(token));
+  return !token.empty();
+}
+
+int Run(const std::vector<std::string>& args) {
+  if (args.empty()) {
+    std::fprintf(stderr, "usage: %s\n", kUsage);
+    return 2;
+  }
+  client::AuthClient auth(MakeChannel(), absl::Seconds(absl::GetFlag(FLAGS_timeout_seconds)));
+  const std::string& cmd = args[0];
+  if (cmd == "obtain" && args.size() == 2) {
+    absl::StatusOr<std::string> password = client::ReadPassword("Password: ", false);
+    if (!password.ok()) {
+      std::fprintf(stderr, "jwtauth: %s\n", std::string(password.status().message()).c_str());
+      return 2;
+    }
+    return PrintIssued(auth.Obtain(args[1], *password));
+  }
+  if ((cmd == "refresh" || cmd == "verify") && args.size() == 1) {
+    std::string token;
+    if (!ReadToken(token)) {
+      std::fprintf(stderr, "jwtauth: no token on standard input\n");
+      return 2;
+    }
+    if (cmd == "refresh") return PrintIssued(auth.Refresh(token));
+    absl::StatusOr<client::VerifiedToken> v = auth.Verify(token);
+    if (!v.ok()) return Report(v.status());
+    std::printf("%s\n", v->claims_json.c_str());
+    return 0;
+  }
+  std::fprintf(stderr, "usage: %s\n", kUsage);
+  return 2;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
-  if (args.size() == 2 && std::string(args[1]) == "demo") return Demo();
-  std::fprintf(stderr, "usage: jwtauth demo [--data_dir=DIR]\n");
-  return 2;
+  absl::SetProgramUsageMessage(kUsage);
+  std::vector<char*> raw = absl::ParseCommandLine(argc, argv);
+  return Run(std::vector<std::string>(raw.begin() + 1, raw.end()));
 }

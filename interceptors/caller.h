@@ -1,0 +1,26 @@
+// caller.h: who is calling, as established by a verified token.
+// Thread-safety: immutable once built; shared as shared_ptr<const Caller>.
+#ifndef JWTAUTH_INTERCEPTORS_CALLER_H_
+#define JWTAUTH_INTERCEPTORS_CALLER_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/time/time.h"
+#include "jwt/json.h"
+
+namespace jwtauth::interceptors {
+
+struct Caller {
+  // The verified claims (user_id, username, email, exp, ...).
+  jwt::Json claims;
+  // Convenience copies of the usual claims ("" / nullopt when absent).
+  std::string username;
+  std::optional<int64_t> user_id;
+  // When the token stops being valid (exp); InfiniteFuture without exp.
+  absl::Time expires_at = absl::InfiniteFuture();
+};
+
+}  // namespace jwtauth::interceptors
+
+#endif  // JWTAUTH_INTERCEPTORS_CALLER_H_

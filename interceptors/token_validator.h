@@ -1,0 +1,61 @@
+// token_validator.h: decides whether a token is valid and who it names.
+//
+// Two modes, both with a bounded TokenCache that honours exp:
+//   - LocalValidator: stateless, from keys (a jwt::Verifier); no network.
+//     Cannot see the user store, so a disabled user's tokens pass until they
+//     expire. Requires a non-empty "username" (drf-jwt's "Invalid payload.").
+//   - RemoteValidator: asks the auth server's VerifyToken, which also checks
+//     that the user exists and is active. Cached answers are reused for at
+//     most `max_age` (default 5 s), which bounds how long a disabled user
+//     keeps access.
+// Failures are client-facing statuses with drf-jwt's messages:
+// UNAUTHENTICATED for rejected tokens, UNAVAILABLE when the auth server
+// cannot be asked.
+//
+// Thread-safety: implementations are thread-safe.
+#ifndef JWTAUTH_INTERCEPTORS_TOKEN_VALIDATOR_H_
+#define JWTAUTH_INTERCEPTORS_TOKEN_VALIDATOR_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "interceptors/caller.h"
+#include "interceptors/token_cache.h"
+#include "jwt/clock.h"
+#include "jwt/verifier.h"
+
+namespace jwtauth::interceptors {
+
+class TokenValidator {
+ public:
+  virtual ~TokenValidator() = default;
+  virtual absl::StatusOr<std::shared_ptr<const Caller>> Validate(absl::string_view token) = 0;
+  // blocking is true when Validate may wait on the network.
+  virtual bool blocking() const = 0;
+  virtual TokenCacheStats CacheStats() const = 0;
+};
+
+// LocalValidator verifies with `verifier` (its keys and ValidatorOptions).
+std::shared_ptr<TokenValidator> LocalValidator(jwt::Verifier verifier,
+                                               TokenCacheOptions cache = {},
+                                               jwt::Clock clock = jwt::SystemClock());
+
+struct RemoteOptions {
+  TokenCacheOptions cache{10'000, absl::Seconds(5)};
+  absl::Duration timeout = absl::Seconds(2);
+};
+
+// RemoteValidator asks jwtauth.v1.AuthService/VerifyToken over `channel`.
+std::shared_ptr<TokenValidator> RemoteValidator(std::shared_ptr<grpc::ChannelInterface> channel,
+                                                RemoteOptions options = {},
+                                                jwt::Clock clock = jwt::SystemClock());
+
+// CallerFromClaims builds a Caller from verified claims.
+std::shared_ptr<const Caller> CallerFromClaims(jwt::Json claims);
+
+}  // namespace jwtauth::interceptors
+
+#endif  // JWTAUTH_INTERCEPTORS_TOKEN_VALIDATOR_H_

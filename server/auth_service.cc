@@ -1,0 +1,109 @@
+#include "server/auth_service.h"
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "google/protobuf/util/time_util.h"
+#include "server/auth_error.h"
+#include "server/auth_log.h"
+#include "server/grpc_status.h"
+#include "server/json_struct.h"
+
+namespace jwtauth::server {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
+  *out = TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(t));
+}
+
+void FillTokenResponse(const IssuedToken& issued, jwtauth::v1::TokenResponse* response) {
+  response->set_token(issued.token);
+  SetTimestamp(issued.expires_at, response->mutable_expires_at());
+  if (issued.refresh_expires_at.has_value()) {
+    SetTimestamp(*issued.refresh_expires_at, response->mutable_refresh_expires_at());
+  }
+}
+
+std::string Outcome(const absl::Status& status) {
+  if (status.ok()) return "OK";
+  return ReasonOf(status).value_or(std::string(absl::StatusCodeToString(status.code())));
+}
+
+}  // namespace
+
+std::string PeerAddress(absl::string_view peer) {
+  if (absl::ConsumePrefix(&peer, "ipv6:")) {
+    const size_t close = peer.rfind(']');
+    return absl::StrCat("ipv6:", close == absl::string_view::npos ? peer : peer.substr(0, close + 1));
+  }
+  if (absl::ConsumePrefix(&peer, "ipv4:")) {
+    const size_t colon = peer.rfind(':');
+    return absl::StrCat("ipv4:", colon == absl::string_view::npos ? peer : peer.substr(0, colon));
+  }
+  return std::string(peer);
+}
+
+grpc::ServerUnaryReactor* AuthServiceImpl::ObtainToken(
+    grpc::CallbackServerContext* context, const jwtauth::v1::ObtainTokenRequest* request,
+    jwtauth::v1::TokenResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  std::string peer = PeerAddress(context->peer());
+  absl::Status cheap = tokens_->CheckObtainRequest(request->username(), request->password(), peer);
+  if (!cheap.ok()) {
+    LogAuthDecision("ObtainToken", request->username(), Outcome(cheap), peer);
+    reactor->Finish(ToGrpcStatus(cheap));
+    return reactor;
+  }
+  TokenService* tokens = tokens_;
+  const bool queued = pool_->TrySubmit([tokens, reactor, request, response, peer] {
+    absl::StatusOr<IssuedToken> issued =
+        tokens->Obtain(request->username(), request->password(), peer);
+    LogAuthDecision("ObtainToken", request->username(), Outcome(issued.status()), peer);
+    if (issued.ok()) FillTokenResponse(*issued, response);
+    reactor->Finish(ToGrpcStatus(issued.status()));
+  });
+  if (!queued) {
+    absl::Status busy =
+        AuthFailure(absl::StatusCode::kResourceExhausted, kMsgOverloaded, "OVERLOADED");
+    LogAuthDecision("ObtainToken", request->username(), Outcome(busy), peer);
+    reactor->Finish(ToGrpcStatus(busy));
+  }
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AuthServiceImpl::RefreshToken(
+    grpc::CallbackServerContext* context, const jwtauth::v1::RefreshTokenRequest* request,
+    jwtauth::v1::TokenResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<IssuedToken> issued = tokens_->Refresh(request->token());
+  LogAuthDecision("RefreshToken", issued.ok() ? issued->user.username : "",
+                  Outcome(issued.status()), PeerAddress(context->peer()));
+  if (issued.ok()) FillTokenResponse(*issued, response);
+  reactor->Finish(ToGrpcStatus(issued.status()));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AuthServiceImpl::VerifyToken(
+    grpc::CallbackServerContext* context, const jwtauth::v1::VerifyTokenRequest* request,
+    jwtauth::v1::VerifyTokenResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<VerifiedToken> verified = tokens_->Verify(request->token());
+  LogAuthDecision("VerifyToken", verified.ok() ? verified->user.username : "",
+                  Outcome(verified.status()), PeerAddress(context->peer()));
+  if (verified.ok()) {
+    response->set_token(request->token());
+    JsonToStruct(verified->jwt.claims(), response->mutable_claims());
+    jwtauth::v1::User* user = response->mutable_user();
+    user->set_id(absl::StrCat(verified->user.id));
+    user->set_username(verified->user.username);
+    user->set_email(verified->user.email);
+  }
+  reactor->Finish(ToGrpcStatus(verified.status()));
+  return reactor;
+}
+
+}  // namespace jwtauth::server

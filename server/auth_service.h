@@ -1,0 +1,50 @@
+// auth_service.h: jwtauth.v1.AuthService over gRPC's callback API.
+//
+// ObtainToken's cheap checks (missing fields, sizes, throttling) run on the
+// callback thread; the password hash runs on the WorkerPool, which finishes
+// the call, so gRPC's few callback threads (2 on a 2-core machine) stay free
+// for VerifyToken/RefreshToken during a login storm. A full pool answers
+// RESOURCE_EXHAUSTED (OVERLOADED). Every decision is logged once (method,
+// user, outcome, peer), never with passwords or tokens.
+//
+//   AuthServiceImpl service(token_service.get(), &pool);
+//   builder.RegisterService(&service);
+//
+// Thread-safety: thread-safe; `tokens` and `pool` must outlive the server.
+#ifndef JWTAUTH_SERVER_AUTH_SERVICE_H_
+#define JWTAUTH_SERVER_AUTH_SERVICE_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include "jwtauth/v1/auth.grpc.pb.h"
+#include "server/token_service.h"
+#include "common/worker_pool.h"
+
+namespace jwtauth::server {
+
+class AuthServiceImpl final : public jwtauth::v1::AuthService::CallbackService {
+ public:
+  AuthServiceImpl(TokenService* tokens, common::WorkerPool* pool) : tokens_(tokens), pool_(pool) {}
+
+  grpc::ServerUnaryReactor* ObtainToken(grpc::CallbackServerContext* context,
+                                        const jwtauth::v1::ObtainTokenRequest* request,
+                                        jwtauth::v1::TokenResponse* response) override;
+  grpc::ServerUnaryReactor* RefreshToken(grpc::CallbackServerContext* context,
+                                         const jwtauth::v1::RefreshTokenRequest* request,
+                                         jwtauth::v1::TokenResponse* response) override;
+  grpc::ServerUnaryReactor* VerifyToken(grpc::CallbackServerContext* context,
+                                        const jwtauth::v1::VerifyTokenRequest* request,
+                                        jwtauth::v1::VerifyTokenResponse* response) override;
+
+ private:
+  TokenService* tokens_;
+  common::WorkerPool* pool_;
+};
+
+// PeerAddress strips the port from a gRPC peer string ("ipv4:1.2.3.4:5678"
+// -> "ipv4:1.2.3.4"), so throttling keys on the client's address.
+std::string PeerAddress(absl::string_view peer);
+
+}  // namespace jwtauth::server
+
+#endif  // JWTAUTH_SERVER_AUTH_SERVICE_H_

@@ -1,0 +1,685 @@
+// sqlite_user_store.cc: the SQLite UserStore over the sqlite3 C API.
+//
+// Connections are pooled (at most kMaxConnections, each used by one thread at
+// a time, opened with SQLITE_OPEN_NOMUTEX). Before every call the database
+// path is stat()ed: a missing file is UNAVAILABLE ("database file is
+// missing") and is never recreated after Open(); a file that was replaced
+// (another inode, e.g. restored from a backup) gets fresh connections. Any
+// call that ends UNAVAILABLE closes its connection, so the next call starts
+// from a new one: the store recovers without being reopened.
+//
+// Migrations run only in Open() with create=true; Open() with create=false
+// writes nothing and requires an existing auth_user table. Datetimes are
+// stored as Django's SQLite backend stores them (naive UTC text,
+// "YYYY-MM-DD HH:MM:SS[.ffffff]"), booleans as 0/1.
+#include "server/sqlite_user_store.h"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <climits>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+
+namespace jwtauth::server {
+namespace {
+
+constexpr size_t kMaxConnections = 4;
+
+// Prepared statements, cached per connection. Every value is bound.
+enum Stmt : size_t {
+  kFindByUsername,
+  kFindById,
+  kListUsers,
+  kInsertUser,
+  kSetPassword,
+  kSetActive,
+  kDeleteUser,
+  kRecordLogin,
+  kStmtCount,
+};
+
+constexpr const char* kSql[kStmtCount] = {
+    "SELECT id, password, last_login, is_superuser, username, first_name, last_name, email, "
+    "is_staff, is_active, date_joined FROM auth_user WHERE username = ?1",
+    "SELECT id, password, last_login, is_superuser, username, first_name, last_name, email, "
+    "is_staff, is_active, date_joined FROM auth_user WHERE id = ?1",
+    "SELECT id, password, last_login, is_superuser, username, first_name, last_name, email, "
+    "is_staff, is_active, date_joined FROM auth_user ORDER BY id",
+    "INSERT INTO auth_user (password, last_login, is_superuser, username, first_name, last_name, "
+    "email, is_staff, is_active, date_joined) VALUES (?1, NULL, ?2, ?3, '', '', ?4, ?5, ?6, ?7)",
+    "UPDATE auth_user SET password = ?2 WHERE id = ?1",
+    "UPDATE auth_user SET is_active = ?2 WHERE id = ?1",
+    "DELETE FROM auth_user WHERE id = ?1",
+    "UPDATE auth_user SET last_login = ?2 WHERE id = ?1",
+};
+
+// jwtauth's schema migrations, applied in order, each once, each in its own
+// transaction. Never edit one that has shipped: add the next version.
+struct Migration {
+  int version;
+  const char* sql;
+};
+constexpr Migration kMigrations[] = {
+    // Django's auth_user exactly as Django 3.2 to 5.x create it on SQLite
+    // (first_name last: Django 3.1 widened it by rebuilding the table). A
+    // Django database already has it, and this is then a no-op.
+    {1,
+     "CREATE TABLE IF NOT EXISTS \"auth_user\" ("
+     "\"id\" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "
+     "\"password\" varchar(128) NOT NULL, "
+     "\"last_login\" datetime NULL, "
+     "\"is_superuser\" bool NOT NULL, "
+     "\"username\" varchar(150) NOT NULL UNIQUE, "
+     "\"last_name\" varchar(150) NOT NULL, "
+     "\"email\" varchar(254) NOT NULL, "
+     "\"is_staff\" bool NOT NULL, "
+     "\"is_active\" bool NOT NULL, "
+     "\"date_joined\" datetime NOT NULL, "
+     "\"first_name\" varchar(150) NOT NULL)"},
+};
+
+constexpr const char* kCreateMigrationsTable =
+    "CREATE TABLE IF NOT EXISTS jwtauth_schema_migrations "
+    "(version INTEGER PRIMARY KEY, applied_at TEXT)";
+
+// Connection: one sqlite3 handle, its statement cache and the identity of the
+// file it opened. Closing a connection whose file was deleted, moved or
+// replaced since is safe: SQLite then skips its close-time checkpoint and does
+// not delete "<path>-wal" / "-shm" by name, which may belong to a restored
+// database (tested by ReplacedDatabaseIsUsedAndItsWalIsLeftAlone).
+struct Connection {
+  sqlite3* db = nullptr;
+  dev_t dev = 0;
+  ino_t ino = 0;
+  std::array<sqlite3_stmt*, kStmtCount> stmts{};
+
+  Connection() = default;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  ~Connection() {
+    for (sqlite3_stmt* s : stmts) sqlite3_finalize(s);
+    sqlite3_close_v2(db);
+  }
+};
+
+// ScopedStmt resets a cached statement and clears its bindings when done, so
+// no bound value outlives the call that bound it.
+class ScopedStmt {
+ public:
+  explicit ScopedStmt(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  ScopedStmt(const ScopedStmt&) = delete;
+  ScopedStmt& operator=(const ScopedStmt&) = delete;
+  ~ScopedStmt() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  sqlite3_stmt* get() const { return stmt_; }
+
+ private:
+  sqlite3_stmt* stmt_;
+};
+
+// BindText binds `value` without copying (destructor nullptr is
+// SQLITE_STATIC): the value must outlive the statement's use, which
+// ScopedStmt guarantees for the values of one call.
+int BindText(sqlite3_stmt* stmt, int index, absl::string_view value) {
+  const char* data = value.data() != nullptr ? value.data() : "";
+  return sqlite3_bind_text64(stmt, index, data, value.size(), nullptr, SQLITE_UTF8);
+}
+
+std::string ColumnText(sqlite3_stmt* stmt, int column) {
+  const unsigned char* text = sqlite3_column_text(stmt, column);
+  if (text == nullptr) return std::string();
+  const int size = sqlite3_column_bytes(stmt, column);
+  return std::string(reinterpret_cast<const char*>(text), static_cast<size_t>(size));
+}
+
+// FormatDjangoTime writes `t` (UTC, truncated to microseconds) as Django's
+// SQLite backend does, i.e. Python's str(naive datetime):
+// "YYYY-MM-DD HH:MM:SS.ffffff", without the fraction when it is zero.
+std::string FormatDjangoTime(absl::Time t) {
+  const int64_t micros = absl::ToUnixMicros(t);
+  const absl::Time truncated = absl::FromUnixMicros(micros);
+  const char* format = micros % 1'000'000 == 0 ? "%Y-%m-%d %H:%M:%S" : "%Y-%m-%d %H:%M:%E6S";
+  return absl::FormatTime(format, truncated, absl::UTCTimeZone());
+}
+
+// ParseDjangoTime reads what Django (or a hand-edited row) stores: with or
+// without fractional seconds, ' ' or 'T' between date and time, and an
+// optional UTC offset. Naive values are UTC (Django's USE_TZ=True).
+std::optional<absl::Time> ParseDjangoTime(absl::string_view text) {
+  static constexpr const char* kFormats[] = {
+      "%Y-%m-%d %H:%M:%E*S",    "%Y-%m-%d %H:%M:%E*S%Ez", "%Y-%m-%dT%H:%M:%E*S",
+      "%Y-%m-%dT%H:%M:%E*S%Ez", "%Y-%m-%d %H:%M",         "%Y-%m-%d",
+  };
+  for (const char* format : kFormats) {
+    absl::Time t;
+    std::string error;
+    if (absl::ParseTime(format, text, absl::UTCTimeZone(), &t, &error)) return t;
+  }
+  return std::nullopt;
+}
+
+absl::Time TruncateToMicros(absl::Time t) { return absl::FromUnixMicros(absl::ToUnixMicros(t)); }
+
+// ReadUser reads a row selected with the column order of kSql's SELECTs.
+// Unreadable datetimes do not fail the lookup: date_joined falls back to the
+// epoch and last_login to "never".
+User ReadUser(sqlite3_stmt* stmt) {
+  User user;
+  user.id = sqlite3_column_int64(stmt, 0);
+  user.password_hash = ColumnText(stmt, 1);
+  if (sqlite3_column_type(stmt, 2) != SQLITE_NULL) {
+    std::optional<absl::Time> last_login = ParseDjangoTime(ColumnText(stmt, 2));
+    if (last_login.has_value()) user.last_login = *last_login;
+  }
+  user.is_superuser = sqlite3_column_int64(stmt, 3) != 0;
+  user.username = ColumnText(stmt, 4);
+  user.first_name = ColumnText(stmt, 5);
+  user.last_name = ColumnText(stmt, 6);
+  user.email = ColumnText(stmt, 7);
+  user.is_staff = sqlite3_column_int64(stmt, 8) != 0;
+  user.is_active = sqlite3_column_int64(stmt, 9) != 0;
+  user.date_joined = ParseDjangoTime(ColumnText(stmt, 10)).value_or(absl::UnixEpoch());
+  return user;
+}
+
+// CountCodePoints returns the number of code points in `s`, or -1 when `s`
+// is not valid UTF-8 (overlong forms and surrogates included).
+int64_t CountCodePoints(absl::string_view s) {
+  static constexpr uint32_t kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
+  int64_t count = 0;
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto lead = static_cast<unsigned char>(s[i]);
+    size_t len;
+    uint32_t cp;
+    if (lead < 0x80) {
+      len = 1;
+      cp = lead;
+    } else if ((lead & 0xE0) == 0xC0) {
+      len = 2;
+      cp = static_cast<uint32_t>(lead & 0x1F);
+    } else if ((lead & 0xF0) == 0xE0) {
+      len = 3;
+      cp = static_cast<uint32_t>(lead & 0x0F);
+    } else if ((lead & 0xF8) == 0xF0) {
+      len = 4;
+      cp = static_cast<uint32_t>(lead & 0x07);
+    } else {
+      return -1;
+    }
+    if (len > s.size() - i) return -1;
+    for (size_t k = 1; k < len; ++k) {
+      const auto next = static_cast<unsigned char>(s[i + k]);
+      if ((next & 0xC0) != 0x80) return -1;
+      cp = (cp << 6) | static_cast<uint32_t>(next & 0x3F);
+    }
+    if (cp < kMinForLength[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return -1;
+    i += len;
+    ++count;
+  }
+  return count;
+}
+
+// ValidateUsername applies Django's limits (max_length counts characters).
+absl::Status ValidateUsername(absl::string_view username) {
+  if (username.empty()) return absl::InvalidArgumentError("username must not be empty");
+  if (username.find('\0') != absl::string_view::npos) {
+    return absl::InvalidArgumentError("username must not contain NUL characters");
+  }
+  const int64_t length = CountCodePoints(username);
+  if (length < 0) return absl::InvalidArgumentError("username must be valid UTF-8");
+  if (length > static_cast<int64_t>(kMaxUsernameLength)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("username longer than ", kMaxUsernameLength, " characters"));
+  }
+  return absl::OkStatus();
+}
+
+inline const absl::Status& StatusOf(const absl::Status& s) { return s; }
+template <typename T>
+const absl::Status& StatusOf(const absl::StatusOr<T>& s) {
+  return s.status();
+}
+
+}  // namespace
+
+struct SqliteUserStore::Impl {
+  Impl(std::string p, SqliteOptions o) : path(std::move(p)), options(o) {}
+  // Connections still in use when the store is destroyed are a caller bug.
+  ~Impl() { DropIdle(); }
+
+  const std::string path;
+  const SqliteOptions options;
+
+  absl::Mutex mu;
+  std::vector<std::unique_ptr<Connection>> idle ABSL_GUARDED_BY(mu);
+  size_t open_count ABSL_GUARDED_BY(mu) = 0;  // idle + in use
+
+  bool CanAcquire() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    return !idle.empty() || open_count < kMaxConnections;
+  }
+
+  absl::Status Unavailable(absl::string_view what, absl::string_view why) const {
+    return absl::UnavailableError(absl::StrCat("user store ", path, ": ", what, ": ", why));
+  }
+
+  // Error maps a SQLite result code to the UserStore error contract. Messages
+  // carry SQLite's description and the file, never bound values.
+  absl::Status Error(sqlite3* db, int rc, absl::string_view what) const {
+    switch (rc & 0xff) {
+      case SQLITE_CONSTRAINT:
+        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+          return absl::AlreadyExistsError("a user with that username already exists");
+        }
+        if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "user store ", path, ": ", what,
+              ": other rows still refer to this user (e.g. Django groups, permissions or "
+              "admin log); remove them first"));
+        }
+        return absl::FailedPreconditionError(
+            absl::StrCat("user store ", path, ": ", what, ": ", sqlite3_errstr(rc)));
+      case SQLITE_BUSY:
+      case SQLITE_LOCKED:
+        return Unavailable(
+            what, absl::StrCat("the database is locked (waited ",
+                               absl::FormatDuration(options.busy_timeout), "); try again"));
+      case SQLITE_READONLY:
+        return Unavailable(what, "the database is read-only");
+      case SQLITE_CANTOPEN:
+        return Unavailable(what, "the database file cannot be opened");
+      case SQLITE_ERROR:
+        // Schema-level errors ("no such table: auth_user"): no bound values.
+        return Unavailable(what, db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+      default:
+        return Unavailable(what, sqlite3_errstr(rc));
+    }
+  }
+
+  absl::Status Missing(absl::string_view what, int err) const {
+    if (err == ENOENT || err == ENOTDIR) {
+      return Unavailable(what, "the database file is missing (jwtauth does not recreate it)");
+    }
+    return Unavailable(what, absl::StrCat("cannot access the database file: ", std::strerror(err)));
+  }
+
+  absl::Status Exec(sqlite3* db, const char* sql, absl::string_view what) const {
+    const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+    return rc == SQLITE_OK ? absl::OkStatus() : Error(db, rc, what);
+  }
+
+  // OpenConnection opens and configures a new connection. With create=false
+  // a missing file is an error rather than a new empty database.
+  absl::StatusOr<std::unique_ptr<Connection>> OpenConnection(bool create,
+                                                             absl::string_view what) const {
+    auto conn = std::make_unique<Connection>();
+    const int flags =
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+    int rc = sqlite3_open_v2(path.c_str(), &conn->db, flags, nullptr);
+    if (rc != SQLITE_OK) {
+      struct stat st;
+      if (!create && ::stat(path.c_str(), &st) != 0) return Missing(what, errno);
+      return Error(conn->db, rc, what);
+    }
+    sqlite3_extended_result_codes(conn->db, 1);
+    const int64_t ms = absl::ToInt64Milliseconds(options.busy_timeout);
+    sqlite3_busy_timeout(conn->db, static_cast<int>(std::clamp<int64_t>(ms, 0, INT_MAX)));
+    // journal_mode answers with a row; the mode itself is persistent in the
+    // file. A file that cannot switch (e.g. read-only media) keeps its mode.
+    absl::Status s = Exec(conn->db, "PRAGMA journal_mode=WAL", what);
+    if (s.ok()) s = Exec(conn->db, "PRAGMA foreign_keys=ON", what);
+    if (s.ok()) s = Exec(conn->db, "PRAGMA synchronous=NORMAL", what);
+    if (!s.ok()) return s;
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return Missing(what, errno);
+    conn->dev = st.st_dev;
+    conn->ino = st.st_ino;
+    return conn;
+  }
+
+  void DropIdle() {
+    std::vector<std::unique_ptr<Connection>> dropped;
+    {
+      absl::MutexLock lock(&mu);
+      dropped.swap(idle);
+      open_count -= dropped.size();
+    }
+    dropped.clear();  // closes them, outside the lock
+  }
+
+  // Acquire returns a connection to the file now at `path`, waiting while
+  // kMaxConnections are in use.
+  absl::StatusOr<std::unique_ptr<Connection>> Acquire(absl::string_view what) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) {
+      const int err = errno;
+      DropIdle();
+      return Missing(what, err);
+    }
+    std::vector<std::unique_ptr<Connection>> stale;
+    std::unique_ptr<Connection> conn;
+    {
+      absl::MutexLock lock(&mu);
+      mu.Await(absl::Condition(this, &Impl::CanAcquire));
+      while (!idle.empty() && conn == nullptr) {
+        std::unique_ptr<Connection> c = std::move(idle.back());
+        idle.pop_back();
+        if (c->dev == st.st_dev && c->ino == st.st_ino) {
+          conn = std::move(c);
+        } else {
+          stale.push_back(std::move(c));
+          --open_count;
+        }
+      }
+      if (conn == nullptr) ++open_count;  // reserve a slot for a new one
+    }
+    stale.clear();
+    if (conn != nullptr) return conn;
+    absl::StatusOr<std::unique_ptr<Connection>> opened = OpenConnection(/*create=*/false, what);
+    if (!opened.ok()) {
+      absl::MutexLock lock(&mu);
+      --open_count;
+    }
+    return opened;
+  }
+
+  // Release pools a healthy connection (rolling back any open transaction)
+  // and closes the rest.
+  void Release(std::unique_ptr<Connection> conn, bool healthy) {
+    if (healthy && sqlite3_get_autocommit(conn->db) == 0) {
+      sqlite3_exec(conn->db, "ROLLBACK", nullptr, nullptr, nullptr);
+      healthy = sqlite3_get_autocommit(conn->db) != 0;
+    }
+    {
+      absl::MutexLock lock(&mu);
+      if (healthy && idle.size() < kMaxConnections) {
+        idle.push_back(std::move(conn));
+        return;
+      }
+      --open_count;
+    }
+    conn.reset();
+  }
+
+  // WithConnection runs `fn(Connection&)` on a pooled connection. A result of
+  // UNAVAILABLE retires the connection, so the next call starts afresh.
+  template <typename Fn>
+  auto WithConnection(absl::string_view what, Fn&& fn)
+      -> decltype(fn(std::declval<Connection&>())) {
+    absl::StatusOr<std::unique_ptr<Connection>> conn = Acquire(what);
+    if (!conn.ok()) return conn.status();
+    auto result = fn(**conn);
+    Release(*std::move(conn), StatusOf(result).code() != absl::StatusCode::kUnavailable);
+    return result;
+  }
+
+  absl::StatusOr<sqlite3_stmt*> Prepare(Connection& conn, Stmt which,
+                                        absl::string_view what) const {
+    sqlite3_stmt*& stmt = conn.stmts[which];
+    if (stmt == nullptr) {
+      const int rc =
+          sqlite3_prepare_v3(conn.db, kSql[which], -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+      if (rc != SQLITE_OK) {
+        sqlite3_finalize(stmt);
+        stmt = nullptr;
+        return Error(conn.db, rc, what);
+      }
+    }
+    return stmt;
+  }
+
+  // FindOne runs a lookup whose ?1 is bound by `bind`.
+  absl::StatusOr<std::optional<User>> FindOne(Stmt which,
+                                              const std::function<int(sqlite3_stmt*)>& bind) {
+    constexpr absl::string_view kWhat = "cannot look up user";
+    return WithConnection(kWhat, [&](Connection& conn) -> absl::StatusOr<std::optional<User>> {
+      absl::StatusOr<sqlite3_stmt*> prepared = Prepare(conn, which, kWhat);
+      if (!prepared.ok()) return prepared.status();
+      ScopedStmt stmt(*prepared);
+      int rc = bind(stmt.get());
+      if (rc != SQLITE_OK) return Error(conn.db, rc, kWhat);
+      rc = sqlite3_step(stmt.get());
+      if (rc == SQLITE_DONE) return std::optional<User>();
+      if (rc != SQLITE_ROW) return Error(conn.db, rc, kWhat);
+      return std::optional<User>(ReadUser(stmt.get()));
+    });
+  }
+
+  // UpdateOne runs a mutation of the user `id` (bound as ?1; `bind` binds
+  // the rest); NOT_FOUND when no row changed.
+  absl::Status UpdateOne(Stmt which, int64_t id, const std::function<int(sqlite3_stmt*)>& bind,
+                         absl::string_view what) {
+    return WithConnection(what, [&](Connection& conn) -> absl::Status {
+      absl::StatusOr<sqlite3_stmt*> prepared = Prepare(conn, which, what);
+      if (!prepared.ok()) return prepared.status();
+      ScopedStmt stmt(*prepared);
+      int rc = sqlite3_bind_int64(stmt.get(), 1, id);
+      if (rc == SQLITE_OK) rc = bind(stmt.get());
+      if (rc != SQLITE_OK) return Error(conn.db, rc, what);
+      rc = sqlite3_step(stmt.get());
+      if (rc != SQLITE_DONE) return Error(conn.db, rc, what);
+      if (sqlite3_changes(conn.db) == 0) {
+        return absl::NotFoundError(absl::StrCat("no user with id ", id));
+      }
+      return absl::OkStatus();
+    });
+  }
+
+  // QueryInt runs a one-off query (no user input) answering one integer.
+  absl::StatusOr<int64_t> QueryInt(Connection& conn, const char* sql,
+                                   absl::string_view what) const {
+    sqlite3_stmt* raw = nullptr;
+    int rc = sqlite3_prepare_v2(conn.db, sql, -1, &raw, nullptr);
+    std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> stmt(raw, &sqlite3_finalize);
+    if (rc != SQLITE_OK) return Error(conn.db, rc, what);
+    rc = sqlite3_step(stmt.get());
+    if (rc != SQLITE_ROW) return Error(conn.db, rc, what);
+    return static_cast<int64_t>(sqlite3_column_int64(stmt.get(), 0));
+  }
+
+  absl::StatusOr<bool> TableExists(Connection& conn, const char* sql_exists,
+                                   absl::string_view what) const {
+    absl::StatusOr<int64_t> n = QueryInt(conn, sql_exists, what);
+    if (!n.ok()) return n.status();
+    return *n != 0;
+  }
+
+  // ApplyMigration applies `m` once, inside one IMMEDIATE transaction (so
+  // two processes opening the same new file cannot both apply it).
+  absl::Status ApplyMigration(Connection& conn, const Migration& m) const {
+    constexpr absl::string_view kWhat = "cannot migrate the schema";
+    absl::Status s = Exec(conn.db, "BEGIN IMMEDIATE", kWhat);
+    if (!s.ok()) return s;
+    auto fail = [&](absl::Status status) {
+      sqlite3_exec(conn.db, "ROLLBACK", nullptr, nullptr, nullptr);
+      return status;
+    };
+    s = Exec(conn.db, kCreateMigrationsTable, kWhat);
+    if (!s.ok()) return fail(s);
+    sqlite3_stmt* raw = nullptr;
+    int rc = sqlite3_prepare_v2(conn.db,
+                                "SELECT count(*) FROM jwtauth_schema_migrations WHERE version = ?1",
+                                -1, &raw, nullptr);
+    std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> select(raw, &sqlite3_finalize);
+    if (rc == SQLITE_OK) rc = sqlite3_bind_int(select.get(), 1, m.version);
+    if (rc == SQLITE_OK) rc = sqlite3_step(select.get());
+    if (rc != SQLITE_ROW) return fail(Error(conn.db, rc, kWhat));
+    const bool applied = sqlite3_column_int64(select.get(), 0) != 0;
+    select.reset();
+    if (!applied) {
+      s = Exec(conn.db, m.sql, kWhat);
+      if (!s.ok()) return fail(s);
+      raw = nullptr;
+      rc = sqlite3_prepare_v2(
+          conn.db, "INSERT INTO jwtauth_schema_migrations (version, applied_at) VALUES (?1, ?2)",
+          -1, &raw, nullptr);
+      std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> insert(raw, &sqlite3_finalize);
+      const std::string now = FormatDjangoTime(absl::Now());
+      if (rc == SQLITE_OK) rc = sqlite3_bind_int(insert.get(), 1, m.version);
+      if (rc == SQLITE_OK) rc = BindText(insert.get(), 2, now);
+      if (rc == SQLITE_OK) rc = sqlite3_step(insert.get());
+      if (rc != SQLITE_DONE) return fail(Error(conn.db, rc, kWhat));
+    }
+    s = Exec(conn.db, "COMMIT", kWhat);
+    if (!s.ok()) return fail(s);
+    return absl::OkStatus();
+  }
+};
+
+namespace {
+constexpr const char* kAuthUserExists =
+    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'auth_user'";
+constexpr const char* kMigrationsTableExists =
+    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+    "name = 'jwtauth_schema_migrations'";
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SqliteUserStore>> SqliteUserStore::Open(const std::string& path,
+                                                                       SqliteOptions options) {
+  if (path.empty() || path.find('\0') != std::string::npos) {
+    return absl::InvalidArgumentError("user store: the database path must be a file name");
+  }
+  if (options.busy_timeout < absl::ZeroDuration()) options.busy_timeout = absl::ZeroDuration();
+  auto impl = std::make_unique<Impl>(path, options);
+  absl::StatusOr<std::unique_ptr<Connection>> conn =
+      impl->OpenConnection(options.create, "cannot open the database");
+  if (!conn.ok()) return conn.status();
+  if (options.create) {
+    for (const Migration& m : kMigrations) {
+      absl::Status s = impl->ApplyMigration(**conn, m);
+      if (!s.ok()) return s;
+    }
+  } else {
+    // Without `create` nothing is written: the file must already hold users.
+    absl::StatusOr<bool> has_users = impl->TableExists(**conn, kAuthUserExists, "cannot open");
+    if (!has_users.ok()) return has_users.status();
+    if (!*has_users) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "user store ", path, ": no auth_user table; open it with create=true to initialise it"));
+    }
+  }
+  {
+    absl::MutexLock lock(&impl->mu);
+    ++impl->open_count;
+  }
+  impl->Release(*std::move(conn), /*healthy=*/true);
+  return std::unique_ptr<SqliteUserStore>(new SqliteUserStore(std::move(impl)));
+}
+
+SqliteUserStore::SqliteUserStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SqliteUserStore::~SqliteUserStore() = default;
+
+absl::StatusOr<int> SqliteUserStore::SchemaVersion() {
+  constexpr absl::string_view kWhat = "cannot read the schema version";
+  return impl_->WithConnection(kWhat, [&](Connection& conn) -> absl::StatusOr<int> {
+    absl::StatusOr<bool> exists = impl_->TableExists(conn, kMigrationsTableExists, kWhat);
+    if (!exists.ok()) return exists.status();
+    if (!*exists) return 0;
+    absl::StatusOr<int64_t> version = impl_->QueryInt(
+        conn, "SELECT COALESCE(MAX(version), 0) FROM jwtauth_schema_migrations", kWhat);
+    if (!version.ok()) return version.status();
+    return static_cast<int>(*version);
+  });
+}
+
+absl::StatusOr<std::optional<User>> SqliteUserStore::FindByUsername(absl::string_view username) {
+  return impl_->FindOne(kFindByUsername,
+                        [&](sqlite3_stmt* stmt) { return BindText(stmt, 1, username); });
+}
+
+absl::StatusOr<std::optional<User>> SqliteUserStore::FindById(int64_t id) {
+  return impl_->FindOne(kFindById,
+                        [&](sqlite3_stmt* stmt) { return sqlite3_bind_int64(stmt, 1, id); });
+}
+
+absl::StatusOr<std::vector<User>> SqliteUserStore::ListUsers() {
+  constexpr absl::string_view kWhat = "cannot list users";
+  return impl_->WithConnection(kWhat, [&](Connection& conn) -> absl::StatusOr<std::vector<User>> {
+    absl::StatusOr<sqlite3_stmt*> prepared = impl_->Prepare(conn, kListUsers, kWhat);
+    if (!prepared.ok()) return prepared.status();
+    ScopedStmt stmt(*prepared);
+    std::vector<User> users;
+    int rc;
+    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) users.push_back(ReadUser(stmt.get()));
+    if (rc != SQLITE_DONE) return impl_->Error(conn.db, rc, kWhat);
+    return users;
+  });
+}
+
+absl::StatusOr<User> SqliteUserStore::CreateUser(const NewUser& user) {
+  constexpr absl::string_view kWhat = "cannot create user";
+  absl::Status valid = ValidateUsername(user.username);
+  if (!valid.ok()) return valid;
+  const absl::Time joined = TruncateToMicros(absl::Now());
+  const std::string joined_text = FormatDjangoTime(joined);
+  return impl_->WithConnection(kWhat, [&](Connection& conn) -> absl::StatusOr<User> {
+    absl::StatusOr<sqlite3_stmt*> prepared = impl_->Prepare(conn, kInsertUser, kWhat);
+    if (!prepared.ok()) return prepared.status();
+    ScopedStmt stmt(*prepared);
+    int rc = BindText(stmt.get(), 1, user.password_hash);
+    if (rc == SQLITE_OK) rc = sqlite3_bind_int(stmt.get(), 2, user.is_superuser ? 1 : 0);
+    if (rc == SQLITE_OK) rc = BindText(stmt.get(), 3, user.username);
+    if (rc == SQLITE_OK) rc = BindText(stmt.get(), 4, user.email);
+    if (rc == SQLITE_OK) rc = sqlite3_bind_int(stmt.get(), 5, user.is_staff ? 1 : 0);
+    if (rc == SQLITE_OK) rc = sqlite3_bind_int(stmt.get(), 6, user.is_active ? 1 : 0);
+    if (rc == SQLITE_OK) rc = BindText(stmt.get(), 7, joined_text);
+    if (rc != SQLITE_OK) return impl_->Error(conn.db, rc, kWhat);
+    rc = sqlite3_step(stmt.get());
+    if (rc != SQLITE_DONE) return impl_->Error(conn.db, rc, kWhat);
+    User created;
+    created.id = sqlite3_last_insert_rowid(conn.db);
+    created.username = user.username;
+    created.email = user.email;
+    created.password_hash = user.password_hash;
+    created.is_active = user.is_active;
+    created.is_staff = user.is_staff;
+    created.is_superuser = user.is_superuser;
+    created.date_joined = joined;
+    return created;
+  });
+}
+
+absl::Status SqliteUserStore::SetPasswordHash(int64_t id, absl::string_view hash) {
+  return impl_->UpdateOne(
+      kSetPassword, id, [&](sqlite3_stmt* stmt) { return BindText(stmt, 2, hash); },
+      "cannot set password");
+}
+
+absl::Status SqliteUserStore::SetActive(int64_t id, bool active) {
+  return impl_->UpdateOne(
+      kSetActive, id, [&](sqlite3_stmt* stmt) { return sqlite3_bind_int(stmt, 2, active ? 1 : 0); },
+      "cannot set active flag");
+}
+
+absl::Status SqliteUserStore::DeleteUser(int64_t id) {
+  return impl_->UpdateOne(
+      kDeleteUser, id, [](sqlite3_stmt*) { return SQLITE_OK; }, "cannot delete user");
+}
+
+absl::Status SqliteUserStore::RecordLogin(int64_t id, absl::Time when) {
+  if (when == absl::InfiniteFuture() || when == absl::InfinitePast()) {
+    return absl::InvalidArgumentError("login time must be finite");
+  }
+  const std::string text = FormatDjangoTime(when);
+  return impl_->UpdateOne(
+      kRecordLogin, id, [&](sqlite3_stmt* stmt) { return BindText(stmt, 2, text); },
+      "cannot record login");
+}
+
+}  // namespace jwtauth::server

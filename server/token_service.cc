@@ -1,0 +1,232 @@
+#include "server/token_service.h"
+
+#include <array>
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "jwt/base64url.h"
+#include "jwt/drf_messages.h"
+#include "jwt/key_loader.h"
+#include "server/auth_error.h"
+
+namespace jwtauth::server {
+namespace {
+
+// Claims the service writes itself; extra claims and hooks may not replace them.
+constexpr std::array<absl::string_view, 9> kOwnClaims = {
+    "user_id", "username", "exp", "email", "orig_iat", "aud", "iss", "iat", "jti"};
+
+bool IsOwnClaim(absl::string_view name) {
+  for (absl::string_view own : kOwnClaims) {
+    if (own == name) return true;
+  }
+  return false;
+}
+
+absl::Status Unauthenticated(absl::string_view message, absl::string_view reason) {
+  return AuthFailure(absl::StatusCode::kUnauthenticated, message, reason);
+}
+
+absl::Status TokenRejected(const absl::Status& status) {
+  const jwt::DrfRejection r = jwt::DescribeRejectionStatus(status);
+  return Unauthenticated(r.message, r.reason);
+}
+
+jwt::ValidatorOptions ValidatorFor(const TokenSettings& s, bool verify_expiration) {
+  jwt::ValidatorOptions o;
+  o.verify_signature = s.verify;
+  o.verify_expiration = verify_expiration;
+  o.leeway = s.leeway;
+  o.audience = s.audience;
+  o.issuer = s.issuer;
+  return o;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<TokenService>> TokenService::Create(
+    TokenSettings settings, jwt::KeySet keys, UserStore* store, PasswordHasher hasher,
+    ThrottleOptions throttle, jwt::Clock clock, PayloadHook hook) {
+  if (settings.expiration_delta <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("expiration_delta must be positive");
+  }
+  if (settings.refresh_expiration_delta <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("refresh_expiration_delta must be positive");
+  }
+  if (!settings.extra_claims.is_object()) {
+    return absl::InvalidArgumentError("extra claims must be a JSON object");
+  }
+  for (const std::string& name : settings.extra_claims.keys()) {
+    if (IsOwnClaim(name)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("extra claim \"", name, "\" would override a claim jwtauth writes"));
+    }
+  }
+  if (store == nullptr) return absl::InvalidArgumentError("a user store is required");
+  if (hasher.iterations() < 1 || hasher.iterations() > kMaxPbkdf2Iterations) {
+    return absl::InvalidArgumentError("PBKDF2 iterations out of range");
+  }
+  absl::StatusOr<jwt::JwtSigner> signer = jwt::JwtSigner::Create(keys.current());
+  if (!signer.ok()) return signer.status();
+  absl::StatusOr<jwt::Verifier> verifier =
+      jwt::Verifier::Create(keys, ValidatorFor(settings, settings.verify_expiration), clock);
+  if (!verifier.ok()) return verifier.status();
+  absl::StatusOr<jwt::Verifier> expired_ok =
+      jwt::Verifier::Create(keys, ValidatorFor(settings, false), clock);
+  if (!expired_ok.ok()) return expired_ok.status();
+  return std::unique_ptr<TokenService>(new TokenService(
+      std::move(settings), *std::move(signer), *std::move(verifier), *std::move(expired_ok),
+      store, hasher, throttle, clock, std::move(hook)));
+}
+
+TokenService::TokenService(TokenSettings settings, jwt::JwtSigner signer, jwt::Verifier verifier,
+                           jwt::Verifier expired_ok_verifier, UserStore* store,
+                           PasswordHasher hasher, ThrottleOptions throttle, jwt::Clock clock,
+                           PayloadHook hook)
+    : settings_(std::move(settings)),
+      signer_(std::move(signer)),
+      verifier_(std::move(verifier)),
+      expired_ok_verifier_(std::move(expired_ok_verifier)),
+      store_(store),
+      hasher_(hasher),
+      throttle_(throttle, clock),
+      clock_(std::move(clock)),
+      hook_(std::move(hook)) {}
+
+absl::Status TokenService::CheckObtainRequest(absl::string_view username,
+                                              absl::string_view password,
+                                              absl::string_view peer) {
+  if (username.empty() || password.empty()) {
+    return AuthFailure(absl::StatusCode::kInvalidArgument, kMsgCredentialsMissing,
+                       "CREDENTIALS_MISSING");
+  }
+  if (username.size() > kMaxUsernameLength || password.size() > kMaxPasswordLength) {
+    return AuthFailure(absl::StatusCode::kInvalidArgument,
+                       absl::StrCat("username must be at most ", kMaxUsernameLength,
+                                    " bytes and password at most ", kMaxPasswordLength),
+                       "REQUEST_TOO_LARGE");
+  }
+  if (std::optional<absl::Duration> wait = throttle_.Check(username, peer); wait.has_value()) {
+    return ThrottledFailure(absl::ToInt64Seconds(*wait));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<IssuedToken> TokenService::Obtain(absl::string_view username,
+                                                 absl::string_view password,
+                                                 absl::string_view peer) {
+  absl::Status request = CheckObtainRequest(username, password, peer);
+  if (!request.ok()) return request;
+  absl::StatusOr<std::optional<User>> user = store_->FindByUsername(username);
+  if (!user.ok()) return StoreUnavailable();
+  bool ok = false;
+  if (user->has_value()) {
+    ok = hasher_.Check(password, (*user)->password_hash);
+  } else {
+    hasher_.HashDummy(password);  // same cost as a real check: no timing oracle
+  }
+  // Django's ModelBackend refuses inactive users inside authenticate(), so
+  // the message does not reveal which of the three it was.
+  if (!ok || !(*user)->is_active) {
+    throttle_.RecordFailure(username, peer);
+    return Unauthenticated(kMsgBadCredentials, "BAD_CREDENTIALS");
+  }
+  throttle_.RecordSuccess(username);
+  const User& u = **user;
+  // Django's update_last_login; a failure here must not fail the login.
+  (void)store_->RecordLogin(u.id, clock_());
+  if (settings_.allow_refresh) {
+    return Issue(u, absl::ToUnixSeconds(clock_()));
+  }
+  return Issue(u, std::nullopt);
+}
+
+absl::StatusOr<IssuedToken> TokenService::Issue(const User& user,
+                                                std::optional<int64_t> orig_iat) {
+  const absl::Time now = clock_();
+  const absl::Time exp = now + settings_.expiration_delta;
+  jwt::RawJwt raw;
+  raw.SetInt("user_id", user.id)
+      .SetString("username", user.username)
+      .SetNumericDate("exp", exp)
+      .SetString("email", user.email);
+  if (orig_iat.has_value()) raw.SetInt("orig_iat", *orig_iat);
+  if (settings_.audience.has_value()) raw.SetString("aud", *settings_.audience);
+  if (settings_.issuer.has_value()) raw.SetString("iss", *settings_.issuer);
+  raw.SetNumericDate("iat", now);
+  absl::StatusOr<std::string> jti = jwt::GenerateSecret(16);
+  if (!jti.ok()) return absl::InternalError("random generator failed");
+  raw.SetString("jti", jwt::Base64UrlEncode(*jti));
+  const jwt::Json& extra = settings_.extra_claims;
+  for (size_t i = 0; i < extra.keys().size(); ++i) raw.Set(extra.keys()[i], extra.items()[i]);
+  if (hook_) {
+    jwt::RawJwt custom;
+    hook_(user, custom);
+    const jwt::Json& c = custom.claims();
+    for (size_t i = 0; i < c.keys().size(); ++i) {
+      if (IsOwnClaim(c.keys()[i])) {
+        return absl::InternalError("payload hook tried to override a registered claim");
+      }
+      raw.Set(c.keys()[i], c.items()[i]);
+    }
+  }
+  absl::StatusOr<std::string> token = signer_.Sign(raw);
+  if (!token.ok()) return absl::InternalError("token signing failed");
+  IssuedToken issued{*std::move(token), absl::FromUnixSeconds(absl::ToUnixSeconds(exp)),
+                     std::nullopt, user};
+  if (orig_iat.has_value()) {
+    issued.refresh_expires_at = absl::FromUnixSeconds(*orig_iat) +
+                                settings_.refresh_expiration_delta;
+  }
+  return issued;
+}
+
+absl::StatusOr<User> TokenService::CheckUser(const jwt::VerifiedJwt& jwt) {
+  std::optional<std::string> username = jwt.GetString("username");
+  if (!username.has_value() || username->empty()) {
+    return Unauthenticated(kMsgInvalidPayload, "PAYLOAD_INVALID");
+  }
+  absl::StatusOr<std::optional<User>> user = store_->FindByUsername(*username);
+  if (!user.ok()) return StoreUnavailable();
+  if (!user->has_value()) return Unauthenticated(kMsgUserNotFound, "USER_NOT_FOUND");
+  // Stricter than drf-jwt: a token's user_id, when present, must be this
+  // user's, so a re-created username does not inherit old tokens.
+  if (const jwt::Json* id = jwt.claims().Find("user_id"); id != nullptr) {
+    if (!id->int_value().has_value() || *id->int_value() != (*user)->id) {
+      return Unauthenticated(kMsgUserNotFound, "USER_NOT_FOUND");
+    }
+  }
+  if (!(*user)->is_active) return Unauthenticated(kMsgUserInactive, "USER_INACTIVE");
+  return **std::move(user);
+}
+
+absl::StatusOr<VerifiedToken> TokenService::Verify(absl::string_view token) {
+  absl::StatusOr<jwt::VerifiedJwt> jwt = verifier_.Verify(token);
+  if (!jwt.ok()) return TokenRejected(jwt.status());
+  absl::StatusOr<User> user = CheckUser(*jwt);
+  if (!user.ok()) return user.status();
+  return VerifiedToken{*std::move(jwt), *std::move(user)};
+}
+
+absl::StatusOr<IssuedToken> TokenService::Refresh(absl::string_view token) {
+  const jwt::Verifier& verifier =
+      settings_.allow_expired_refresh ? expired_ok_verifier_ : verifier_;
+  absl::StatusOr<jwt::VerifiedJwt> jwt = verifier.Verify(token);
+  if (!jwt.ok()) return TokenRejected(jwt.status());
+  absl::StatusOr<User> user = CheckUser(*jwt);
+  if (!user.ok()) return user.status();
+  const jwt::Json* orig = jwt->claims().Find("orig_iat");
+  if (orig == nullptr || !orig->is_number() || orig->number_value() == 0 ||
+      !orig->int_value().has_value()) {
+    return Unauthenticated(kMsgOrigIatRequired, "ORIG_IAT_MISSING");
+  }
+  const int64_t orig_iat = *orig->int_value();
+  const absl::Time limit = absl::FromUnixSeconds(orig_iat) + settings_.refresh_expiration_delta;
+  const absl::Time now = clock_();
+  // drf-jwt: refused when now > orig_iat + delta (equality still passes).
+  if (now > limit) return Unauthenticated(kMsgRefreshExpired, "REFRESH_EXPIRED");
+  return Issue(*user, orig_iat);
+}
+
+}  // namespace jwtauth::server

@@ -1,0 +1,126 @@
+// token_service.h: Obtain, Refresh and Verify as djangorestframework-jwt
+// defines them (SPEC §3), independent of gRPC so it can be embedded and
+// tested directly. The gRPC adapter is auth_service.h.
+//
+// Tokens carry drf-jwt's payload in its order — user_id, username, exp,
+// email, orig_iat (when refresh is allowed), aud, iss (when configured) —
+// then iat and a random jti, then configured static claims, then whatever the
+// PayloadHook adds. Verification names the user by "username" (drf-jwt's
+// get_username_from_payload) and, stricter than drf-jwt, also requires
+// "user_id" to match, so a deleted user's tokens never pass for a new user
+// who reuses the name.
+//
+//   TokenService service(settings, keys, store, hasher, throttle, clock);
+//   absl::StatusOr<IssuedToken> t = service.Obtain("ada", "pw", peer);
+//
+// Thread-safety: thread-safe. Obtain runs one password hash: call it from a
+// worker pool, never on a gRPC callback thread. Verify and Refresh do one
+// user-store lookup each.
+#ifndef JWTAUTH_SERVER_TOKEN_SERVICE_H_
+#define JWTAUTH_SERVER_TOKEN_SERVICE_H_
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "jwt/clock.h"
+#include "jwt/json.h"
+#include "jwt/key_set.h"
+#include "jwt/raw_jwt.h"
+#include "jwt/signer.h"
+#include "jwt/verifier.h"
+#include "server/login_throttle.h"
+#include "server/password_hasher.h"
+#include "server/user.h"
+#include "server/user_store.h"
+
+namespace jwtauth::server {
+
+inline constexpr size_t kMaxPasswordLength = 4096;
+
+// TokenSettings are drf-jwt's settings (SPEC §1) with its defaults.
+struct TokenSettings {
+  bool verify = true;                                       // JWT_VERIFY
+  bool verify_expiration = true;                            // JWT_VERIFY_EXPIRATION
+  absl::Duration leeway = absl::ZeroDuration();             // JWT_LEEWAY
+  absl::Duration expiration_delta = absl::Seconds(300);     // JWT_EXPIRATION_DELTA
+  bool allow_refresh = false;                               // JWT_ALLOW_REFRESH
+  absl::Duration refresh_expiration_delta = absl::Hours(24 * 7);  // JWT_REFRESH_EXPIRATION_DELTA
+  // Accept an expired token at RefreshToken while it is inside its refresh
+  // window (the most requested drf-jwt change; off by default).
+  bool allow_expired_refresh = false;
+  std::optional<std::string> audience;                      // JWT_AUDIENCE
+  std::optional<std::string> issuer;                        // JWT_ISSUER
+  // Static claims added to every token (a JSON object); may not override
+  // the claims above.
+  jwt::Json extra_claims = jwt::Json::Object();
+};
+
+// PayloadHook is JWT_PAYLOAD_HANDLER's extension point: it runs after the
+// default payload is built and may add claims (overriding the registered
+// ones is refused).
+using PayloadHook = std::function<void(const User& user, jwt::RawJwt& payload)>;
+
+struct IssuedToken {
+  std::string token;
+  absl::Time expires_at;
+  std::optional<absl::Time> refresh_expires_at;
+  User user;
+};
+
+struct VerifiedToken {
+  jwt::VerifiedJwt jwt;
+  User user;
+};
+
+class TokenService {
+ public:
+  // Create checks the settings (durations positive, extra claims an object
+  // that does not override the payload's own claims) and builds the signer and
+  // verifier. `store` must outlive the service.
+  static absl::StatusOr<std::unique_ptr<TokenService>> Create(
+      TokenSettings settings, jwt::KeySet keys, UserStore* store, PasswordHasher hasher,
+      ThrottleOptions throttle, jwt::Clock clock, PayloadHook hook = nullptr);
+
+  // Obtain checks a username and password (one password hash, whether or not
+  // the user exists) and issues a token. `peer` keys the throttle.
+  absl::StatusOr<IssuedToken> Obtain(absl::string_view username, absl::string_view password,
+                                     absl::string_view peer);
+  // CheckObtainRequest does Obtain's cheap checks (missing fields, sizes,
+  // throttle) so a caller can refuse before queueing the hash.
+  absl::Status CheckObtainRequest(absl::string_view username, absl::string_view password,
+                                  absl::string_view peer);
+
+  absl::StatusOr<IssuedToken> Refresh(absl::string_view token);
+  absl::StatusOr<VerifiedToken> Verify(absl::string_view token);
+
+  const TokenSettings& settings() const { return settings_; }
+  const jwt::Verifier& verifier() const { return verifier_; }
+  const PasswordHasher& hasher() const { return hasher_; }
+
+ private:
+  TokenService(TokenSettings settings, jwt::JwtSigner signer, jwt::Verifier verifier,
+               jwt::Verifier expired_ok_verifier, UserStore* store, PasswordHasher hasher,
+               ThrottleOptions throttle, jwt::Clock clock, PayloadHook hook);
+
+  absl::StatusOr<IssuedToken> Issue(const User& user, std::optional<int64_t> orig_iat);
+  // CheckUser applies SPEC §3's user checks to a verified payload.
+  absl::StatusOr<User> CheckUser(const jwt::VerifiedJwt& jwt);
+
+  TokenSettings settings_;
+  jwt::JwtSigner signer_;
+  jwt::Verifier verifier_;
+  jwt::Verifier expired_ok_verifier_;  // for allow_expired_refresh
+  UserStore* store_;
+  PasswordHasher hasher_;
+  LoginThrottle throttle_;
+  jwt::Clock clock_;
+  PayloadHook hook_;
+};
+
+}  // namespace jwtauth::server
+
+#endif  // JWTAUTH_SERVER_TOKEN_SERVICE_H_

@@ -1,0 +1,444 @@
+// End-to-end tests of jwtauth.v1.AuthService: a real gRPC server on
+// 127.0.0.1:0, real stubs, a real SQLite file, and an injected clock. Every
+// row of SPEC §4 is checked for its exact code, message and ErrorInfo reason.
+#include "server/auth_service.h"
+
+#include <grpcpp/grpcpp.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "gtest/gtest.h"
+#include "jwt/base64url.h"
+#include "jwt/key_loader.h"
+#include "jwt/signer.h"
+#include "server/sqlite_user_store.h"
+#include "tests/testing/temp_dir.h"
+#include "tests/testing/test_util.h"
+
+namespace jwtauth::server {
+namespace {
+
+using ::jwtauth::testing::FakeClock;
+using ::jwtauth::testing::TempDir;
+using ::testing::HasSubstr;
+using v1::ObtainTokenRequest;
+using v1::RefreshTokenRequest;
+using v1::TokenResponse;
+using v1::VerifyTokenRequest;
+using v1::VerifyTokenResponse;
+
+const std::string kSecret = "auth service test secret, 32+ bytes";
+constexpr int64_t kTestIterations = 1000;  // fast hashes; the format is what matters here
+
+// Reason reads the ErrorInfo reason from grpc-status-details-bin.
+std::string Reason(const grpc::Status& status) {
+  google::rpc::Status details;
+  if (!details.ParseFromString(status.error_details())) return "<no details>";
+  for (const auto& any : details.details()) {
+    google::rpc::ErrorInfo info;
+    if (any.UnpackTo(&info)) {
+      EXPECT_EQ(info.domain(), "jwtauth");
+      return info.reason();
+    }
+  }
+  return "<no ErrorInfo>";
+}
+
+std::string RetryAfter(const grpc::Status& status) {
+  google::rpc::Status details;
+  details.ParseFromString(status.error_details());
+  for (const auto& any : details.details()) {
+    google::rpc::ErrorInfo info;
+    if (any.UnpackTo(&info)) return info.metadata().count("retry_after_seconds")
+                                        ? info.metadata().at("retry_after_seconds")
+                                        : "";
+  }
+  return "";
+}
+
+MATCHER_P3(IsRpcError, code, message, reason,
+           absl::StrCat("is ", code, " \"", message, "\" (", reason, ")")) {
+  *result_listener << "got " << arg.error_code() << " \"" << arg.error_message() << "\" ("
+                   << Reason(arg) << ")";
+  return arg.error_code() == code && arg.error_message() == message && Reason(arg) == reason;
+}
+
+class AuthServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Start(TokenSettings{}); }
+
+  void Start(TokenSettings settings) {
+    if (server_ != nullptr) {
+      server_->Shutdown();
+      server_.reset();
+    }
+    if (store_ == nullptr) {
+      store_ = *SqliteUserStore::Open(dir_.File("users.sqlite3"));
+      ada_id_ = AddUser("ada", "correct horse", true);
+      AddUser("bob", "bob's password", false);
+    }
+    settings_ = settings;
+    ThrottleOptions throttle;
+    tokens_ = *TokenService::Create(settings, *jwt::KeySet::Create({Key()}), store_.get(),
+                                    PasswordHasher(kTestIterations), throttle, clock_.AsClock());
+    service_ = std::make_unique<AuthServiceImpl>(tokens_.get(), &pool_);
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(service_.get());
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(port, 0);
+    stub_ = v1::AuthService::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                                                         grpc::InsecureChannelCredentials()));
+  }
+
+  void TearDown() override {
+    if (server_ != nullptr) server_->Shutdown();
+  }
+
+  static jwt::Key Key() { return *jwt::HmacKeyFromSecret(jwt::Algorithm::kHS256, kSecret); }
+
+  int64_t AddUser(const std::string& name, const std::string& password, bool active) {
+    NewUser u;
+    u.username = name;
+    u.email = name + "@example.com";
+    u.password_hash = *PasswordHasher(kTestIterations).Hash(password);
+    u.is_active = active;
+    absl::StatusOr<User> created = store_->CreateUser(u);
+    EXPECT_TRUE(created.ok()) << created.status();
+    return created.ok() ? created->id : 0;
+  }
+
+  grpc::Status Obtain(const std::string& user, const std::string& password,
+                      TokenResponse* out = nullptr) {
+    grpc::ClientContext ctx;
+    ObtainTokenRequest req;
+    req.set_username(user);
+    req.set_password(password);
+    TokenResponse resp;
+    grpc::Status s = stub_->ObtainToken(&ctx, req, &resp);
+    if (out != nullptr) *out = resp;
+    return s;
+  }
+
+  std::string ObtainToken() {
+    TokenResponse resp;
+    EXPECT_TRUE(Obtain("ada", "correct horse", &resp).ok());
+    return resp.token();
+  }
+
+  grpc::Status Verify(const std::string& token, VerifyTokenResponse* out = nullptr) {
+    grpc::ClientContext ctx;
+    VerifyTokenRequest req;
+    req.set_token(token);
+    VerifyTokenResponse resp;
+    grpc::Status s = stub_->VerifyToken(&ctx, req, &resp);
+    if (out != nullptr) *out = resp;
+    return s;
+  }
+
+  grpc::Status Refresh(const std::string& token, TokenResponse* out = nullptr) {
+    grpc::ClientContext ctx;
+    RefreshTokenRequest req;
+    req.set_token(token);
+    TokenResponse resp;
+    grpc::Status s = stub_->RefreshToken(&ctx, req, &resp);
+    if (out != nullptr) *out = resp;
+    return s;
+  }
+
+  // Sign signs arbitrary claims with the server's key.
+  std::string Sign(const std::string& payload_json) {
+    std::string input = absl::StrCat(jwt::Base64UrlEncode(R"({"alg":"HS256","typ":"JWT"})"), ".",
+                                     jwt::Base64UrlEncode(payload_json));
+    return absl::StrCat(input, ".", jwt::Base64UrlEncode(*Key().Sign(input)));
+  }
+
+  int64_t Now() { return absl::ToUnixSeconds(clock_.Now()); }
+
+  TempDir dir_;
+  FakeClock clock_{absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()))};
+  std::unique_ptr<SqliteUserStore> store_;
+  int64_t ada_id_ = 0;
+  TokenSettings settings_;
+  common::WorkerPool pool_{2, 64};
+  std::unique_ptr<TokenService> tokens_;
+  std::unique_ptr<AuthServiceImpl> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<v1::AuthService::Stub> stub_;
+};
+
+// ObtainToken -----------------------------------------------------------------
+
+TEST_F(AuthServiceTest, ObtainWithGoodPasswordIssuesDrfPayload) {
+  TokenResponse resp;
+  ASSERT_TRUE(Obtain("ada", "correct horse", &resp).ok());
+  EXPECT_EQ(resp.expires_at().seconds(), Now() + 300);
+  EXPECT_FALSE(resp.has_refresh_expires_at());
+  VerifyTokenResponse v;
+  ASSERT_TRUE(Verify(resp.token(), &v).ok());
+  const auto& f = v.claims().fields();
+  EXPECT_EQ(f.at("user_id").number_value(), static_cast<double>(ada_id_));
+  EXPECT_EQ(f.at("username").string_value(), "ada");
+  EXPECT_EQ(f.at("email").string_value(), "ada@example.com");
+  EXPECT_EQ(f.at("exp").number_value(), static_cast<double>(Now() + 300));
+  EXPECT_EQ(f.at("iat").number_value(), static_cast<double>(Now()));
+  EXPECT_EQ(f.count("orig_iat"), 0u);
+  EXPECT_EQ(f.at("jti").string_value().size(), 22u);
+  EXPECT_EQ(v.token(), resp.token());
+  EXPECT_EQ(v.user().id(), absl::StrCat(ada_id_));
+  EXPECT_EQ(v.user().username(), "ada");
+  EXPECT_EQ(v.user().email(), "ada@example.com");
+}
+
+TEST_F(AuthServiceTest, EveryTokenHasItsOwnJti) {
+  VerifyTokenResponse a, b;
+  ASSERT_TRUE(Verify(ObtainToken(), &a).ok());
+  ASSERT_TRUE(Verify(ObtainToken(), &b).ok());
+  EXPECT_NE(a.claims().fields().at("jti").string_value(),
+            b.claims().fields().at("jti").string_value());
+}
+
+TEST_F(AuthServiceTest, ObtainRecordsLastLogin) {
+  ObtainToken();
+  absl::StatusOr<std::optional<User>> u = store_->FindByUsername("ada");
+  ASSERT_TRUE(u.ok() && u->has_value());
+  ASSERT_TRUE((*u)->last_login.has_value());
+  EXPECT_EQ(absl::ToUnixSeconds(*(*u)->last_login), Now());
+}
+
+TEST_F(AuthServiceTest, ObtainWithMissingFieldIsInvalidArgument) {
+  const char* kMsg = "Must include \"username\" and \"password\".";
+  EXPECT_THAT(Obtain("", "x"), IsRpcError(grpc::INVALID_ARGUMENT, kMsg, "CREDENTIALS_MISSING"));
+  EXPECT_THAT(Obtain("ada", ""), IsRpcError(grpc::INVALID_ARGUMENT, kMsg, "CREDENTIALS_MISSING"));
+  EXPECT_THAT(Obtain("", ""), IsRpcError(grpc::INVALID_ARGUMENT, kMsg, "CREDENTIALS_MISSING"));
+}
+
+TEST_F(AuthServiceTest, WrongPasswordUnknownUserAndInactiveUserAnswerAlike) {
+  const char* kMsg = "Unable to log in with provided credentials.";
+  EXPECT_THAT(Obtain("ada", "wrong"), IsRpcError(grpc::UNAUTHENTICATED, kMsg, "BAD_CREDENTIALS"));
+  EXPECT_THAT(Obtain("nobody", "x"), IsRpcError(grpc::UNAUTHENTICATED, kMsg, "BAD_CREDENTIALS"));
+  EXPECT_THAT(Obtain("bob", "bob's password"),
+              IsRpcError(grpc::UNAUTHENTICATED, kMsg, "BAD_CREDENTIALS"));
+  EXPECT_THAT(Obtain("ADA", "correct horse"),
+              IsRpcError(grpc::UNAUTHENTICATED, kMsg, "BAD_CREDENTIALS"));
+}
+
+TEST_F(AuthServiceTest, OversizedOrBinaryCredentialsAreClearErrors) {
+  EXPECT_THAT(Obtain(std::string(1 << 20, 'u'), "x"),
+              IsRpcError(grpc::INVALID_ARGUMENT,
+                         "username must be at most 150 bytes and password at most 4096",
+                         "REQUEST_TOO_LARGE"));
+  EXPECT_EQ(Obtain("ada", std::string(5000, 'p')).error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_THAT(Obtain(std::string("ada\0x", 5), "correct horse"),
+              IsRpcError(grpc::UNAUTHENTICATED, "Unable to log in with provided credentials.",
+                         "BAD_CREDENTIALS"));
+  // proto3 strings must be UTF-8: gRPC itself refuses to parse such a request.
+  EXPECT_NE(Obtain("\xff\xfe", "x").error_code(), grpc::OK);
+  EXPECT_TRUE(Obtain("ada", "correct horse").ok());
+}
+
+TEST_F(AuthServiceTest, RepeatedFailuresAreThrottledWithDrfMessage) {
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(Obtain("ada", "wrong").error_code(), grpc::UNAUTHENTICATED);
+  }
+  grpc::Status s = Obtain("ada", "correct horse");
+  EXPECT_THAT(s, IsRpcError(grpc::RESOURCE_EXHAUSTED,
+                            "Request was throttled. Expected available in 300 seconds.",
+                            "THROTTLED"));
+  EXPECT_EQ(RetryAfter(s), "300");
+  // Another user from the same address is not locked out by the attack on ada.
+  AddUser("carol", "carol's password", true);
+  EXPECT_TRUE(Obtain("carol", "carol's password").ok());
+  clock_.Advance(absl::Seconds(299));
+  EXPECT_THAT(Obtain("ada", "correct horse"),
+              IsRpcError(grpc::RESOURCE_EXHAUSTED,
+                         "Request was throttled. Expected available in 1 seconds.", "THROTTLED"));
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_TRUE(Obtain("ada", "correct horse").ok());
+}
+
+// VerifyToken -------------------------------------------------------------------
+
+TEST_F(AuthServiceTest, VerifyExpiredTokenSaysSignatureHasExpired) {
+  const std::string token = ObtainToken();
+  clock_.Advance(absl::Seconds(299));
+  EXPECT_TRUE(Verify(token).ok());
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_THAT(Verify(token),
+              IsRpcError(grpc::UNAUTHENTICATED, "Signature has expired.", "TOKEN_EXPIRED"));
+}
+
+TEST_F(AuthServiceTest, VerifyMalformedOrTamperedTokenSaysErrorDecodingSignature) {
+  std::string token = ObtainToken();
+  token[token.size() - 3] = token[token.size() - 3] == 'A' ? 'B' : 'A';
+  for (const std::string& bad : {token, std::string("abc"), std::string(""), std::string("a.b.c"),
+                                 std::string(100000, 'x'), std::string(5000, '.'),
+                                 Sign(R"({"exp":"soon","username":"ada"})")}) {
+    EXPECT_THAT(Verify(bad),
+                IsRpcError(grpc::UNAUTHENTICATED, "Error decoding signature.", "TOKEN_INVALID"))
+        << bad.substr(0, 40);
+  }
+}
+
+TEST_F(AuthServiceTest, VerifyOtherwiseInvalidTokenSaysIncorrectCredentials) {
+  const int64_t exp = Now() + 60;
+  for (const std::string& bad :
+       {Sign(absl::StrCat(R"({"username":"ada","exp":)", exp, R"(,"aud":"other"})")),
+        Sign(absl::StrCat(R"({"username":"ada","exp":)", exp, R"(,"nbf":)", exp, "}")),
+        Sign(R"({"username":"ada"})")}) {
+    EXPECT_THAT(Verify(bad), IsRpcError(grpc::UNAUTHENTICATED,
+                                        "Incorrect authentication credentials.", "TOKEN_REJECTED"));
+  }
+  // alg none, even "signed".
+  const std::string none = absl::StrCat(jwt::Base64UrlEncode(R"({"alg":"none"})"), ".",
+                                        jwt::Base64UrlEncode(absl::StrCat(R"({"username":"ada","exp":)", exp, "}")),
+                                        ".AAAA");
+  EXPECT_THAT(Verify(none), IsRpcError(grpc::UNAUTHENTICATED,
+                                       "Incorrect authentication credentials.", "TOKEN_REJECTED"));
+}
+
+TEST_F(AuthServiceTest, VerifyPayloadWithoutUsernameSaysInvalidPayload) {
+  EXPECT_THAT(Verify(Sign(absl::StrCat(R"({"user_id":1,"exp":)", Now() + 60, "}"))),
+              IsRpcError(grpc::UNAUTHENTICATED, "Invalid payload.", "PAYLOAD_INVALID"));
+  EXPECT_THAT(Verify(Sign(absl::StrCat(R"({"username":"","exp":)", Now() + 60, "}"))),
+              IsRpcError(grpc::UNAUTHENTICATED, "Invalid payload.", "PAYLOAD_INVALID"));
+}
+
+TEST_F(AuthServiceTest, VerifyTokenOfDeletedUserSaysUserDoesNotExist) {
+  const std::string token = ObtainToken();
+  ASSERT_TRUE(store_->DeleteUser(ada_id_).ok());
+  EXPECT_THAT(Verify(token),
+              IsRpcError(grpc::UNAUTHENTICATED, "User doesn't exist.", "USER_NOT_FOUND"));
+  // A new user who takes the name does not inherit the old tokens.
+  AddUser("ada", "another", true);
+  EXPECT_THAT(Verify(token),
+              IsRpcError(grpc::UNAUTHENTICATED, "User doesn't exist.", "USER_NOT_FOUND"));
+}
+
+TEST_F(AuthServiceTest, VerifyTokenOfDisabledUserSaysAccountDisabled) {
+  const std::string token = ObtainToken();
+  ASSERT_TRUE(store_->SetActive(ada_id_, false).ok());
+  EXPECT_THAT(Verify(token),
+              IsRpcError(grpc::UNAUTHENTICATED, "User account is disabled.", "USER_INACTIVE"));
+  EXPECT_THAT(Refresh(token),
+              IsRpcError(grpc::UNAUTHENTICATED, "User account is disabled.", "USER_INACTIVE"));
+}
+
+// RefreshToken -------------------------------------------------------------------
+
+TEST_F(AuthServiceTest, RefreshWithoutAllowRefreshSaysOrigIatRequired) {
+  EXPECT_THAT(Refresh(ObtainToken()),
+              IsRpcError(grpc::UNAUTHENTICATED, "orig_iat field is required.", "ORIG_IAT_MISSING"));
+  EXPECT_THAT(Refresh(Sign(absl::StrCat(R"({"username":"ada","orig_iat":0,"exp":)", Now() + 60, "}"))),
+              IsRpcError(grpc::UNAUTHENTICATED, "orig_iat field is required.", "ORIG_IAT_MISSING"));
+}
+
+TEST_F(AuthServiceTest, RefreshChainNeverOutlivesOrigIatPlusDelta) {
+  TokenSettings s;
+  s.allow_refresh = true;
+  s.refresh_expiration_delta = absl::Seconds(1000);
+  Start(s);
+  const int64_t orig_iat = Now();
+  TokenResponse resp;
+  ASSERT_TRUE(Obtain("ada", "correct horse", &resp).ok());
+  EXPECT_EQ(resp.refresh_expires_at().seconds(), orig_iat + 1000);
+  std::string token = resp.token();
+  // Refresh every 250 s: each new token keeps orig_iat and gets a fresh exp.
+  for (int i = 1; i <= 4; ++i) {
+    clock_.Advance(absl::Seconds(250));
+    ASSERT_TRUE(Refresh(token, &resp).ok()) << i;
+    EXPECT_EQ(resp.expires_at().seconds(), Now() + 300);
+    EXPECT_EQ(resp.refresh_expires_at().seconds(), orig_iat + 1000);
+    VerifyTokenResponse v;
+    ASSERT_TRUE(Verify(resp.token(), &v).ok());
+    EXPECT_EQ(v.claims().fields().at("orig_iat").number_value(), static_cast<double>(orig_iat));
+    token = resp.token();
+  }
+  // Now == orig_iat + 1000 exactly: still allowed (drf-jwt uses ">").
+  EXPECT_EQ(Now(), orig_iat + 1000);
+  ASSERT_TRUE(Refresh(token, &resp).ok());
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_THAT(Refresh(resp.token()),
+              IsRpcError(grpc::UNAUTHENTICATED, "Refresh has expired.", "REFRESH_EXPIRED"));
+}
+
+TEST_F(AuthServiceTest, RefreshBuildsPayloadFromCurrentUserRecord) {
+  TokenSettings s;
+  s.allow_refresh = true;
+  Start(s);
+  const std::string token = ObtainToken();
+  // Change the email the way Django would: an UPDATE on auth_user.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(dir_.File("users.sqlite3").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE auth_user SET email = 'ada@new.example' WHERE username = 'ada'",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  clock_.Advance(absl::Seconds(10));
+  TokenResponse resp;
+  ASSERT_TRUE(Refresh(token, &resp).ok());
+  VerifyTokenResponse v;
+  ASSERT_TRUE(Verify(resp.token(), &v).ok());
+  EXPECT_EQ(v.claims().fields().at("email").string_value(), "ada@new.example");
+  EXPECT_EQ(v.claims().fields().at("exp").number_value(), static_cast<double>(Now() + 300));
+}
+
+TEST_F(AuthServiceTest, RefreshOfExpiredTokenNeedsTheOption) {
+  TokenSettings s;
+  s.allow_refresh = true;
+  s.refresh_expiration_delta = absl::Seconds(1000);
+  Start(s);
+  const std::string token = ObtainToken();
+  clock_.Advance(absl::Seconds(400));  // expired (exp = +300), inside the window
+  EXPECT_THAT(Refresh(token),
+              IsRpcError(grpc::UNAUTHENTICATED, "Signature has expired.", "TOKEN_EXPIRED"));
+  s.allow_expired_refresh = true;
+  Start(s);
+  TokenResponse resp;
+  EXPECT_TRUE(Refresh(token, &resp).ok());
+  // Verification never accepts the expired token, option or not.
+  EXPECT_THAT(Verify(token),
+              IsRpcError(grpc::UNAUTHENTICATED, "Signature has expired.", "TOKEN_EXPIRED"));
+  clock_.Advance(absl::Seconds(601));  // past orig_iat + 1000
+  EXPECT_THAT(Refresh(token),
+              IsRpcError(grpc::UNAUTHENTICATED, "Refresh has expired.", "REFRESH_EXPIRED"));
+}
+
+TEST_F(AuthServiceTest, AudienceAndIssuerAreWrittenAndRequired) {
+  TokenSettings s;
+  s.audience = "orders";
+  s.issuer = "jwtauth.test";
+  Start(s);
+  VerifyTokenResponse v;
+  ASSERT_TRUE(Verify(ObtainToken(), &v).ok());
+  EXPECT_EQ(v.claims().fields().at("aud").string_value(), "orders");
+  EXPECT_EQ(v.claims().fields().at("iss").string_value(), "jwtauth.test");
+  EXPECT_THAT(Verify(Sign(absl::StrCat(R"({"username":"ada","exp":)", Now() + 60,
+                                       R"(,"aud":"orders"})"))),
+              IsRpcError(grpc::UNAUTHENTICATED, "Incorrect authentication credentials.",
+                         "TOKEN_REJECTED"));
+}
+
+// The user store ------------------------------------------------------------------
+
+TEST_F(AuthServiceTest, StoreGoneAnswersUnavailable) {
+  const std::string token = ObtainToken();
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::filesystem::remove(dir_.File(absl::StrCat("users.sqlite3", suffix)));
+  }
+  const char* kMsg = "The user store is unavailable.";
+  EXPECT_THAT(Verify(token), IsRpcError(grpc::UNAVAILABLE, kMsg, "STORE_UNAVAILABLE"));
+  EXPECT_THAT(Obtain("ada", "correct horse"),
+              IsRpcError(grpc::UNAVAILABLE, kMsg, "STORE_UNAVAILABLE"));
+}
+
+}  // namespace
+}  // namespace jwtauth::server

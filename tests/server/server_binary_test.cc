@@ -1,0 +1,274 @@
+// Tests of the jwtauth-server, jwtauth-admin and jwtauth programs as an
+// operator runs them: start-up refusals that name the flag or file, the
+// first-start secret, users made with the admin CLI, the client CLI's exit
+// codes, health checking, and a clean exit on SIGTERM.
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/subprocess.h"
+#include "tests/testing/temp_dir.h"
+
+namespace jwtauth::server {
+namespace {
+
+using ::jwtauth::testing::Subprocess;
+using ::jwtauth::testing::TempDir;
+using ::jwtauth::testing::WaitForFile;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+void WriteFile(const std::string& path, const std::string& data, mode_t mode) {
+  std::ofstream(path, std::ios::binary) << data;
+  ::chmod(path.c_str(), mode);
+}
+
+// RunServer runs jwtauth-server with `flags` expecting a start-up refusal.
+std::pair<int, std::string> Refusal(const TempDir& dir, std::vector<std::string> flags) {
+  std::vector<std::string> argv = {JWTAUTH_SERVER_BIN, "--listen=127.0.0.1:0",
+                                   absl::StrCat("--data_dir=", dir.path())};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  Subprocess p(argv);
+  const int code = p.Run();
+  return {code, p.Stderr()};
+}
+
+TEST(ServerStartup, UnknownAlgorithmIsRefusedNamingTheFlag) {
+  TempDir dir;
+  auto [code, err] = Refusal(dir, {"--algorithm=HS257"});
+  EXPECT_EQ(code, 2);
+  EXPECT_THAT(err, HasSubstr("--algorithm"));
+}
+
+TEST(ServerStartup, UnknownFlagIsRefused) {
+  TempDir dir;
+  auto [code, err] = Refusal(dir, {"--expiration=5m"});
+  EXPECT_NE(code, 0);
+  EXPECT_THAT(err, HasSubstr("expiration"));
+}
+
+TEST(ServerStartup, BadDurationIsRefusedNamingTheFlag) {
+  TempDir dir;
+  auto [code, err] = Refusal(dir, {"--expiration_delta=soon"});
+  EXPECT_NE(code, 0);
+  EXPECT_THAT(err, HasSubstr("expiration_delta"));
+}
+
+TEST(ServerStartup, MissingSecretFileIsRefusedNamingIt) {
+  TempDir dir;
+  const std::string path = dir.File("nope.key");
+  auto [code, err] = Refusal(dir, {"--secret_key_file=" + path});
+  EXPECT_EQ(code, 2);
+  EXPECT_THAT(err, HasSubstr(path));
+}
+
+TEST(ServerStartup, GroupReadableSecretIsRefusedNamingIt) {
+  TempDir dir;
+  const std::string path = dir.File("open.key");
+  WriteFile(path, std::string(64, 's'), 0644);
+  auto [code, err] = Refusal(dir, {"--secret_key_file=" + path});
+  EXPECT_EQ(code, 2);
+  EXPECT_THAT(err, AllOf(HasSubstr(path), HasSubstr("readable by group or others")));
+}
+
+TEST(ServerStartup, ShortSecretIsRefusedNamingFileAndSize) {
+  TempDir dir;
+  const std::string path = dir.File("short.key");
+  WriteFile(path, std::string(20, 's'), 0600);
+  auto [code, err] = Refusal(dir, {"--secret_key_file=" + path});
+  EXPECT_EQ(code, 2);
+  EXPECT_THAT(err, AllOf(HasSubstr(path), HasSubstr("20 bytes"), HasSubstr("at least 32")));
+}
+
+TEST(ServerStartup, SecretFromEmptyEnvironmentVariableIsRefused) {
+  TempDir dir;
+  auto [code, err] = Refusal(dir, {"--secret_key_env=JWTAUTH_TEST_UNSET_VARIABLE"});
+  EXPECT_EQ(code, 2);
+  EXPECT_THAT(err, HasSubstr("JWTAUTH_TEST_UNSET_VARIABLE"));
+}
+
+TEST(ServerStartup, WrongKeyTypeIsRefusedNamingTheFile) {
+  TempDir dir;
+  const std::string path = dir.File("not-a-key.pem");
+  WriteFile(path, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", 0600);
+  auto [code, err] = Refusal(dir, {"--algorithm=RS256", "--private_key_file=" + path});
+  EXPECT_EQ(code, 2);
+  EXPECT_THAT(err, HasSubstr(path));
+  auto [code2, err2] = Refusal(dir, {"--algorithm=ES256"});
+  EXPECT_EQ(code2, 2);
+  EXPECT_THAT(err2, HasSubstr("--private_key_file is required"));
+}
+
+TEST(ServerStartup, PlaintextOnNonLoopbackAddressIsRefused) {
+  TempDir dir;
+  auto [code, err] = Refusal(dir, {"--listen=0.0.0.0:0"});
+  EXPECT_EQ(code, 2);
+  EXPECT_THAT(err, HasSubstr("refusing plaintext"));
+}
+
+// A running server with a user made by jwtauth-admin.
+class RunningServer : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Subprocess admin({JWTAUTH_ADMIN_BIN, absl::StrCat("--data_dir=", dir_.path()),
+                      "--pbkdf2_iterations=1000", "--email=alice@example.com", "users", "add",
+                      "alice"},
+                     {}, "wonderland\n");
+    ASSERT_EQ(admin.Run(), 0) << admin.Stderr();
+    StartServer();
+  }
+
+  void StartServer(std::vector<std::string> extra = {}) {
+    std::filesystem::remove(dir_.File("port"));
+    std::vector<std::string> argv = {JWTAUTH_SERVER_BIN, "--listen=127.0.0.1:0",
+                                     absl::StrCat("--data_dir=", dir_.path()),
+                                     absl::StrCat("--port_file=", dir_.File("port"))};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    server_ = std::make_unique<Subprocess>(argv);
+    ASSERT_TRUE(server_->Start());
+    const std::string port = WaitForFile(dir_.File("port"), absl::Seconds(30));
+    ASSERT_FALSE(port.empty()) << server_->Stderr();
+    address_ = absl::StrCat("127.0.0.1:", absl::StripAsciiWhitespace(port));
+  }
+
+  int StopServer() {
+    server_->Signal(SIGTERM);
+    return server_->WaitFor(absl::Seconds(30));
+  }
+
+  void TearDown() override {
+    if (server_ != nullptr && server_->running()) StopServer();
+  }
+
+  // Cli runs the jwtauth command against the server.
+  std::pair<int, std::string> Cli(std::vector<std::string> args, const std::string& input,
+                                  std::string* err = nullptr) {
+    std::vector<std::string> argv = {JWTAUTH_CLI_BIN, "--server=" + address_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    Subprocess p(argv, {}, input);
+    const int code = p.Run();
+    if (err != nullptr) *err = p.Stderr();
+    return {code, std::string(absl::StripAsciiWhitespace(p.Stdout()))};
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Subprocess> server_;
+  std::string address_;
+};
+
+TEST_F(RunningServer, FirstStartGeneratesPrivateSecretOnce) {
+  struct stat st;
+  ASSERT_EQ(::stat(dir_.File("secret.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(st.st_size, 64);
+  EXPECT_EQ(StopServer(), 0);
+  EXPECT_THAT(server_->Stderr(), HasSubstr("generated a new random HS256 secret"));
+  StartServer();
+  EXPECT_EQ(StopServer(), 0);
+  EXPECT_THAT(server_->Stderr(), Not(HasSubstr("generated")));
+}
+
+TEST_F(RunningServer, CliObtainsVerifiesAndRefusesWithExitCodes) {
+  auto [code, token] = Cli({"obtain", "alice"}, "wonderland\n");
+  ASSERT_EQ(code, 0);
+  EXPECT_EQ(std::count(token.begin(), token.end(), '.'), 2);
+  auto [vcode, claims] = Cli({"verify"}, token + "\n");
+  EXPECT_EQ(vcode, 0);
+  EXPECT_THAT(claims, AllOf(HasSubstr("\"username\":\"alice\""),
+                            HasSubstr("\"email\":\"alice@example.com\"")));
+  std::string err;
+  auto [bad, out] = Cli({"obtain", "alice"}, "wrong\n", &err);
+  EXPECT_EQ(bad, 1);
+  EXPECT_THAT(err, HasSubstr("Unable to log in with provided credentials. (BAD_CREDENTIALS)"));
+  // refresh is off by default: drf-jwt's message.
+  auto [rcode, rout] = Cli({"refresh"}, token + "\n", &err);
+  EXPECT_EQ(rcode, 1);
+  EXPECT_THAT(err, HasSubstr("orig_iat field is required."));
+  // The server logged each decision without the password or the token.
+  EXPECT_EQ(StopServer(), 0);
+  const std::string log = server_->Stderr();
+  EXPECT_THAT(log, HasSubstr("method=ObtainToken user=\"alice\" outcome=OK"));
+  EXPECT_THAT(log, HasSubstr("outcome=BAD_CREDENTIALS"));
+  EXPECT_THAT(log, Not(HasSubstr("wonderland")));
+  EXPECT_THAT(log, Not(HasSubstr(token.substr(token.rfind('.')))));
+}
+
+TEST_F(RunningServer, CliCannotReachClosedPortExitsThree) {
+  EXPECT_EQ(StopServer(), 0);
+  auto [code, out] = Cli({"--timeout_seconds=2", "verify"}, "a.b.c\n");
+  EXPECT_EQ(code, 3);
+}
+
+TEST_F(RunningServer, AdminDisablesUserAndServerRefusesLogin) {
+  Subprocess disable({JWTAUTH_ADMIN_BIN, absl::StrCat("--data_dir=", dir_.path()), "users",
+                      "disable", "alice"});
+  ASSERT_EQ(disable.Run(), 0) << disable.Stderr();
+  auto [code, out] = Cli({"obtain", "alice"}, "wonderland\n");
+  EXPECT_EQ(code, 1);
+  Subprocess missing({JWTAUTH_ADMIN_BIN, absl::StrCat("--data_dir=", dir_.path()), "users",
+                      "show", "nobody"});
+  EXPECT_EQ(missing.Run(), 1);
+}
+
+TEST_F(RunningServer, HealthServiceAnswersServing) {
+  auto channel = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext ctx;
+  grpc::CompletionQueue cq;
+  grpc::Slice empty("");
+  grpc::ByteBuffer request(&empty, 1);
+  auto call = stub.PrepareUnaryCall(&ctx, "/grpc.health.v1.Health/Check", request, &cq);
+  call->StartCall();
+  grpc::ByteBuffer response;
+  grpc::Status status;
+  call->Finish(&response, &status, reinterpret_cast<void*>(1));
+  void* tag = nullptr;
+  bool ok = false;
+  ASSERT_TRUE(cq.Next(&tag, &ok));
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(response.Dump(&slices).ok());
+  std::string bytes;
+  for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  EXPECT_EQ(bytes, std::string("\x08\x01", 2));  // HealthCheckResponse{status: SERVING}
+}
+
+TEST_F(RunningServer, SigtermExitsZero) { EXPECT_EQ(StopServer(), 0); }
+
+TEST_F(RunningServer, DjangoMadeDatabaseLogsInUnchanged) {
+  // A database made by Django 3.2's own migrations and create_user
+  // (django_db.py: alice active, carol inactive, 260,000-iteration hashes).
+  EXPECT_EQ(StopServer(), 0);
+  const std::string db = dir_.File("django.sqlite3");
+  Subprocess django({"/usr/bin/python3", std::string(JWTAUTH_TESTS_DIR) + "/server/django_db.py",
+                     "create", db});
+  ASSERT_EQ(django.Run(), 0) << django.Stderr();
+  StartServer({"--database=" + db});
+  auto [code, token] = Cli({"obtain", "alice"}, "wonderland\n");
+  ASSERT_EQ(code, 0);
+  auto [vcode, claims] = Cli({"verify"}, token + "\n");
+  EXPECT_EQ(vcode, 0);
+  EXPECT_THAT(claims, HasSubstr("\"username\":\"alice\""));
+  std::string err;
+  auto [ccode, cout] = Cli({"obtain", "carol"}, "through-the-looking-glass\n", &err);
+  EXPECT_EQ(ccode, 1);
+  EXPECT_THAT(err, HasSubstr("Unable to log in with provided credentials."));
+  // Django still reads its database after jwtauth used it.
+  Subprocess check({"/usr/bin/python3", std::string(JWTAUTH_TESTS_DIR) + "/server/django_db.py",
+                    "check", db});
+  EXPECT_EQ(check.Run(), 0) << check.Stderr();
+}
+
+}  // namespace
+}  // namespace jwtauth::server
