@@ -31,8 +31,10 @@ absl::StatusOr<Segments> Split(absl::string_view compact) {
   s.payload = compact.substr(first + 1, second - first - 1);
   s.signature = compact.substr(second + 1);
   s.signing_input = compact.substr(0, second);
-  if (s.header.empty() || s.payload.empty() || s.signature.empty()) {
-    return Malformed("token has an empty segment");
+  // RFC 7515 allows an empty payload (the JWT layer then refuses it: "" is
+  // not a JSON object); header and signature may never be empty.
+  if (s.header.empty() || s.signature.empty()) {
+    return Malformed("token has an empty header or signature");
   }
   return s;
 }

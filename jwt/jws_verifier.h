@@ -1,7 +1,8 @@
 // jws_verifier.h: verifies compact JWS (RFC 7515 §7.1) signatures; the layer
 // under the JWT verifier, also usable for non-JWT payloads.
 //
-// Order of checks (RFC 8725): size; exactly three non-empty segments; strict
+// Order of checks (RFC 8725): size; exactly three segments, header and
+// signature non-empty (RFC 7515 allows an empty payload); strict
 // base64url; then the signature over the exact bytes received, with the key
 // and algorithm fixed by the KeySet; only then is the JSON header read and
 // checked (alg must equal the key's, no crit, no b64). With one key the

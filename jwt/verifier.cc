@@ -28,6 +28,13 @@ absl::StatusOr<VerifiedJwt> Verifier::Verify(absl::string_view token) const {
 }
 
 absl::StatusOr<VerifiedJwt> Verifier::VerifyAt(absl::string_view token, absl::Time now) const {
+  // A JWT's payload is a JSON object, so unlike a bare JWS (RFC 7515) its
+  // segment may never be empty: refuse "h..s" as malformed up front.
+  const size_t first = token.find('.');
+  if (first != absl::string_view::npos && first + 1 < token.size() && token[first + 1] == '.' &&
+      token.size() <= options_.max_token_size) {
+    return MakeJwtError(JwtError::kMalformed, "JWT payload segment is empty");
+  }
   absl::StatusOr<VerifiedJws> jws = options_.verify_signature
                                         ? jws_.Verify(token)
                                         : jws_.VerifyUnsafeSkipSignature(token);

@@ -1,5 +1,6 @@
 // verifier.h: verifies a compact JWT: signature (jws_verifier.h), then claims.
 //
+// A JWT needs three non-empty segments (an empty payload is kMalformed).
 // Claims rules, each its own JwtError:
 //   payload not a JSON object            -> kMalformed
 //   exp/nbf/iat not numbers; iss not a string; aud not a string or array of
