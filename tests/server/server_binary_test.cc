@@ -17,6 +17,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/subprocess.h"
+#include "tests/testing/test_pki.h"
 #include "tests/testing/temp_dir.h"
 
 namespace jwtauth::server {
@@ -268,6 +269,95 @@ TEST_F(RunningServer, DjangoMadeDatabaseLogsInUnchanged) {
   Subprocess check({"/usr/bin/python3", std::string(JWTAUTH_TESTS_DIR) + "/server/django_db.py",
                     "check", db});
   EXPECT_EQ(check.Run(), 0) << check.Stderr();
+}
+
+TEST_F(RunningServer, ReflectionListsTheAuthService) {
+  auto channel = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext ctx;
+  grpc::CompletionQueue cq;
+  auto call = stub.PrepareCall(&ctx, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+                               &cq);
+  void* tag = nullptr;
+  bool ok = false;
+  auto step = [&](void* t) {
+    EXPECT_TRUE(cq.Next(&tag, &ok));
+    EXPECT_EQ(tag, t);
+    return ok;
+  };
+  call->StartCall(reinterpret_cast<void*>(1));
+  ASSERT_TRUE(step(reinterpret_cast<void*>(1)));
+  grpc::Slice list_services(std::string("\x3a\x00", 2));  // ServerReflectionRequest{list_services: ""}
+  grpc::ByteBuffer request(&list_services, 1);
+  call->Write(request, reinterpret_cast<void*>(2));
+  ASSERT_TRUE(step(reinterpret_cast<void*>(2)));
+  call->WritesDone(reinterpret_cast<void*>(3));
+  ASSERT_TRUE(step(reinterpret_cast<void*>(3)));
+  grpc::ByteBuffer response;
+  call->Read(&response, reinterpret_cast<void*>(4));
+  ASSERT_TRUE(step(reinterpret_cast<void*>(4)));
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(response.Dump(&slices).ok());
+  std::string bytes;
+  for (const auto& sl : slices) bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+  EXPECT_THAT(bytes, HasSubstr("jwtauth.v1.AuthService"));
+  EXPECT_THAT(bytes, HasSubstr("grpc.health.v1.Health"));
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(5));
+  step(reinterpret_cast<void*>(5));
+}
+
+// TLS and mTLS: the server takes its certificate flags, the CLI its CA.
+class TlsServer : public RunningServer {
+ protected:
+  void SetUp() override {
+    const jwtauth::testing::TestPki pki = jwtauth::testing::MakeTestPki();
+    WriteFile(dir_.File("ca.pem"), pki.ca_cert, 0644);
+    WriteFile(dir_.File("server.pem"), pki.server_cert, 0644);
+    WriteFile(dir_.File("server.key"), pki.server_key, 0600);
+    WriteFile(dir_.File("client.pem"), pki.client_cert, 0644);
+    WriteFile(dir_.File("client.key"), pki.client_key, 0600);
+    Subprocess admin({JWTAUTH_ADMIN_BIN, absl::StrCat("--data_dir=", dir_.path()),
+                      "--pbkdf2_iterations=1000", "users", "add", "alice"},
+                     {}, "wonderland\n");
+    ASSERT_EQ(admin.Run(), 0) << admin.Stderr();
+  }
+  std::vector<std::string> TlsFlags(bool mtls) {
+    std::vector<std::string> f = {"--tls_cert_file=" + dir_.File("server.pem"),
+                                  "--tls_key_file=" + dir_.File("server.key")};
+    if (mtls) f.push_back("--tls_client_ca_file=" + dir_.File("ca.pem"));
+    return f;
+  }
+};
+
+TEST_F(TlsServer, TlsServerAnswersCliThatTrustsItsCa) {
+  StartServer(TlsFlags(false));
+  auto [code, token] = Cli({"--tls_ca_file=" + dir_.File("ca.pem"), "obtain", "alice"},
+                           "wonderland\n");
+  EXPECT_EQ(code, 0);
+  EXPECT_EQ(std::count(token.begin(), token.end(), '.'), 2);
+  auto [plain, out] = Cli({"--timeout_seconds=3", "obtain", "alice"}, "wonderland\n");
+  EXPECT_EQ(plain, 3) << "a plaintext client must not get through to a TLS server";
+}
+
+TEST_F(TlsServer, MtlsServerRequiresClientCertificate) {
+  StartServer(TlsFlags(true));
+  auto [without, out] = Cli({"--timeout_seconds=3", "--tls_ca_file=" + dir_.File("ca.pem"),
+                             "obtain", "alice"},
+                            "wonderland\n");
+  EXPECT_EQ(without, 3);
+  auto [with, token] = Cli({"--tls_ca_file=" + dir_.File("ca.pem"),
+                            "--tls_cert_file=" + dir_.File("client.pem"),
+                            "--tls_key_file=" + dir_.File("client.key"), "obtain", "alice"},
+                           "wonderland\n");
+  EXPECT_EQ(with, 0);
+}
+
+TEST_F(TlsServer, TlsKeyReadableByOthersIsRefused) {
+  ::chmod(dir_.File("server.key").c_str(), 0644);
+  auto [code, err] = Refusal(dir_, TlsFlags(false));
+  EXPECT_EQ(code, 2);
+  EXPECT_THAT(err, HasSubstr(dir_.File("server.key")));
 }
 
 }  // namespace
