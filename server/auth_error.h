@@ -22,6 +22,7 @@ inline constexpr absl::string_view kErrorDomain = "jwtauth";
 
 inline constexpr absl::string_view kMsgCredentialsMissing =
     "Must include \"username\" and \"password\".";
+inline constexpr absl::string_view kMsgNullCharacters = "Null characters are not allowed.";
 inline constexpr absl::string_view kMsgBadCredentials =
     "Unable to log in with provided credentials.";
 inline constexpr absl::string_view kMsgInvalidPayload = "Invalid payload.";

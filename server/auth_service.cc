@@ -33,6 +33,14 @@ std::string Outcome(const absl::Status& status) {
   return ReasonOf(status).value_or(std::string(absl::StatusCodeToString(status.code())));
 }
 
+void FinishOverloaded(grpc::ServerUnaryReactor* reactor, absl::string_view method,
+                      absl::string_view user, absl::string_view peer) {
+  absl::Status busy =
+      AuthFailure(absl::StatusCode::kResourceExhausted, kMsgOverloaded, "OVERLOADED");
+  LogAuthDecision(method, user, Outcome(busy), peer);
+  reactor->Finish(ToGrpcStatus(busy));
+}
+
 }  // namespace
 
 std::string PeerAddress(absl::string_view peer) {
@@ -66,24 +74,32 @@ grpc::ServerUnaryReactor* AuthServiceImpl::ObtainToken(
     if (issued.ok()) FillTokenResponse(*issued, response);
     reactor->Finish(ToGrpcStatus(issued.status()));
   });
-  if (!queued) {
-    absl::Status busy =
-        AuthFailure(absl::StatusCode::kResourceExhausted, kMsgOverloaded, "OVERLOADED");
-    LogAuthDecision("ObtainToken", request->username(), Outcome(busy), peer);
-    reactor->Finish(ToGrpcStatus(busy));
-  }
+  if (!queued) FinishOverloaded(reactor, "ObtainToken", request->username(), peer);
   return reactor;
+}
+
+bool AuthServiceImpl::RunIo(std::function<void()> work) {
+  if (io_pool_ == nullptr) {
+    work();
+    return true;
+  }
+  return io_pool_->TrySubmit(std::move(work));
 }
 
 grpc::ServerUnaryReactor* AuthServiceImpl::RefreshToken(
     grpc::CallbackServerContext* context, const jwtauth::v1::RefreshTokenRequest* request,
     jwtauth::v1::TokenResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<IssuedToken> issued = tokens_->Refresh(request->token());
-  LogAuthDecision("RefreshToken", issued.ok() ? issued->user.username : "",
-                  Outcome(issued.status()), PeerAddress(context->peer()));
-  if (issued.ok()) FillTokenResponse(*issued, response);
-  reactor->Finish(ToGrpcStatus(issued.status()));
+  std::string peer = PeerAddress(context->peer());
+  TokenService* tokens = tokens_;
+  const bool ran = RunIo([tokens, reactor, request, response, peer] {
+    absl::StatusOr<IssuedToken> issued = tokens->Refresh(request->token());
+    LogAuthDecision("RefreshToken", issued.ok() ? issued->user.username : "",
+                    Outcome(issued.status()), peer);
+    if (issued.ok()) FillTokenResponse(*issued, response);
+    reactor->Finish(ToGrpcStatus(issued.status()));
+  });
+  if (!ran) FinishOverloaded(reactor, "RefreshToken", "", peer);
   return reactor;
 }
 
@@ -91,18 +107,23 @@ grpc::ServerUnaryReactor* AuthServiceImpl::VerifyToken(
     grpc::CallbackServerContext* context, const jwtauth::v1::VerifyTokenRequest* request,
     jwtauth::v1::VerifyTokenResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<VerifiedToken> verified = tokens_->Verify(request->token());
-  LogAuthDecision("VerifyToken", verified.ok() ? verified->user.username : "",
-                  Outcome(verified.status()), PeerAddress(context->peer()));
-  if (verified.ok()) {
-    response->set_token(request->token());
-    JsonToStruct(verified->jwt.claims(), response->mutable_claims());
-    jwtauth::v1::User* user = response->mutable_user();
-    user->set_id(absl::StrCat(verified->user.id));
-    user->set_username(verified->user.username);
-    user->set_email(verified->user.email);
-  }
-  reactor->Finish(ToGrpcStatus(verified.status()));
+  std::string peer = PeerAddress(context->peer());
+  TokenService* tokens = tokens_;
+  const bool ran = RunIo([tokens, reactor, request, response, peer] {
+    absl::StatusOr<VerifiedToken> verified = tokens->Verify(request->token());
+    LogAuthDecision("VerifyToken", verified.ok() ? verified->user.username : "",
+                    Outcome(verified.status()), peer);
+    if (verified.ok()) {
+      response->set_token(request->token());
+      JsonToStruct(verified->jwt.claims(), response->mutable_claims());
+      jwtauth::v1::User* user = response->mutable_user();
+      user->set_id(absl::StrCat(verified->user.id));
+      user->set_username(verified->user.username);
+      user->set_email(verified->user.email);
+    }
+    reactor->Finish(ToGrpcStatus(verified.status()));
+  });
+  if (!ran) FinishOverloaded(reactor, "VerifyToken", "", peer);
   return reactor;
 }
 

@@ -1,13 +1,16 @@
 // auth_service.h: jwtauth.v1.AuthService over gRPC's callback API.
 //
 // ObtainToken's cheap checks (missing fields, sizes, throttling) run on the
-// callback thread; the password hash runs on the WorkerPool, which finishes
-// the call, so gRPC's few callback threads (2 on a 2-core machine) stay free
-// for VerifyToken/RefreshToken during a login storm. A full pool answers
-// RESOURCE_EXHAUSTED (OVERLOADED). Every decision is logged once (method,
-// user, outcome, peer), never with passwords or tokens.
+// callback thread; the password hash runs on `hash_pool`, which finishes the
+// call, so gRPC's few callback threads (2 on a 2-core machine) stay free for
+// VerifyToken/RefreshToken during a login storm. VerifyToken/RefreshToken run
+// inline (a signature check and one local SQLite read) unless `io_pool` is
+// given — for a networked store (PostgreSQL) whose calls may wait — in which
+// case they run there. A full pool answers RESOURCE_EXHAUSTED (OVERLOADED).
+// Every decision is logged once (method, user, outcome, peer), never with
+// passwords or tokens.
 //
-//   AuthServiceImpl service(token_service.get(), &pool);
+//   AuthServiceImpl service(token_service.get(), &hash_pool);
 //   builder.RegisterService(&service);
 //
 // Thread-safety: thread-safe; `tokens` and `pool` must outlive the server.
@@ -24,7 +27,9 @@ namespace jwtauth::server {
 
 class AuthServiceImpl final : public jwtauth::v1::AuthService::CallbackService {
  public:
-  AuthServiceImpl(TokenService* tokens, common::WorkerPool* pool) : tokens_(tokens), pool_(pool) {}
+  AuthServiceImpl(TokenService* tokens, common::WorkerPool* hash_pool,
+                  common::WorkerPool* io_pool = nullptr)
+      : tokens_(tokens), pool_(hash_pool), io_pool_(io_pool) {}
 
   grpc::ServerUnaryReactor* ObtainToken(grpc::CallbackServerContext* context,
                                         const jwtauth::v1::ObtainTokenRequest* request,
@@ -37,8 +42,13 @@ class AuthServiceImpl final : public jwtauth::v1::AuthService::CallbackService {
                                         jwtauth::v1::VerifyTokenResponse* response) override;
 
  private:
+  // RunIo runs `work` on the io pool (or inline without one); false when the
+  // pool is full.
+  bool RunIo(std::function<void()> work);
+
   TokenService* tokens_;
   common::WorkerPool* pool_;
+  common::WorkerPool* io_pool_;
 };
 
 // PeerAddress strips the port from a gRPC peer string ("ipv4:1.2.3.4:5678"

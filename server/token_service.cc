@@ -107,6 +107,12 @@ absl::Status TokenService::CheckObtainRequest(absl::string_view username,
                                     " bytes and password at most ", kMaxPasswordLength),
                        "REQUEST_TOO_LARGE");
   }
+  // DRF's CharField refuses NUL characters (ProhibitNullCharactersValidator);
+  // they would also alias shorter passwords (PBKDF2-HMAC zero-pads keys).
+  if (username.find('\0') != absl::string_view::npos ||
+      password.find('\0') != absl::string_view::npos) {
+    return AuthFailure(absl::StatusCode::kInvalidArgument, kMsgNullCharacters, "NULL_CHARACTERS");
+  }
   if (std::optional<absl::Duration> wait = throttle_.Check(username, peer); wait.has_value()) {
     return ThrottledFailure(absl::ToInt64Seconds(*wait));
   }

@@ -88,7 +88,7 @@ class AuthServiceTest : public ::testing::Test {
     ThrottleOptions throttle;
     tokens_ = *TokenService::Create(settings, *jwt::KeySet::Create({Key()}), store_.get(),
                                     PasswordHasher(kTestIterations), throttle, clock_.AsClock());
-    service_ = std::make_unique<AuthServiceImpl>(tokens_.get(), &pool_);
+    service_ = std::make_unique<AuthServiceImpl>(tokens_.get(), &pool_, io_pool_.get());
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
@@ -169,6 +169,7 @@ class AuthServiceTest : public ::testing::Test {
   int64_t ada_id_ = 0;
   TokenSettings settings_;
   common::WorkerPool pool_{2, 64};
+  std::unique_ptr<common::WorkerPool> io_pool_;  // set for a networked store
   std::unique_ptr<TokenService> tokens_;
   std::unique_ptr<AuthServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;
@@ -238,8 +239,8 @@ TEST_F(AuthServiceTest, OversizedOrBinaryCredentialsAreClearErrors) {
                          "REQUEST_TOO_LARGE"));
   EXPECT_EQ(Obtain("ada", std::string(5000, 'p')).error_code(), grpc::INVALID_ARGUMENT);
   EXPECT_THAT(Obtain(std::string("ada\0x", 5), "correct horse"),
-              IsRpcError(grpc::UNAUTHENTICATED, "Unable to log in with provided credentials.",
-                         "BAD_CREDENTIALS"));
+              IsRpcError(grpc::INVALID_ARGUMENT, "Null characters are not allowed.",
+                         "NULL_CHARACTERS"));
   // proto3 strings must be UTF-8: gRPC itself refuses to parse such a request.
   EXPECT_NE(Obtain("\xff\xfe", "x").error_code(), grpc::OK);
   EXPECT_TRUE(Obtain("ada", "correct horse").ok());
@@ -425,6 +426,25 @@ TEST_F(AuthServiceTest, AudienceAndIssuerAreWrittenAndRequired) {
                                        R"(,"aud":"orders"})"))),
               IsRpcError(grpc::UNAUTHENTICATED, "Incorrect authentication credentials.",
                          "TOKEN_REJECTED"));
+}
+
+TEST_F(AuthServiceTest, VerifyAndRefreshOnAnIoPoolAnswerTheSame) {
+  // With a networked store (PostgreSQL) Verify/Refresh leave the callback
+  // threads for an io pool; answers must not change.
+  io_pool_ = std::make_unique<common::WorkerPool>(2, 16);
+  TokenSettings s;
+  s.allow_refresh = true;
+  Start(s);
+  const std::string token = ObtainToken();
+  VerifyTokenResponse v;
+  ASSERT_TRUE(Verify(token, &v).ok());
+  EXPECT_EQ(v.user().username(), "ada");
+  EXPECT_TRUE(Refresh(token).ok());
+  EXPECT_THAT(Verify("abc"),
+              IsRpcError(grpc::UNAUTHENTICATED, "Error decoding signature.", "TOKEN_INVALID"));
+  ASSERT_TRUE(store_->SetActive(ada_id_, false).ok());
+  EXPECT_THAT(Refresh(token),
+              IsRpcError(grpc::UNAUTHENTICATED, "User account is disabled.", "USER_INACTIVE"));
 }
 
 // The user store ------------------------------------------------------------------
