@@ -21,6 +21,7 @@ namespace {
 constexpr char kPidKey[] = "pid";
 constexpr char kIterationsKey[] = "pbkdf2_iterations";
 constexpr char kWorkersKey[] = "hash_workers";
+constexpr char kDeadlockKey[] = "mutex_deadlock_detection";
 constexpr char kUserKey[] = "username";
 constexpr char kPasswordKey[] = "password";
 constexpr char kPortPrefix[] = "port.";
@@ -55,7 +56,8 @@ absl::Status WritePrivateFile(const std::string& path, const std::string& bytes)
 absl::Status WriteBenchServerInfo(const std::string& path, const BenchServerInfo& info) {
   std::string text = absl::StrCat(kPidKey, " ", info.pid, "\n", kIterationsKey, " ",
                                   info.pbkdf2_iterations, "\n", kWorkersKey, " ",
-                                  info.hash_workers, "\n", kUserKey, " ", info.username, "\n",
+                                  info.hash_workers, "\n", kDeadlockKey, " ",
+                                  info.mutex_deadlock_detection ? 1 : 0, "\n", kUserKey, " ", info.username, "\n",
                                   kPasswordKey, " ", info.password, "\n");
   for (const auto& [name, port] : info.ports) {
     absl::StrAppend(&text, kPortPrefix, name, " ", port, "\n");
@@ -88,6 +90,9 @@ absl::StatusOr<BenchServerInfo> ReadBenchServerInfo(const std::string& path) {
       if (!absl::SimpleAtoi(value, &info.pbkdf2_iterations)) return bad();
     } else if (key == kWorkersKey) {
       if (!absl::SimpleAtoi(value, &info.hash_workers)) return bad();
+    } else if (key == kDeadlockKey) {
+      if (value != "0" && value != "1") return bad();
+      info.mutex_deadlock_detection = value == "1";
     } else if (key == kUserKey) {
       info.username = value;
     } else if (key == kPasswordKey) {

@@ -4,7 +4,8 @@
 //   - The info file (--info_file): "key value" lines, written once every
 //     port is serving (atomically, by rename): the server's pid, one port per
 //     scenario endpoint, the PBKDF2 iteration count, the number of hashing
-//     threads, and the benchmark user's name and password.
+//     threads, its Mutex deadlock-detection mode, and the benchmark user's
+//     name and password.
 //   - The key dir (--key_dir, mode 0700): the HS256 secret (raw bytes) and
 //     the ES256 private key (PKCS#8 PEM), both mode 0600, so the load
 //     generator signs its tokens with the server's keys.
@@ -42,6 +43,8 @@ struct BenchServerInfo {
   std::map<std::string, int> ports;
   int64_t pbkdf2_iterations = 0;
   int hash_workers = 0;
+  // Whether the server left abseil's Mutex deadlock detection on.
+  bool mutex_deadlock_detection = true;
   std::string username;
   std::string password;
 };

@@ -155,7 +155,8 @@ absl::StatusOr<std::shared_ptr<ServerAuth>> ServerAuth::Create(ServerAuthOptions
 std::shared_ptr<grpc::ServerCredentials> ServerAuth::Credentials(
     std::shared_ptr<grpc::ServerCredentials> base) {
   // gRPC's InsecureServerCredentials() would abort on SetAuthMetadataProcessor.
-  if (absl::StrContains(typeid(*base).name(), "InsecureServerCredentials")) {
+  const grpc::ServerCredentials& creds = *base;
+  if (absl::StrContains(typeid(creds).name(), "InsecureServerCredentials")) {
     return InsecureCredentials();
   }
   base->SetAuthMetadataProcessor(std::make_shared<Processor>(shared_from_this()));

@@ -4,15 +4,16 @@
 //                 [--inactive] [--staff] [--superuser]
 //   jwtauth-admin users list | show NAME | disable NAME | enable NAME
 //   jwtauth-admin users set-password NAME | delete NAME
+//   jwtauth-admin migrate          apply pending schema migrations (both backends)
+//
+// --database takes a SQLite file or a postgresql:// URL (see jwtauth-server).
 //
 // Passwords are read from the terminal (echo off) or from standard input's
 // first line; never from arguments. Exit codes: 0 done, 1 refused (no such
 // user, name taken, store unavailable), 2 usage.
 #include <sys/stat.h>
 
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -23,10 +24,11 @@
 #include "absl/time/time.h"
 #include "server/password_hasher.h"
 #include "client/password_input.h"
-#include "server/sqlite_user_store.h"
+#include "server/user_store_factory.h"
 
 ABSL_FLAG(std::string, data_dir, "data", "Folder holding jwtauth.sqlite3");
-ABSL_FLAG(std::string, database, "", "SQLite database file (default: <data_dir>/jwtauth.sqlite3)");
+ABSL_FLAG(std::string, database, "",
+          "User store: SQLite file (default <data_dir>/jwtauth.sqlite3) or postgresql:// URL");
 ABSL_FLAG(std::string, email, "", "users add: the user's email");
 ABSL_FLAG(bool, inactive, false, "users add: create the user disabled");
 ABSL_FLAG(bool, staff, false, "users add: is_staff");
@@ -40,7 +42,7 @@ namespace server = jwtauth::server;
 constexpr char kUsage[] =
     "jwtauth-admin [--data_dir=DIR|--database=FILE] users "
     "add NAME [--email=E] [--inactive] [--staff] [--superuser] | list | show NAME | "
-    "disable NAME | enable NAME | set-password NAME | delete NAME";
+    "disable NAME | enable NAME | set-password NAME | delete NAME | migrate";
 
 int Refused(absl::string_view message) {
   std::fprintf(stderr, "jwtauth-admin: %s\n", std::string(message).c_str());
@@ -60,7 +62,24 @@ void PrintUser(const server::User& u) {
               u.last_login.has_value() ? ShowTime(*u.last_login).c_str() : "never");
 }
 
+std::string DatabaseFromFlags(bool create_dir) {
+  std::string db = absl::GetFlag(FLAGS_database);
+  if (!db.empty()) return db;
+  const std::string dir = absl::GetFlag(FLAGS_data_dir);
+  if (create_dir) ::mkdir(dir.c_str(), 0700);
+  return dir + "/jwtauth.sqlite3";
+}
+
 int Run(const std::vector<std::string>& args) {
+  if (args.size() == 1 && args[0] == "migrate") {
+    const std::string db = DatabaseFromFlags(true);
+    server::StoreOpenOptions options;
+    options.create_or_migrate = true;
+    absl::StatusOr<std::unique_ptr<server::UserStore>> store = server::OpenUserStore(db, options);
+    if (!store.ok()) return Refused(store.status().message());
+    std::printf("migrated %s\n", server::RedactDatabase(db).c_str());
+    return 0;
+  }
   if (args.size() < 2 || args[0] != "users") {
     std::fprintf(stderr, "usage: %s\n", kUsage);
     return 2;
@@ -71,18 +90,10 @@ int Run(const std::vector<std::string>& args) {
     std::fprintf(stderr, "usage: %s\n", kUsage);
     return 2;
   }
-  std::string db = absl::GetFlag(FLAGS_database);
-  if (db.empty()) {
-    const std::string dir = absl::GetFlag(FLAGS_data_dir);
-    if (cmd == "add" && ::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-      return Refused(absl::StrCat("--data_dir ", dir, ": ", std::strerror(errno)));
-    }
-    db = dir + "/jwtauth.sqlite3";
-  }
-  server::SqliteOptions options;
-  options.create = cmd == "add";
-  absl::StatusOr<std::unique_ptr<server::SqliteUserStore>> store =
-      server::SqliteUserStore::Open(db, options);
+  const std::string db = DatabaseFromFlags(cmd == "add");
+  server::StoreOpenOptions options;
+  options.create_or_migrate = cmd == "add";
+  absl::StatusOr<std::unique_ptr<server::UserStore>> store = server::OpenUserStore(db, options);
   if (!store.ok()) return Refused(store.status().message());
   server::UserStore& users = **store;
   const server::PasswordHasher hasher(absl::GetFlag(FLAGS_pbkdf2_iterations));

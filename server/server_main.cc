@@ -30,7 +30,7 @@
 #include "server/auth_service.h"
 #include "server/human_duration.h"
 #include "server/key_files.h"
-#include "server/sqlite_user_store.h"
+#include "server/user_store_factory.h"
 
 using jwtauth::server::HumanDuration;
 
@@ -58,7 +58,12 @@ ABSL_FLAG(std::string, extra_claims, "{}", "Static claims added to every token (
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "Address to serve on (host:port; port 0 = any)");
 ABSL_FLAG(std::string, port_file, "", "Write the bound port here once serving (for tests/scripts)");
 ABSL_FLAG(std::string, data_dir, "data", "Folder for the database and generated secret (0700)");
-ABSL_FLAG(std::string, database, "", "SQLite database file (default: <data_dir>/jwtauth.sqlite3)");
+ABSL_FLAG(std::string, database, "",
+          "User store: a SQLite file (default <data_dir>/jwtauth.sqlite3) or a "
+          "postgresql://user@host:port/db URL (password via PGPASSWORD or ~/.pgpass)");
+ABSL_FLAG(bool, migrate_on_start, true,
+          "Apply pending schema migrations at start (else run `jwtauth-admin migrate` first)");
+ABSL_FLAG(int, io_workers, 8, "Threads for user-store calls when the store is PostgreSQL");
 ABSL_FLAG(std::string, tls_cert_file, "", "PEM certificate chain: serve TLS");
 ABSL_FLAG(std::string, tls_key_file, "", "PEM private key for --tls_cert_file (mode 0600)");
 ABSL_FLAG(std::string, tls_client_ca_file, "", "PEM CA bundle: require and verify client certificates (mTLS)");
@@ -173,9 +178,14 @@ int Serve() {
 
   std::string db_path = absl::GetFlag(FLAGS_database);
   if (db_path.empty()) db_path = data_dir + "/jwtauth.sqlite3";
-  absl::StatusOr<std::unique_ptr<server::SqliteUserStore>> store =
-      server::SqliteUserStore::Open(db_path);
-  if (!store.ok()) return Fail(absl::StrCat("--database ", db_path, ": ", store.status().message()));
+  server::StoreOpenOptions store_options;
+  store_options.create_or_migrate = absl::GetFlag(FLAGS_migrate_on_start);
+  absl::StatusOr<std::unique_ptr<server::UserStore>> store =
+      server::OpenUserStore(db_path, store_options);
+  if (!store.ok()) {
+    return Fail(absl::StrCat("--database ", server::RedactDatabase(db_path), ": ",
+                             store.status().message()));
+  }
 
   server::ThrottleOptions throttle;
   throttle.max_failures_per_username = absl::GetFlag(FLAGS_throttle_user_failures);
@@ -193,7 +203,14 @@ int Serve() {
   if (queue <= 0) return Fail("--hash_queue must be positive");
   auto pool = std::make_unique<jwtauth::common::WorkerPool>(static_cast<size_t>(workers),
                                                    static_cast<size_t>(queue));
-  server::AuthServiceImpl service(tokens->get(), pool.get());
+  // A networked store's calls may wait (network, locks, restarts): keep them
+  // off gRPC's callback threads.
+  std::unique_ptr<jwtauth::common::WorkerPool> io_pool;
+  if (server::IsRemoteStore(db_path)) {
+    io_pool = std::make_unique<jwtauth::common::WorkerPool>(
+        static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_io_workers))), 4096);
+  }
+  server::AuthServiceImpl service(tokens->get(), pool.get(), io_pool.get());
 
   const std::string listen = absl::GetFlag(FLAGS_listen);
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds = Credentials(listen);
@@ -211,7 +228,8 @@ int Serve() {
   }
   server::LogLine(absl::StrCat("jwtauth-server serving jwtauth.v1.AuthService on ", listen,
                                " (port ", port, "), ", absl::GetFlag(FLAGS_algorithm),
-                               ", database ", db_path, ", ", workers, " hashing threads"));
+                               ", database ", server::RedactDatabase(db_path), ", ", workers,
+                               " hashing threads"));
   const std::string port_file = absl::GetFlag(FLAGS_port_file);
   if (!port_file.empty()) {
     std::ofstream(port_file + ".tmp") << port << "\n";
@@ -231,6 +249,7 @@ int Serve() {
                         absl::ToChronoSeconds(absl::GetFlag(FLAGS_shutdown_grace).value));
   grpc_server->Wait();
   pool.reset();
+  io_pool.reset();
   server::LogLine("stopped");
   return 0;
 }

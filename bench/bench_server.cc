@@ -1,0 +1,368 @@
+// bench_server: the server side of bench/grpc_bench, one build serving every
+// scenario on 127.0.0.1, each on its own port (its own grpc::Server):
+//
+//   public_echo               PublicEcho.Echo, no authentication (the floor)
+//   profile_hs256_cache_on    Profile behind ServerAuth, HS256 LocalValidator, cache on
+//   profile_hs256_cache_off   ... cache off (capacity 0: every call verifies)
+//   profile_es256_cache_on    ... ES256 (verifies with the public half only), cache on
+//   profile_es256_cache_off   ... ES256, cache off
+//   auth                      jwtauth.v1.AuthService (HS256, allow_refresh on) on a
+//                             fresh SQLite file holding one user
+//
+// Every service uses gRPC's callback API; password hashing runs on a
+// WorkerPool of --hash_workers threads, as in jwtauth-server. At start it
+// generates fresh keys into --key_dir (mode 0600 files in a 0700 folder) so
+// the load generator can sign its own tokens, creates the user, and writes
+// --info_file (pid, ports, user; see grpc_bench_info.h) once everything
+// serves. SIGTERM or SIGINT stops it; --stats_file then receives each
+// protected port's token-cache counters. Auth decisions are logged on stderr,
+// one line each, exactly as jwtauth-server does: redirect it.
+//
+//   bench_server --key_dir=/tmp/k --info_file=/tmp/k/info 2>/tmp/k/server.log &
+#include <grpcpp/grpcpp.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "bench/grpc_bench_info.h"
+#include "common/worker_pool.h"
+#include "interceptors/server_auth.h"
+#include "interceptors/token_validator.h"
+#include "jwt/base64url.h"
+#include "jwt/key_loader.h"
+#include "jwt/key_set.h"
+#include "jwt/verifier.h"
+#include "jwtauth/examples/v1/profile.grpc.pb.h"
+#include "server/auth_service.h"
+#include "server/password_hasher.h"
+#include "server/sqlite_user_store.h"
+#include "server/token_service.h"
+
+ABSL_FLAG(std::string, key_dir, "", "Folder for the generated keys and the SQLite file (required)");
+ABSL_FLAG(std::string, info_file, "", "Write pid, ports and user here once serving (required)");
+ABSL_FLAG(std::string, stats_file, "", "On shutdown, write token-cache counters here");
+ABSL_FLAG(int64_t, pbkdf2_iterations, jwtauth::server::kDefaultPbkdf2Iterations,
+          "PBKDF2 iterations of the benchmark user's password hash");
+ABSL_FLAG(int, hash_workers, 0, "Password-hashing threads (0 = number of cores)");
+ABSL_FLAG(int, token_lifetime_s, 3600, "JWT_EXPIRATION_DELTA of the auth service, seconds");
+ABSL_FLAG(bool, mutex_deadlock_detection, true,
+          "Leave abseil's Mutex deadlock detection as the library ships it (Debian builds abseil "
+          "without NDEBUG, so it is on, as in jwtauth-server); false turns it off");
+
+namespace {
+
+namespace v1 = jwtauth::examples::v1;
+namespace ic = jwtauth::interceptors;
+namespace jwt = jwtauth::jwt;
+namespace server = jwtauth::server;
+namespace bench = jwtauth::bench;
+
+constexpr char kUsername[] = "bench";
+
+int Fail(absl::string_view message) {
+  std::fprintf(stderr, "bench_server: %s\n", std::string(message).c_str());
+  return 2;
+}
+
+// PublicEchoService: the floor, an empty unary Echo with no check at all.
+class PublicEchoService final : public v1::PublicEcho::CallbackService {
+  grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* ctx, const v1::EchoRequest* req,
+                                 v1::EchoResponse* resp) override {
+    resp->set_message(req->message());
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+};
+
+// ProfileService: the same Echo (like examples/profile_server.cc, it does not
+// read the caller) behind its port's ServerAuth; WhoAmI reads the caller so
+// the load generator can check that the token was really verified.
+class ProfileService final : public v1::Profile::CallbackService {
+ public:
+  explicit ProfileService(std::shared_ptr<ic::ServerAuth> auth) : auth_(std::move(auth)) {}
+
+  grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* ctx, const v1::EchoRequest* req,
+                                 v1::EchoResponse* resp) override {
+    resp->set_message(req->message());
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* WhoAmI(grpc::CallbackServerContext* ctx, const v1::WhoAmIRequest*,
+                                   v1::WhoAmIResponse* resp) override {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    absl::StatusOr<std::shared_ptr<const ic::Caller>> caller = auth_->CallerOf(*ctx);
+    if (!caller.ok()) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                                   std::string(caller.status().message())));
+      return reactor;
+    }
+    resp->set_username((*caller)->username);
+    resp->set_user_id((*caller)->user_id.value_or(0));
+    resp->set_claims_json(jwt::SerializeJson((*caller)->claims));
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+
+ private:
+  std::shared_ptr<ic::ServerAuth> auth_;
+};
+
+struct PkeyCtxFree {
+  void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
+};
+struct PkeyFree {
+  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+};
+struct BioFree {
+  void operator()(BIO* p) const { BIO_free(p); }
+};
+
+// NewEs256PrivatePem returns a fresh P-256 private key as PKCS#8 PEM.
+absl::StatusOr<std::string> NewEs256PrivatePem() {
+  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> ctx(
+      EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+  if (ctx == nullptr || EVP_PKEY_keygen_init(ctx.get()) != 1 ||
+      EVP_PKEY_CTX_set_group_name(ctx.get(), "P-256") != 1) {
+    return absl::InternalError("cannot set up P-256 key generation");
+  }
+  EVP_PKEY* raw = nullptr;
+  if (EVP_PKEY_generate(ctx.get(), &raw) != 1) return absl::InternalError("P-256 keygen failed");
+  std::unique_ptr<EVP_PKEY, PkeyFree> pkey(raw);
+  std::unique_ptr<BIO, BioFree> bio(BIO_new(BIO_s_mem()));
+  if (bio == nullptr ||
+      PEM_write_bio_PrivateKey(bio.get(), pkey.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+    return absl::InternalError("cannot write the P-256 key as PEM");
+  }
+  std::string pem(BIO_ctrl_pending(bio.get()), '\0');
+  if (BIO_read(bio.get(), pem.data(), static_cast<int>(pem.size())) != static_cast<int>(pem.size())) {
+    return absl::InternalError("cannot read the PEM back");
+  }
+  return pem;
+}
+
+// Keys: what the server verifies and signs with.
+struct Keys {
+  jwt::Key hs256;          // the secret: auth service and HS256 Profile ports
+  jwt::Key es256_public;   // the ES256 Profile ports verify with the public half
+};
+
+absl::StatusOr<Keys> MakeKeys(const std::string& dir) {
+  absl::StatusOr<std::string> secret = jwt::GenerateSecret(64);
+  if (!secret.ok()) return secret.status();
+  absl::StatusOr<jwt::Key> hs = jwt::HmacKeyFromSecret(jwt::Algorithm::kHS256, *secret);
+  if (!hs.ok()) return hs.status();
+  absl::StatusOr<std::string> pem = NewEs256PrivatePem();
+  if (!pem.ok()) return pem.status();
+  absl::StatusOr<jwt::Key> es = jwt::KeyFromPem(jwt::Algorithm::kES256, *pem);
+  if (!es.ok()) return es.status();
+  absl::StatusOr<jwt::Key> es_public = jwt::PublicKeyOf(*es);
+  if (!es_public.ok()) return es_public.status();
+  if (absl::Status s = bench::WritePrivateFile(dir + "/" + bench::kHs256SecretFile, *secret);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = bench::WritePrivateFile(dir + "/" + bench::kEs256KeyFile, *pem); !s.ok()) {
+    return s;
+  }
+  return Keys{*std::move(hs), *std::move(es_public)};
+}
+
+// ProtectedPort: one Profile variant with its own ServerAuth and server.
+struct ProtectedPort {
+  std::string name;
+  std::shared_ptr<ic::ServerAuth> auth;
+  std::unique_ptr<ProfileService> service;
+  std::unique_ptr<grpc::Server> server;
+};
+
+std::unique_ptr<grpc::Server> Listen(std::shared_ptr<grpc::ServerCredentials> creds,
+                                     grpc::Service* service, int* port) {
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", std::move(creds), port);
+  builder.RegisterService(service);
+  return builder.BuildAndStart();
+}
+
+absl::StatusOr<ProtectedPort> StartProtected(const std::string& name, const jwt::Key& key,
+                                             size_t cache_capacity, int* port) {
+  absl::StatusOr<jwt::KeySet> keys = jwt::KeySet::Create({key});
+  if (!keys.ok()) return keys.status();
+  absl::StatusOr<jwt::Verifier> verifier = jwt::Verifier::Create(*keys, jwt::ValidatorOptions{});
+  if (!verifier.ok()) return verifier.status();
+  ic::TokenCacheOptions cache;
+  cache.capacity = cache_capacity;
+  ic::ServerAuthOptions options;
+  options.validator = ic::LocalValidator(*std::move(verifier), cache);
+  options.set_default = false;
+  absl::StatusOr<std::shared_ptr<ic::ServerAuth>> auth = ic::ServerAuth::Create(options);
+  if (!auth.ok()) return auth.status();
+  ProtectedPort p{name, *auth, std::make_unique<ProfileService>(*auth), nullptr};
+  p.server = Listen(p.auth->InsecureCredentials(), p.service.get(), port);
+  if (p.server == nullptr || *port == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen for ", name));
+  }
+  return p;
+}
+
+absl::Status WriteStats(const std::string& path, const std::vector<ProtectedPort>& ports) {
+  std::string text;
+  for (const ProtectedPort& p : ports) {
+    const ic::TokenCacheStats s = p.auth->CacheStats();
+    absl::StrAppend(&text, p.name, " cache_size=", s.size, " hits=", s.hits,
+                    " misses=", s.misses, "\n");
+  }
+  return bench::WritePrivateFile(path, text);
+}
+
+int Serve() {
+  const std::string key_dir = absl::GetFlag(FLAGS_key_dir);
+  const std::string info_file = absl::GetFlag(FLAGS_info_file);
+  if (key_dir.empty() || info_file.empty()) return Fail("--key_dir and --info_file are required");
+  if (::mkdir(key_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Fail(absl::StrCat("--key_dir ", key_dir, ": ", std::strerror(errno)));
+  }
+  if (::chmod(key_dir.c_str(), 0700) != 0) {
+    return Fail(absl::StrCat("--key_dir ", key_dir, ": ", std::strerror(errno)));
+  }
+  const int64_t iterations = absl::GetFlag(FLAGS_pbkdf2_iterations);
+  if (iterations < 1 || iterations > server::kMaxPbkdf2Iterations) {
+    return Fail("--pbkdf2_iterations out of range");
+  }
+  int workers = absl::GetFlag(FLAGS_hash_workers);
+  if (workers <= 0) workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+
+  absl::StatusOr<Keys> keys = MakeKeys(key_dir);
+  if (!keys.ok()) return Fail(absl::StrCat("keys: ", keys.status().message()));
+
+  // The user store: a fresh SQLite file with one active user.
+  const std::string db = key_dir + "/users.sqlite3";
+  for (const char* suffix : {"", "-wal", "-shm"}) ::unlink((db + suffix).c_str());
+  absl::StatusOr<std::unique_ptr<server::SqliteUserStore>> store = server::SqliteUserStore::Open(db);
+  if (!store.ok()) return Fail(absl::StrCat("database: ", store.status().message()));
+  absl::StatusOr<std::string> password_bytes = jwt::GenerateSecret(18);
+  if (!password_bytes.ok()) return Fail("cannot generate a password");
+  const std::string password = jwt::Base64UrlEncode(*password_bytes);
+  server::PasswordHasher hasher(iterations);
+  absl::StatusOr<std::string> hash = hasher.Hash(password);
+  if (!hash.ok()) return Fail("cannot hash the password");
+  server::NewUser user;
+  user.username = kUsername;
+  user.email = "bench@example.com";
+  user.password_hash = *hash;
+  if (absl::StatusOr<server::User> created = (*store)->CreateUser(user); !created.ok()) {
+    return Fail(absl::StrCat("cannot create the user: ", created.status().message()));
+  }
+
+  server::TokenSettings settings;
+  settings.allow_refresh = true;
+  settings.expiration_delta = absl::Seconds(absl::GetFlag(FLAGS_token_lifetime_s));
+  absl::StatusOr<jwt::KeySet> auth_keys = jwt::KeySet::Create({keys->hs256});
+  if (!auth_keys.ok()) return Fail(auth_keys.status().message());
+  absl::StatusOr<std::unique_ptr<server::TokenService>> tokens = server::TokenService::Create(
+      settings, *auth_keys, store->get(), hasher, server::ThrottleOptions{}, jwt::SystemClock());
+  if (!tokens.ok()) return Fail(tokens.status().message());
+  auto pool = std::make_unique<jwtauth::common::WorkerPool>(static_cast<size_t>(workers), 1024);
+  server::AuthServiceImpl auth_service(tokens->get(), pool.get());
+
+  bench::BenchServerInfo info;
+  info.pid = ::getpid();
+  info.pbkdf2_iterations = iterations;
+  info.hash_workers = workers;
+  info.mutex_deadlock_detection = absl::GetFlag(FLAGS_mutex_deadlock_detection);
+  info.username = kUsername;
+  info.password = password;
+
+  PublicEchoService floor_service;
+  int port = 0;
+  std::unique_ptr<grpc::Server> floor_server =
+      Listen(grpc::InsecureServerCredentials(), &floor_service, &port);
+  if (floor_server == nullptr || port == 0) return Fail("cannot listen for the floor");
+  info.ports[bench::kPortFloor] = port;
+
+  std::vector<ProtectedPort> protected_ports;
+  struct Variant {
+    const char* name;
+    const jwt::Key* key;
+    size_t capacity;
+  };
+  const ic::TokenCacheOptions default_cache;
+  for (const Variant& v : {Variant{bench::kPortHs256CacheOn, &keys->hs256, default_cache.capacity},
+                           Variant{bench::kPortHs256CacheOff, &keys->hs256, 0},
+                           Variant{bench::kPortEs256CacheOn, &keys->es256_public,
+                                   default_cache.capacity},
+                           Variant{bench::kPortEs256CacheOff, &keys->es256_public, 0}}) {
+    port = 0;
+    absl::StatusOr<ProtectedPort> p = StartProtected(v.name, *v.key, v.capacity, &port);
+    if (!p.ok()) return Fail(p.status().message());
+    info.ports[v.name] = port;
+    protected_ports.push_back(*std::move(p));
+  }
+
+  port = 0;
+  std::unique_ptr<grpc::Server> auth_server =
+      Listen(grpc::InsecureServerCredentials(), &auth_service, &port);
+  if (auth_server == nullptr || port == 0) return Fail("cannot listen for the auth service");
+  info.ports[bench::kPortAuth] = port;
+
+  if (absl::Status s = bench::WriteBenchServerInfo(info_file, info); !s.ok()) {
+    return Fail(s.message());
+  }
+  std::fprintf(stderr, "bench_server: serving %zu ports (pid %lld, %d hashing threads)\n",
+               info.ports.size(), static_cast<long long>(info.pid), workers);
+
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  int sig = 0;
+  sigwait(&set, &sig);
+
+  const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(5);
+  floor_server->Shutdown(deadline);
+  for (ProtectedPort& p : protected_ports) p.server->Shutdown(deadline);
+  auth_server->Shutdown(deadline);
+  pool.reset();  // finishes queued logins before the service goes away
+  if (const std::string stats = absl::GetFlag(FLAGS_stats_file); !stats.empty()) {
+    if (absl::Status s = WriteStats(stats, protected_ports); !s.ok()) return Fail(s.message());
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Block the stop signals before any thread starts, so only sigwait sees them.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  ::umask(077);
+  absl::SetProgramUsageMessage("bench_server --key_dir=DIR --info_file=FILE [--stats_file=FILE]");
+  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  if (args.size() > 1) return Fail(absl::StrCat("unexpected argument \"", args[1], "\""));
+  if (!absl::GetFlag(FLAGS_mutex_deadlock_detection)) {
+    absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  }
+  return Serve();
+}

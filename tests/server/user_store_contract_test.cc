@@ -1,0 +1,664 @@
+// The UserStore contract (server/user_store.h), one parameterised suite that
+// every backend must pass: CRUD, the error contract, username rules, datetime
+// round trips, unicode, concurrency and idempotent migrations.
+//
+// Instances:
+//   Sqlite    a fresh SQLite file per test
+//   Postgres  a fresh schema per test (search_path in the URL) in the
+//             throw-away cluster of the ctest fixture "postgres"
+//             (scripts/pg-test-cluster); the URL is read from the file named
+//             by $JWTAUTH_TEST_PG_URL_FILE.
+// Stores are opened through OpenUserStore (user_store_factory.h), as the
+// programs open them.
+#include <libpq-fe.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/postgres_user_store.h"
+#include "server/sqlite_user_store.h"
+#include "server/user_store.h"
+#include "server/user_store_factory.h"
+#include "tests/testing/temp_dir.h"
+#include "tests/testing/test_util.h"
+
+namespace jwtauth::server {
+namespace {
+
+using ::jwtauth::testing::IsOk;
+using ::jwtauth::testing::TempDir;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::Optional;
+
+MATCHER(IsOkWithoutValue, "is OK without a user") {
+  if (!arg.ok()) *result_listener << "status: " << arg.status();
+  return arg.ok() && !arg->has_value();
+}
+
+MATCHER_P(IsOkAndHolds, value, "") {
+  if (!arg.ok()) *result_listener << "status: " << arg.status();
+  return arg.ok() && *arg == value;
+}
+
+MATCHER_P(HasCode, code, "") {
+  const absl::Status& s = ::jwtauth::testing::StatusOf(arg);
+  *result_listener << "status: " << s;
+  return s.code() == code;
+}
+
+// ------------------------------------------------------------- backends
+
+// Database: one empty database of one backend, private to one test.
+class Database {
+ public:
+  virtual ~Database() = default;
+  // Ready is false (with a test failure) when the backend is not reachable.
+  virtual bool Ready() const = 0;
+  // Name is what OpenUserStore takes.
+  virtual std::string Name() const = 0;
+  // AddForeignTable makes the database non-empty without auth_user.
+  virtual void AddForeignTable() = 0;
+};
+
+class SqliteDatabase : public Database {
+ public:
+  bool Ready() const override { return !dir_.path().empty(); }
+  std::string Name() const override { return dir_.File("users.sqlite3"); }
+  void AddForeignTable() override {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(Name().c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db, "CREATE TABLE notes (body TEXT)", nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+
+ private:
+  TempDir dir_;
+};
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// PostgresDatabase: a fresh schema in the fixture's cluster, dropped at the
+// end; stores reach it through search_path in the URL.
+class PostgresDatabase : public Database {
+ public:
+  PostgresDatabase() {
+    const char* url_file = std::getenv("JWTAUTH_TEST_PG_URL_FILE");
+    if (url_file == nullptr) {
+      ADD_FAILURE() << "JWTAUTH_TEST_PG_URL_FILE is not set: run under ctest (fixture postgres, "
+                       "scripts/pg-test-cluster start DIR; then point it at DIR/url)";
+      return;
+    }
+    base_url_ = std::string(absl::StripAsciiWhitespace(ReadAll(url_file)));
+    if (base_url_.empty()) {
+      ADD_FAILURE() << url_file << " is empty or missing: did PostgresCluster.Start run?";
+      return;
+    }
+    admin_ = PQconnectdb(base_url_.c_str());
+    if (PQstatus(admin_) != CONNECTION_OK) {
+      ADD_FAILURE() << "cannot connect to " << base_url_ << ": " << PQerrorMessage(admin_);
+      return;
+    }
+    schema_ = absl::StrCat("contract_", ::getpid(), "_", ++counter_);
+    Exec(absl::StrCat("DROP SCHEMA IF EXISTS ", schema_, " CASCADE"));
+    ready_ = Exec(absl::StrCat("CREATE SCHEMA ", schema_));
+  }
+  ~PostgresDatabase() override {
+    if (ready_) Exec(absl::StrCat("DROP SCHEMA IF EXISTS ", schema_, " CASCADE"));
+    PQfinish(admin_);
+  }
+  bool Ready() const override { return ready_; }
+  std::string Name() const override {
+    return absl::StrCat(base_url_, "?options=-c%20search_path%3D", schema_);
+  }
+  void AddForeignTable() override {
+    ASSERT_TRUE(Exec(absl::StrCat("CREATE TABLE ", schema_, ".notes (body text)")));
+  }
+
+ private:
+  bool Exec(const std::string& sql) {
+    PGresult* r = PQexec(admin_, sql.c_str());
+    const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    EXPECT_TRUE(ok) << sql << ": " << PQerrorMessage(admin_);
+    PQclear(r);
+    return ok;
+  }
+
+  static int counter_;
+  std::string base_url_;
+  std::string schema_;
+  PGconn* admin_ = nullptr;
+  bool ready_ = false;
+};
+int PostgresDatabase::counter_ = 0;
+
+struct Backend {
+  const char* name;
+  std::function<std::unique_ptr<Database>()> make;
+};
+
+std::string BackendName(const ::testing::TestParamInfo<Backend>& info) { return info.param.name; }
+
+class UserStoreContract : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    db_ = GetParam().make();
+    ASSERT_TRUE(db_->Ready());
+    store_ = Open();
+    ASSERT_NE(store_, nullptr);
+  }
+
+  std::unique_ptr<UserStore> Open(bool create_or_migrate = true) {
+    StoreOpenOptions options;
+    options.create_or_migrate = create_or_migrate;
+    absl::StatusOr<std::unique_ptr<UserStore>> store = OpenUserStore(db_->Name(), options);
+    EXPECT_THAT(store, IsOk());
+    return store.ok() ? *std::move(store) : nullptr;
+  }
+
+  static absl::StatusOr<int> SchemaVersion(UserStore& store) {
+    if (auto* s = dynamic_cast<SqliteUserStore*>(&store)) return s->SchemaVersion();
+    if (auto* p = dynamic_cast<PostgresUserStore*>(&store)) return p->SchemaVersion();
+    return absl::UnimplementedError("unknown backend");
+  }
+
+  User MustCreate(const NewUser& user) {
+    absl::StatusOr<User> created = store_->CreateUser(user);
+    EXPECT_THAT(created, IsOk());
+    return created.ok() ? *created : User();
+  }
+
+  User MustFind(absl::string_view username) {
+    absl::StatusOr<std::optional<User>> found = store_->FindByUsername(username);
+    EXPECT_THAT(found, IsOk());
+    EXPECT_TRUE(found.ok() && found->has_value()) << username;
+    return found.ok() && found->has_value() ? **found : User();
+  }
+
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<UserStore> store_;
+};
+
+NewUser Ada() {
+  NewUser user;
+  user.username = "ada";
+  user.email = "ada@example.com";
+  user.password_hash = "pbkdf2_sha256$1000$saltsaltsalt$notarealhashbutstoredasis=";
+  return user;
+}
+
+NewUser Named(absl::string_view username) {
+  NewUser user = Ada();
+  user.username = std::string(username);
+  user.email = absl::StrCat(username, "@example.com");
+  return user;
+}
+
+// ---------------------------------------------------------------- CRUD
+
+TEST_P(UserStoreContract, CreatedUserIsFoundByUsernameAndId) {
+  const absl::Time before = absl::Now() - absl::Seconds(1);
+  absl::StatusOr<User> created = store_->CreateUser(Ada());
+  ASSERT_THAT(created, IsOk());
+  EXPECT_GT(created->id, 0);
+  EXPECT_EQ(created->username, "ada");
+  EXPECT_GE(created->date_joined, before);
+  EXPECT_LE(created->date_joined, absl::Now());
+  EXPECT_EQ(created->last_login, std::nullopt);
+
+  for (auto found : {store_->FindByUsername("ada"), store_->FindById(created->id)}) {
+    ASSERT_THAT(found, IsOk());
+    ASSERT_TRUE(found->has_value());
+    const User& user = **found;
+    EXPECT_EQ(user.id, created->id);
+    EXPECT_EQ(user.username, "ada");
+    EXPECT_EQ(user.email, "ada@example.com");
+    EXPECT_EQ(user.first_name, "");
+    EXPECT_EQ(user.last_name, "");
+    EXPECT_EQ(user.password_hash, Ada().password_hash);
+    EXPECT_TRUE(user.is_active);
+    EXPECT_FALSE(user.is_staff);
+    EXPECT_FALSE(user.is_superuser);
+    EXPECT_EQ(user.date_joined, created->date_joined);
+    EXPECT_EQ(user.last_login, std::nullopt);
+  }
+}
+
+TEST_P(UserStoreContract, FlagsAreStoredAsGiven) {
+  NewUser admin = Named("root");
+  admin.is_active = false;
+  admin.is_staff = true;
+  admin.is_superuser = true;
+  ASSERT_THAT(store_->CreateUser(admin), IsOk());
+  NewUser plain = Named("plain");
+  ASSERT_THAT(store_->CreateUser(plain), IsOk());
+  const User root = MustFind("root");
+  EXPECT_FALSE(root.is_active);
+  EXPECT_TRUE(root.is_staff);
+  EXPECT_TRUE(root.is_superuser);
+  const User found = MustFind("plain");
+  EXPECT_TRUE(found.is_active);
+  EXPECT_FALSE(found.is_staff);
+  EXPECT_FALSE(found.is_superuser);
+}
+
+TEST_P(UserStoreContract, EmptyEmailAndHashAreStoredAsGiven) {
+  NewUser bare = Named("bare");
+  bare.email = "";
+  bare.password_hash = "";
+  ASSERT_THAT(store_->CreateUser(bare), IsOk());
+  const User found = MustFind("bare");
+  EXPECT_EQ(found.email, "");
+  EXPECT_EQ(found.password_hash, "");
+}
+
+TEST_P(UserStoreContract, AbsentUserIsOkWithoutValue) {
+  EXPECT_THAT(store_->FindByUsername("nobody"), IsOkWithoutValue());
+  EXPECT_THAT(store_->FindById(42), IsOkWithoutValue());
+  EXPECT_THAT(store_->FindById(0), IsOkWithoutValue());
+  EXPECT_THAT(store_->FindById(-1), IsOkWithoutValue());
+  EXPECT_THAT(store_->FindById(INT64_MAX), IsOkWithoutValue());
+  EXPECT_THAT(store_->FindByUsername(""), IsOkWithoutValue());
+  // Names no user can have are simply not found.
+  EXPECT_THAT(store_->FindByUsername(std::string("nul\0inside", 10)), IsOkWithoutValue());
+  EXPECT_THAT(store_->FindByUsername("bad\xFFutf8"), IsOkWithoutValue());
+  EXPECT_THAT(store_->FindByUsername(std::string(kMaxUsernameLength + 1, 'a')),
+              IsOkWithoutValue());
+}
+
+TEST_P(UserStoreContract, UsernameLookupIsExactAndCaseSensitive) {
+  ASSERT_THAT(store_->CreateUser(Named("Ada")), IsOk());
+  EXPECT_THAT(store_->FindByUsername("ada"), IsOkWithoutValue());
+  EXPECT_THAT(store_->FindByUsername("ADA"), IsOkWithoutValue());
+  EXPECT_THAT(store_->FindByUsername("Ada "), IsOkWithoutValue());
+  EXPECT_THAT(store_->FindByUsername(" Ada"), IsOkWithoutValue());
+  EXPECT_THAT(store_->FindByUsername("Ad%"), IsOkWithoutValue());
+  EXPECT_THAT(store_->FindByUsername("Ad_"), IsOkWithoutValue());
+  EXPECT_EQ(MustFind("Ada").username, "Ada");
+}
+
+TEST_P(UserStoreContract, HostileUsernameIsStoredLiterally) {
+  const std::vector<std::string> hostile = {
+      "x'); DROP TABLE auth_user; --", "x\"; DELETE FROM auth_user; --", "$1", "\\x00", "%s%n",
+      "' OR '1'='1"};
+  for (const std::string& name : hostile) {
+    ASSERT_THAT(store_->CreateUser(Named(name)), IsOk()) << name;
+  }
+  for (const std::string& name : hostile) EXPECT_EQ(MustFind(name).username, name);
+  EXPECT_EQ(store_->ListUsers()->size(), hostile.size());
+}
+
+TEST_P(UserStoreContract, ListUsersReturnsEveryUserInIdOrder) {
+  absl::StatusOr<std::vector<User>> empty = store_->ListUsers();
+  ASSERT_THAT(empty, IsOk());
+  EXPECT_TRUE(empty->empty());
+  for (const char* name : {"carol", "ada", "bob"}) {
+    ASSERT_THAT(store_->CreateUser(Named(name)), IsOk());
+  }
+  absl::StatusOr<std::vector<User>> users = store_->ListUsers();
+  ASSERT_THAT(users, IsOk());
+  std::vector<std::string> names;
+  for (const User& u : *users) names.push_back(u.username);
+  EXPECT_THAT(names, ElementsAre("carol", "ada", "bob"));
+  EXPECT_LT((*users)[0].id, (*users)[1].id);
+  EXPECT_LT((*users)[1].id, (*users)[2].id);
+  EXPECT_EQ((*users)[1].email, "ada@example.com");
+}
+
+TEST_P(UserStoreContract, SetPasswordHashReplacesHash) {
+  const User ada = MustCreate(Ada());
+  const User bob = MustCreate(Named("bob"));
+  ASSERT_THAT(store_->SetPasswordHash(ada.id, "pbkdf2_sha256$2$new$hash"), IsOk());
+  EXPECT_EQ(MustFind("ada").password_hash, "pbkdf2_sha256$2$new$hash");
+  EXPECT_EQ(MustFind("bob").password_hash, Ada().password_hash);  // only ada's
+  (void)bob;
+}
+
+TEST_P(UserStoreContract, SetActiveTogglesActiveFlag) {
+  const User ada = MustCreate(Ada());
+  ASSERT_THAT(store_->SetActive(ada.id, false), IsOk());
+  EXPECT_FALSE(MustFind("ada").is_active);
+  // Setting the value it already has still finds the user.
+  ASSERT_THAT(store_->SetActive(ada.id, false), IsOk());
+  ASSERT_THAT(store_->SetActive(ada.id, true), IsOk());
+  EXPECT_TRUE(MustFind("ada").is_active);
+}
+
+TEST_P(UserStoreContract, DeleteUserRemovesUser) {
+  const User ada = MustCreate(Ada());
+  const User bob = MustCreate(Named("bob"));
+  ASSERT_THAT(store_->DeleteUser(ada.id), IsOk());
+  EXPECT_THAT(store_->FindById(ada.id), IsOkWithoutValue());
+  EXPECT_THAT(store_->FindByUsername("ada"), IsOkWithoutValue());
+  EXPECT_EQ(MustFind("bob").id, bob.id);
+  EXPECT_THAT(store_->DeleteUser(ada.id), HasCode(absl::StatusCode::kNotFound));
+  // The name is free again, under a new id.
+  const User again = MustCreate(Ada());
+  EXPECT_NE(again.id, ada.id);
+}
+
+TEST_P(UserStoreContract, MutationsOfMissingUserAreNotFound) {
+  const User ada = MustCreate(Ada());
+  for (const int64_t id : {ada.id + 1000, int64_t{0}, int64_t{-1}, INT64_MAX, INT64_MIN}) {
+    EXPECT_THAT(store_->SetPasswordHash(id, "x"), HasCode(absl::StatusCode::kNotFound)) << id;
+    EXPECT_THAT(store_->SetActive(id, false), HasCode(absl::StatusCode::kNotFound)) << id;
+    EXPECT_THAT(store_->DeleteUser(id), HasCode(absl::StatusCode::kNotFound)) << id;
+    EXPECT_THAT(store_->RecordLogin(id, absl::Now()), HasCode(absl::StatusCode::kNotFound)) << id;
+  }
+  // Nothing happened to the user that exists.
+  const User found = MustFind("ada");
+  EXPECT_TRUE(found.is_active);
+  EXPECT_EQ(found.password_hash, Ada().password_hash);
+  EXPECT_EQ(found.last_login, std::nullopt);
+}
+
+// ------------------------------------------------------------- errors
+
+TEST_P(UserStoreContract, DuplicateUsernameIsAlreadyExists) {
+  ASSERT_THAT(store_->CreateUser(Ada()), IsOk());
+  NewUser again = Ada();
+  again.email = "other@example.com";
+  absl::StatusOr<User> dup = store_->CreateUser(again);
+  EXPECT_THAT(dup, HasCode(absl::StatusCode::kAlreadyExists));
+  EXPECT_THAT(dup.status().message(), Not(HasSubstr("ada")));
+  // The store is still usable, and the first user untouched.
+  EXPECT_EQ(MustFind("ada").email, "ada@example.com");
+  EXPECT_THAT(store_->CreateUser(Named("bob")), IsOk());
+  EXPECT_EQ(store_->ListUsers()->size(), 2u);
+}
+
+TEST_P(UserStoreContract, ConcurrentDuplicateCreatesLetExactlyOneWin) {
+  std::atomic<int> ok{0}, exists{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      absl::StatusOr<User> r = store_->CreateUser(Ada());
+      if (r.ok()) {
+        ++ok;
+      } else if (r.status().code() == absl::StatusCode::kAlreadyExists) {
+        ++exists;
+      } else {
+        ++other;
+        ADD_FAILURE() << r.status();
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 1);
+  EXPECT_EQ(exists.load(), 7);
+  EXPECT_EQ(other.load(), 0);
+}
+
+TEST_P(UserStoreContract, InvalidUsernamesAreInvalidArgument) {
+  const std::vector<std::string> invalid = {
+      "",
+      std::string(kMaxUsernameLength + 1, 'a'),
+      std::string("nul\0inside", 10),
+      std::string("\0", 1),
+      "bad\xFFutf8",
+      "\xC0\xAF",          // overlong '/'
+      "\xED\xA0\x80",      // a surrogate
+      "\xF4\x90\x80\x80",  // above U+10FFFF
+      "truncated\xE2\x82",
+  };
+  for (const std::string& name : invalid) {
+    absl::StatusOr<User> r = store_->CreateUser(Named(name));
+    EXPECT_THAT(r, HasCode(absl::StatusCode::kInvalidArgument)) << name.size();
+  }
+  EXPECT_TRUE(store_->ListUsers()->empty());
+}
+
+TEST_P(UserStoreContract, UsernameLimitCountsCharactersNotBytes) {
+  std::string longest;
+  for (size_t i = 0; i < kMaxUsernameLength; ++i) longest += "\xC3\xA9";  // é: 2 bytes
+  EXPECT_THAT(store_->CreateUser(Named(longest)), IsOk());
+  EXPECT_EQ(MustFind(longest).username, longest);
+  EXPECT_THAT(store_->CreateUser(Named(longest + "e")),
+              HasCode(absl::StatusCode::kInvalidArgument));
+  std::string emoji;  // 4 bytes each
+  for (size_t i = 0; i < kMaxUsernameLength; ++i) emoji += "\xF0\x9F\x90\x8D";
+  EXPECT_THAT(store_->CreateUser(Named(emoji)), IsOk());
+  EXPECT_THAT(store_->CreateUser(Named(std::string(kMaxUsernameLength, 'a'))), IsOk());
+}
+
+// ----------------------------------------------------------- datetimes
+
+TEST_P(UserStoreContract, RecordLoginRoundTripsWithMicrosecondPrecision) {
+  const User ada = MustCreate(Ada());
+  // 2023-11-14 22:13:20.123456789 UTC: kept truncated to microseconds.
+  ASSERT_THAT(store_->RecordLogin(ada.id, absl::FromUnixNanos(1'700'000'000'123'456'789)), IsOk());
+  EXPECT_THAT(MustFind("ada").last_login, Optional(absl::FromUnixMicros(1'700'000'000'123'456)));
+  const std::vector<absl::Time> times = {
+      absl::FromUnixSeconds(1'700'000'000),            // a whole second
+      absl::FromUnixMicros(1'700'000'000'000'001),     // one microsecond past
+      absl::FromUnixMicros(1'700'000'000'999'999),     // just before the next second
+      absl::UnixEpoch(),                               // the epoch itself
+      absl::FromUnixMicros(-1),                        // before the epoch
+      absl::FromCivil(absl::CivilSecond(1901, 12, 13, 20, 45, 52), absl::UTCTimeZone()) +
+          absl::Microseconds(7),
+      absl::FromCivil(absl::CivilSecond(2038, 1, 19, 3, 14, 8), absl::UTCTimeZone()),
+      absl::FromCivil(absl::CivilSecond(9999, 12, 31, 23, 59, 59), absl::UTCTimeZone()) +
+          absl::Microseconds(999'999),
+  };
+  for (const absl::Time t : times) {
+    ASSERT_THAT(store_->RecordLogin(ada.id, t), IsOk()) << t;
+    EXPECT_THAT(MustFind("ada").last_login, Optional(t)) << t;
+    absl::StatusOr<std::optional<User>> by_id = store_->FindById(ada.id);
+    ASSERT_THAT(by_id, IsOk());
+    EXPECT_THAT((*by_id)->last_login, Optional(t)) << t;
+  }
+}
+
+TEST_P(UserStoreContract, RecordLoginOfInfiniteTimeIsInvalidArgument) {
+  const User ada = MustCreate(Ada());
+  EXPECT_THAT(store_->RecordLogin(ada.id, absl::InfiniteFuture()),
+              HasCode(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(store_->RecordLogin(ada.id, absl::InfinitePast()),
+              HasCode(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(MustFind("ada").last_login, std::nullopt);
+}
+
+TEST_P(UserStoreContract, LastLoginAndDateJoinedRoundTripPerUser) {
+  const absl::Time before = absl::Now();
+  const User ada = MustCreate(Ada());
+  const User bob = MustCreate(Named("bob"));
+  const absl::Time after = absl::Now();
+  for (const User& u : {ada, bob}) {
+    // date_joined is "now", kept to the microsecond, and read back exactly.
+    EXPECT_GE(u.date_joined, absl::FromUnixMicros(absl::ToUnixMicros(before)));
+    EXPECT_LE(u.date_joined, after);
+    EXPECT_EQ(u.date_joined, absl::FromUnixMicros(absl::ToUnixMicros(u.date_joined)));
+  }
+  EXPECT_LE(ada.date_joined, bob.date_joined);
+  const absl::Time login = absl::FromUnixMicros(1'650'000'000'654'321);
+  ASSERT_THAT(store_->RecordLogin(bob.id, login), IsOk());
+  const User ada_found = MustFind("ada");
+  const User bob_found = MustFind("bob");
+  EXPECT_EQ(ada_found.date_joined, ada.date_joined);
+  EXPECT_EQ(bob_found.date_joined, bob.date_joined);
+  EXPECT_EQ(ada_found.last_login, std::nullopt);
+  EXPECT_THAT(bob_found.last_login, Optional(login));
+  // Other mutations leave both datetimes alone.
+  ASSERT_THAT(store_->SetActive(bob.id, false), IsOk());
+  ASSERT_THAT(store_->SetPasswordHash(bob.id, "x"), IsOk());
+  absl::StatusOr<std::vector<User>> users = store_->ListUsers();
+  ASSERT_THAT(users, IsOk());
+  ASSERT_EQ(users->size(), 2u);
+  EXPECT_EQ((*users)[1].date_joined, bob.date_joined);
+  EXPECT_THAT((*users)[1].last_login, Optional(login));
+  EXPECT_EQ((*users)[0].last_login, std::nullopt);
+}
+
+// -------------------------------------------------------------- unicode
+
+TEST_P(UserStoreContract, UnicodeUsernamesAndEmailsRoundTrip) {
+  const std::vector<std::pair<std::string, std::string>> people = {
+      {"Zo\xC3\xAB", "zo\xC3\xAB@exampl\xC3\xA9.fr"},                     // Zoë
+      {"\xE5\xBC\xA0\xE4\xBC\x9F", "\xE5\xBC\xA0@\xE4\xBE\x8B\xE5\xAD\x90.cn"},  // 张伟
+      {"\xF0\x9F\x90\x8D\xF0\x9F\x90\x8D", "snake@example.com"},          // two snakes (4 bytes)
+      {"\xD0\x90\xD0\xBD\xD0\xBD\xD0\xB0", "anna@example.ru"},             // Анна
+      {"e\xCC\x81", "combining@example.com"},  // e + combining acute: not "é"
+      {"\xC3\xA9", "precomposed@example.com"},  // é
+  };
+  for (const auto& [name, email] : people) {
+    NewUser u = Named(name);
+    u.email = email;
+    ASSERT_THAT(store_->CreateUser(u), IsOk()) << name;
+  }
+  for (const auto& [name, email] : people) {
+    const User found = MustFind(name);
+    EXPECT_EQ(found.username, name);
+    EXPECT_EQ(found.email, email);
+  }
+  // No normalisation or case folding: these are different users.
+  EXPECT_NE(MustFind("e\xCC\x81").id, MustFind("\xC3\xA9").id);
+  EXPECT_THAT(store_->FindByUsername("ZO\xC3\x8B"), IsOkWithoutValue());
+  EXPECT_THAT(store_->FindByUsername("zo\xC3\xAB"), IsOkWithoutValue());
+  EXPECT_EQ(store_->ListUsers()->size(), people.size());
+}
+
+// ---------------------------------------------------------- concurrency
+
+TEST_P(UserStoreContract, ConcurrentCreatesAndLookupsFromEightThreadsAreConsistent) {
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 15;
+  std::vector<std::thread> threads;
+  std::vector<std::vector<int64_t>> ids(kThreads);
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const std::string name = absl::StrCat("t", t, "u", i);
+        absl::StatusOr<User> created = store_->CreateUser(Named(name));
+        if (!created.ok()) {
+          ADD_FAILURE() << created.status();
+          ++failures;
+          continue;
+        }
+        ids[static_cast<size_t>(t)].push_back(created->id);
+        auto by_name = store_->FindByUsername(name);
+        auto by_id = store_->FindById(created->id);
+        if (!by_name.ok() || !by_name->has_value() || (*by_name)->id != created->id ||
+            !by_id.ok() || !by_id->has_value() || (*by_id)->username != name) {
+          ++failures;
+        }
+        // Another thread's user, possibly not created yet: OK either way.
+        auto other = store_->FindByUsername(absl::StrCat("t", (t + 1) % kThreads, "u", i));
+        if (!other.ok()) ++failures;
+        if (i % 5 == 0 && !store_->ListUsers().ok()) ++failures;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  absl::StatusOr<std::vector<User>> users = store_->ListUsers();
+  ASSERT_THAT(users, IsOk());
+  EXPECT_EQ(users->size(), static_cast<size_t>(kThreads * kPerThread));
+  std::set<int64_t> unique;
+  for (const auto& v : ids) unique.insert(v.begin(), v.end());
+  EXPECT_EQ(unique.size(), static_cast<size_t>(kThreads * kPerThread));
+}
+
+// ----------------------------------------------------------- migrations
+
+TEST_P(UserStoreContract, MigrationsAreIdempotentAcrossOpens) {
+  EXPECT_THAT(SchemaVersion(*store_), IsOkAndHolds(1));
+  ASSERT_THAT(store_->CreateUser(Ada()), IsOk());
+  for (int i = 0; i < 2; ++i) {
+    std::unique_ptr<UserStore> again = Open();
+    ASSERT_NE(again, nullptr);
+    EXPECT_THAT(SchemaVersion(*again), IsOkAndHolds(1));
+    EXPECT_EQ(again->ListUsers()->size(), 1u);
+  }
+  EXPECT_THAT(SchemaVersion(*store_), IsOkAndHolds(1));
+  EXPECT_EQ(MustFind("ada").email, "ada@example.com");
+}
+
+TEST_P(UserStoreContract, OpenWithoutMigrateNeedsAnExistingStore) {
+  std::unique_ptr<UserStore> plain = Open(/*create_or_migrate=*/false);
+  ASSERT_NE(plain, nullptr);
+  ASSERT_THAT(store_->CreateUser(Ada()), IsOk());
+  EXPECT_EQ(plain->ListUsers()->size(), 1u);
+  EXPECT_THAT(SchemaVersion(*plain), IsOkAndHolds(1));
+}
+
+class UserStoreContractEmpty : public UserStoreContract {
+ protected:
+  void SetUp() override {
+    db_ = GetParam().make();
+    ASSERT_TRUE(db_->Ready());
+  }
+};
+
+TEST_P(UserStoreContractEmpty, OpenWithoutMigrateOnForeignDatabaseIsRefusedAndWritesNothing) {
+  db_->AddForeignTable();
+  StoreOpenOptions no_create;
+  no_create.create_or_migrate = false;
+  EXPECT_THAT(OpenUserStore(db_->Name(), no_create),
+              HasCode(absl::StatusCode::kFailedPrecondition));
+  // Still no auth_user: nothing was created by the refused open.
+  EXPECT_THAT(OpenUserStore(db_->Name(), no_create),
+              HasCode(absl::StatusCode::kFailedPrecondition));
+  // Migrating adds the store beside the foreign table.
+  store_ = Open();
+  ASSERT_NE(store_, nullptr);
+  EXPECT_THAT(SchemaVersion(*store_), IsOkAndHolds(1));
+  EXPECT_THAT(store_->CreateUser(Ada()), IsOk());
+}
+
+TEST_P(UserStoreContractEmpty, StoresOpenedTogetherMigrateOnce) {
+  constexpr int kOpeners = 4;
+  std::vector<std::unique_ptr<UserStore>> stores(kOpeners);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kOpeners; ++i) {
+    threads.emplace_back([&, i] {
+      StoreOpenOptions options;
+      absl::StatusOr<std::unique_ptr<UserStore>> s = OpenUserStore(db_->Name(), options);
+      EXPECT_THAT(s, IsOk());
+      if (s.ok()) stores[static_cast<size_t>(i)] = *std::move(s);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (auto& s : stores) {
+    ASSERT_NE(s, nullptr);
+    EXPECT_THAT(SchemaVersion(*s), IsOkAndHolds(1));
+  }
+  ASSERT_THAT(stores[0]->CreateUser(Ada()), IsOk());
+  for (auto& s : stores) {
+    absl::StatusOr<std::optional<User>> found = s->FindByUsername("ada");
+    ASSERT_THAT(found, IsOk());
+    EXPECT_TRUE(found->has_value());
+  }
+}
+
+const Backend kBackends[] = {
+    {"Sqlite", [] { return std::unique_ptr<Database>(new SqliteDatabase()); }},
+    {"Postgres", [] { return std::unique_ptr<Database>(new PostgresDatabase()); }},
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, UserStoreContract, ::testing::ValuesIn(kBackends), BackendName);
+INSTANTIATE_TEST_SUITE_P(Backends, UserStoreContractEmpty, ::testing::ValuesIn(kBackends),
+                         BackendName);
+
+}  // namespace
+}  // namespace jwtauth::server
