@@ -36,6 +36,48 @@ std::optional<absl::Duration> LoginThrottle::Check(absl::string_view username,
                                                    absl::string_view peer) {
   const absl::Time now = clock_();
   absl::MutexLock lock(&mu_);
+  return CheckLocked(username, peer, now);
+}
+
+std::optional<absl::Duration> LoginThrottle::Admit(absl::string_view username,
+                                                   absl::string_view peer) {
+  const absl::Time now = clock_();
+  absl::MutexLock lock(&mu_);
+  std::optional<absl::Duration> wait = CheckLocked(username, peer, now);
+  if (wait.has_value()) return wait;
+  Add(UserKey(username), now);
+  Add(PeerKey(peer), now);
+  return std::nullopt;
+}
+
+void LoginThrottle::Succeeded(absl::string_view username, absl::string_view peer) {
+  absl::MutexLock lock(&mu_);
+  Erase(UserKey(username));
+  PopNewest(PeerKey(peer));  // this attempt's count
+}
+
+void LoginThrottle::Withdraw(absl::string_view username, absl::string_view peer) {
+  absl::MutexLock lock(&mu_);
+  PopNewest(UserKey(username));
+  PopNewest(PeerKey(peer));
+}
+
+void LoginThrottle::PopNewest(const std::string& key) {
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return;
+  if (!it->second.failures.empty()) it->second.failures.pop_back();
+  if (it->second.failures.empty()) Erase(key);
+}
+
+void LoginThrottle::Erase(const std::string& key) {
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return;
+  lru_.erase(it->second.lru);
+  entries_.erase(it);
+}
+
+std::optional<absl::Duration> LoginThrottle::CheckLocked(absl::string_view username,
+                                                         absl::string_view peer, absl::Time now) {
   std::optional<absl::Duration> user_wait =
       WaitFor(UserKey(username), options_.max_failures_per_username, now);
   std::optional<absl::Duration> peer_wait =
@@ -53,10 +95,7 @@ void LoginThrottle::RecordFailure(absl::string_view username, absl::string_view 
 
 void LoginThrottle::RecordSuccess(absl::string_view username) {
   absl::MutexLock lock(&mu_);
-  auto it = entries_.find(UserKey(username));
-  if (it == entries_.end()) return;
-  lru_.erase(it->second.lru);
-  entries_.erase(it);
+  Erase(UserKey(username));
 }
 
 size_t LoginThrottle::tracked_keys() const {

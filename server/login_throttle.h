@@ -10,8 +10,13 @@
 // touched are dropped first.
 //
 //   LoginThrottle throttle({}, clock);
-//   if (auto wait = throttle.Check("ada", "ipv4:10.0.0.1:5000")) ... RESOURCE_EXHAUSTED
-//   throttle.RecordFailure("ada", peer);
+//   if (auto wait = throttle.Admit("ada", "ipv4:10.0.0.1")) ... RESOURCE_EXHAUSTED
+//   ... check the password ...; on success: throttle.Succeeded("ada", peer);
+//
+// Admit counts an attempt as a failure the moment it is admitted, so a burst
+// of concurrent attempts cannot all pass the check before any of them fails:
+// at most the limit of attempts per key are admitted per window, however
+// many arrive at once.
 //
 // Thread-safety: thread-safe.
 #ifndef JWTAUTH_SERVER_LOGIN_THROTTLE_H_
@@ -47,6 +52,16 @@ class LoginThrottle {
   // nullopt when the attempt may proceed. The wait is rounded up to whole
   // seconds (at least 1) as DRF reports it.
   std::optional<absl::Duration> Check(absl::string_view username, absl::string_view peer);
+  // Admit is Check and, when the attempt may proceed, RecordFailure, in one
+  // step under one lock.
+  std::optional<absl::Duration> Admit(absl::string_view username, absl::string_view peer);
+  // Succeeded undoes an admitted attempt that turned out to be a successful
+  // login: the username's failures are cleared and the peer's count for
+  // this attempt is taken back.
+  void Succeeded(absl::string_view username, absl::string_view peer);
+  // Withdraw takes back an admitted attempt that never got to check the
+  // password (e.g. the user store was down): one count from each key.
+  void Withdraw(absl::string_view username, absl::string_view peer);
   void RecordFailure(absl::string_view username, absl::string_view peer);
   void RecordSuccess(absl::string_view username);
 
@@ -60,6 +75,10 @@ class LoginThrottle {
   std::optional<absl::Duration> WaitFor(const std::string& key, int limit, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Add(const std::string& key, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::optional<absl::Duration> CheckLocked(absl::string_view username, absl::string_view peer,
+                                            absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Erase(const std::string& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PopNewest(const std::string& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const ThrottleOptions options_;
   const jwt::Clock clock_;

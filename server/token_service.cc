@@ -94,9 +94,10 @@ TokenService::TokenService(TokenSettings settings, jwt::JwtSigner signer, jwt::V
       clock_(std::move(clock)),
       hook_(std::move(hook)) {}
 
-absl::Status TokenService::CheckObtainRequest(absl::string_view username,
-                                              absl::string_view password,
-                                              absl::string_view peer) {
+namespace {
+
+// CheckCredentialShape applies the request rules that need no state.
+absl::Status CheckCredentialShape(absl::string_view username, absl::string_view password) {
   if (username.empty() || password.empty()) {
     return AuthFailure(absl::StatusCode::kInvalidArgument, kMsgCredentialsMissing,
                        "CREDENTIALS_MISSING");
@@ -113,6 +114,16 @@ absl::Status TokenService::CheckObtainRequest(absl::string_view username,
       password.find('\0') != absl::string_view::npos) {
     return AuthFailure(absl::StatusCode::kInvalidArgument, kMsgNullCharacters, "NULL_CHARACTERS");
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status TokenService::CheckObtainRequest(absl::string_view username,
+                                              absl::string_view password,
+                                              absl::string_view peer) {
+  absl::Status shape = CheckCredentialShape(username, password);
+  if (!shape.ok()) return shape;
   if (std::optional<absl::Duration> wait = throttle_.Check(username, peer); wait.has_value()) {
     return ThrottledFailure(absl::ToInt64Seconds(*wait));
   }
@@ -122,10 +133,18 @@ absl::Status TokenService::CheckObtainRequest(absl::string_view username,
 absl::StatusOr<IssuedToken> TokenService::Obtain(absl::string_view username,
                                                  absl::string_view password,
                                                  absl::string_view peer) {
-  absl::Status request = CheckObtainRequest(username, password, peer);
-  if (!request.ok()) return request;
+  absl::Status shape = CheckCredentialShape(username, password);
+  if (!shape.ok()) return shape;
+  // Admit counts this attempt before the hash, so concurrent attempts cannot
+  // all slip past the limit; a successful login takes the count back.
+  if (std::optional<absl::Duration> wait = throttle_.Admit(username, peer); wait.has_value()) {
+    return ThrottledFailure(absl::ToInt64Seconds(*wait));
+  }
   absl::StatusOr<std::optional<User>> user = store_->FindByUsername(username);
-  if (!user.ok()) return StoreUnavailable();
+  if (!user.ok()) {
+    throttle_.Withdraw(username, peer);  // the store failed, not the caller
+    return StoreUnavailable();
+  }
   bool ok = false;
   if (user->has_value()) {
     ok = hasher_.Check(password, (*user)->password_hash);
@@ -135,10 +154,9 @@ absl::StatusOr<IssuedToken> TokenService::Obtain(absl::string_view username,
   // Django's ModelBackend refuses inactive users inside authenticate(), so
   // the message does not reveal which of the three it was.
   if (!ok || !(*user)->is_active) {
-    throttle_.RecordFailure(username, peer);
-    return Unauthenticated(kMsgBadCredentials, "BAD_CREDENTIALS");
+    return Unauthenticated(kMsgBadCredentials, "BAD_CREDENTIALS");  // already counted
   }
-  throttle_.RecordSuccess(username);
+  throttle_.Succeeded(username, peer);
   const User& u = **user;
   // Django's update_last_login; a failure here must not fail the login.
   (void)store_->RecordLogin(u.id, clock_());

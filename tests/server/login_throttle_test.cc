@@ -3,6 +3,8 @@
 // and exact counting under concurrency.
 #include "server/login_throttle.h"
 
+#include <atomic>
+
 #include <optional>
 #include <string>
 #include <thread>
@@ -261,6 +263,54 @@ TEST(LoginThrottle, ConcurrentFailuresAreCountedExactly) {
   EXPECT_EQ(check.Check("ada", kPeer), std::nullopt);
   check.RecordFailure("ada", kPeer);
   EXPECT_NE(check.Check("ada", kPeer), std::nullopt);
+}
+
+
+TEST(LoginThrottleAdmit, ConcurrentAttemptsAreAdmittedExactlyUpToTheLimit) {
+  jwtauth::testing::FakeClock clock(absl::FromUnixSeconds(1'700'000'000));
+  ThrottleOptions o;
+  o.max_failures_per_username = 5;
+  o.max_failures_per_peer = 1000;
+  LoginThrottle throttle(o, clock.AsClock());
+  std::atomic<int> admitted{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        if (!throttle.Admit("ada", absl::StrCat("peer", t)).has_value()) ++admitted;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(admitted.load(), 5);
+}
+
+TEST(LoginThrottleAdmit, SuccessTakesBackTheAttemptAndClearsTheUser) {
+  jwtauth::testing::FakeClock clock(absl::FromUnixSeconds(1'700'000'000));
+  ThrottleOptions o;
+  o.max_failures_per_username = 3;
+  o.max_failures_per_peer = 3;
+  LoginThrottle throttle(o, clock.AsClock());
+  EXPECT_FALSE(throttle.Admit("ada", "p").has_value());  // a failure
+  EXPECT_FALSE(throttle.Admit("ada", "p").has_value());  // another
+  EXPECT_FALSE(throttle.Admit("bob", "p").has_value());
+  throttle.Succeeded("bob", "p");  // bob logged in: his attempt does not count
+  EXPECT_FALSE(throttle.Admit("carol", "p").has_value());  // peer at 3: ada, ada, carol
+  EXPECT_TRUE(throttle.Admit("dave", "p").has_value());
+  EXPECT_FALSE(throttle.Admit("ada", "q").has_value());  // ada at 2 of 3, from elsewhere
+  EXPECT_TRUE(throttle.Admit("ada", "q").has_value());           // now 3
+}
+
+TEST(LoginThrottleAdmit, WithdrawTakesBackOneAttemptOnly) {
+  jwtauth::testing::FakeClock clock(absl::FromUnixSeconds(1'700'000'000));
+  ThrottleOptions o;
+  o.max_failures_per_username = 2;
+  LoginThrottle throttle(o, clock.AsClock());
+  EXPECT_FALSE(throttle.Admit("ada", "p").has_value());  // a real failure
+  EXPECT_FALSE(throttle.Admit("ada", "p").has_value());  // store was down:
+  throttle.Withdraw("ada", "p");                         // ...taken back
+  EXPECT_FALSE(throttle.Admit("ada", "p").has_value());  // second failure
+  EXPECT_TRUE(throttle.Admit("ada", "p").has_value());   // limit reached
 }
 
 }  // namespace
