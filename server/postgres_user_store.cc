@@ -6,12 +6,14 @@
 // timeout, client_encoding UTF8 and, right after connecting, the session's
 // statement_timeout. A connection is retired when libpq reports it bad, when
 // a statement failed at connection level (SQLSTATE class 08, 57P01-57P03, no
-// SQLSTATE at all) or when it is left inside a transaction; an idle one is
-// probed (PQconsumeInput, non-blocking) before reuse, which catches the
-// goodbye a restarting server sends to idle sessions. The next call simply
-// connects afresh, so the store recovers by itself after a server restart.
-// A read that failed at connection level on a reused connection is retried
-// once on a new one (a write is not: it might have been applied).
+// SQLSTATE at all) or when it is left inside a transaction, and a lost one
+// takes the idle ones with it (after a restart they are all gone). An idle
+// connection is probed (poll, without blocking) before reuse: anything
+// readable there is the goodbye a restarting server sends to idle sessions,
+// or EOF. The next call simply connects afresh, so the store recovers by
+// itself after a server restart. A read that failed at connection level on a
+// reused connection is retried once on a new one (a write is not: it might
+// have been applied).
 //
 // SQL: fixed statements, every value bound with PQexecParams (text format).
 // Timestamps are read as integer microseconds since the epoch
@@ -25,6 +27,7 @@
 #include "server/postgres_user_store.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -289,6 +292,18 @@ std::string DisplayName(const PQconninfoOption* options) {
   return absl::StrCat("postgresql://", host, port.empty() ? "" : ":", port, "/", dbname);
 }
 
+// LooksAlive probes an idle connection without blocking. Nothing may arrive
+// on a session between statements (jwtauth never LISTENs): data there is a
+// server's goodbye ("terminating connection due to administrator command")
+// or the end of the stream, so the connection is not worth a failed call.
+bool LooksAlive(PGconn* pg) {
+  if (PQstatus(pg) != CONNECTION_OK || PQtransactionStatus(pg) != PQTRANS_IDLE) return false;
+  pollfd p{};
+  p.fd = PQsocket(pg);
+  p.events = POLLIN;
+  return p.fd >= 0 && ::poll(&p, 1, 0) == 0;
+}
+
 // Millis: a positive duration in whole milliseconds (rounded up), as text.
 std::string Millis(absl::Duration d) {
   return absl::StrCat(std::max<int64_t>(1, absl::ToInt64Milliseconds(d + absl::Microseconds(999))));
@@ -473,11 +488,7 @@ struct PostgresUserStore::Impl {
       }
     }
     if (lease.conn != nullptr) {
-      // Reads whatever arrived while idle (without blocking): a server that
-      // restarted has said goodbye and closed the socket.
-      PGconn* pg = lease.conn->conn;
-      if (PQconsumeInput(pg) != 0 && PQstatus(pg) == CONNECTION_OK &&
-          PQtransactionStatus(pg) == PQTRANS_IDLE) {
+      if (LooksAlive(lease.conn->conn)) {
         lease.reused = true;
         return lease;
       }
@@ -502,6 +513,7 @@ struct PostgresUserStore::Impl {
       healthy = PQstatus(c->conn) == CONNECTION_OK &&
                 PQtransactionStatus(c->conn) == PQTRANS_IDLE;
     }
+    std::vector<std::unique_ptr<Connection>> suspect;
     {
       absl::MutexLock lock(&mu);
       if (healthy) {
@@ -509,8 +521,16 @@ struct PostgresUserStore::Impl {
         return;
       }
       --open_count;
+      // A connection lost at connection level (server restart, failover)
+      // says the idle ones are likely gone too: replace them as needed
+      // rather than fail one call per connection.
+      if (c->broken) {
+        suspect.swap(idle);
+        open_count -= static_cast<int>(suspect.size());
+      }
     }
-    c.reset();  // closes it, outside the lock
+    c.reset();  // closes them, outside the lock
+    suspect.clear();
   }
 
   // WithConnection runs `fn(Connection&)` on a pooled connection. A read

@@ -19,6 +19,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <set>
 #include <string>
 #include <thread>
@@ -119,6 +120,7 @@ class PostgresDatabase : public Database {
       ADD_FAILURE() << "cannot connect to " << base_url_ << ": " << PQerrorMessage(admin_);
       return;
     }
+    PQsetNoticeProcessor(admin_, [](void*, const char*) {}, nullptr);
     schema_ = absl::StrCat("contract_", ::getpid(), "_", ++counter_);
     Exec(absl::StrCat("DROP SCHEMA IF EXISTS ", schema_, " CASCADE"));
     ready_ = Exec(absl::StrCat("CREATE SCHEMA ", schema_));
@@ -156,6 +158,8 @@ struct Backend {
   const char* name;
   std::function<std::unique_ptr<Database>()> make;
 };
+
+void PrintTo(const Backend& backend, std::ostream* os) { *os << backend.name; }
 
 std::string BackendName(const ::testing::TestParamInfo<Backend>& info) { return info.param.name; }
 
