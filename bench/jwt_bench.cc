@@ -5,10 +5,15 @@
 // user_id, username, exp, email, orig_iat in that order; a 215-byte HS256
 // token):
 //   BM_Sign/<alg>              JwtSigner::Sign (claims JSON, base64url, sign)
-//   BM_Primitive_Sign/<alg>    the OpenSSL signature over the same signing input
-//   BM_Verify/<alg>            Verifier::VerifyAt (signature, JSON claims, exp)
+//   BM_Primitive_Sign/<alg>    the OpenSSL signature over the same signing
+//   input BM_Verify/<alg>            Verifier::VerifyAt (signature, JSON
+//   claims, exp)
 //                              at a fixed time
 //   BM_Primitive_Verify/<alg>  the OpenSSL verification of the same signature
+//   BM_Paired_<op>/<alg>       jwtauth and primitive in alternating ~20 us
+//                              batches; its counters give the median ratio over
+//                              batch pairs, robust to load that comes and goes
+//                              on a shared machine
 // Both sides use the very same key material: the primitives borrow the
 // EVP_PKEY held by the jwtauth Key (through jwt/key_data.h), or, for HMAC, key
 // their own EVP_MAC_CTX with the Key's secret. The primitives are the fastest
@@ -23,8 +28,8 @@
 // script bench/run-jwt-bench filters them out.
 //
 // After the run, the ratio jwtauth / primitive of each pair (median CPU time
-// when repetitions are on) is printed to stderr, so stdout stays the
-// --benchmark_format output.
+// when repetitions are on) and the paired ratio are printed to stderr, so
+// stdout stays the --benchmark_format output.
 //
 // RSA keys are 2048-bit (the common RS256 deployment and the harder case for
 // a fixed per-call overhead); they are generated with OpenSSL and loaded
@@ -36,6 +41,9 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -113,25 +121,29 @@ RawJwt DrfClaims() {
 // through jwtauth's own loader.
 Key Rsa2048Key(Algorithm alg) {
   EvpPkeyPtr pkey(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048}));
-  std::unique_ptr<BIO, internal::Deleter<BIO, BIO_free_all>> bio(BIO_new(BIO_s_mem()));
+  std::unique_ptr<BIO, internal::Deleter<BIO, BIO_free_all>> bio(
+      BIO_new(BIO_s_mem()));
   if (pkey == nullptr || bio == nullptr ||
-      PEM_write_bio_PrivateKey(bio.get(), pkey.get(), nullptr, nullptr, 0, nullptr,
-                               nullptr) != 1) {
+      PEM_write_bio_PrivateKey(bio.get(), pkey.get(), nullptr, nullptr, 0,
+                               nullptr, nullptr) != 1) {
     Die("RSA-2048 key generation", absl::InternalError("OpenSSL failed"));
   }
   char* data = nullptr;
   const long len = BIO_get_mem_data(bio.get(), &data);
-  return ValueOrDie(KeyFromPem(alg, absl::string_view(data, static_cast<size_t>(len))),
-                    "KeyFromPem(RSA-2048)");
+  return ValueOrDie(
+      KeyFromPem(alg, absl::string_view(data, static_cast<size_t>(len))),
+      "KeyFromPem(RSA-2048)");
 }
 
-// RawToDer converts a JWS ECDSA signature (R||S) to the DER form OpenSSL verifies.
+// RawToDer converts a JWS ECDSA signature (R||S) to the DER form OpenSSL
+// verifies.
 std::string RawToDer(absl::string_view raw) {
   const size_t half = raw.size() / 2;
   internal::EcdsaSigPtr sig(ECDSA_SIG_new());
   BIGNUM* r = BN_bin2bn(Bytes(raw), static_cast<int>(half), nullptr);
   BIGNUM* s = BN_bin2bn(Bytes(raw) + half, static_cast<int>(half), nullptr);
-  if (sig == nullptr || r == nullptr || s == nullptr || ECDSA_SIG_set0(sig.get(), r, s) != 1) {
+  if (sig == nullptr || r == nullptr || s == nullptr ||
+      ECDSA_SIG_set0(sig.get(), r, s) != 1) {
     Die("ECDSA signature conversion", absl::InternalError("OpenSSL failed"));
   }
   const int len = i2d_ECDSA_SIG(sig.get(), nullptr);
@@ -164,25 +176,37 @@ struct Case {
   EVP_PKEY* sign_pkey = nullptr;
   EVP_PKEY* verify_pkey = nullptr;
   EvpMacCtxPtr mac;  // HMAC: keyed once with the Key's secret
+  EvpMdCtxPtr md_ctx{
+      EVP_MD_CTX_new()};    // reused (reset) by every primitive call
+  std::string sign_buffer;  // room for one signature
 };
+
+bool PrimitiveSign(Case& c);
+bool PrimitiveVerify(Case& c);
 
 std::unique_ptr<Case> MakeCase(Algorithm alg) {
   auto c = std::make_unique<Case>();
   const std::string name(AlgorithmName(alg));
   c->alg = alg;
   c->family = FamilyOf(alg);
-  c->signing_key = c->family == KeyFamily::kRsa || c->family == KeyFamily::kRsaPss
-                       ? Rsa2048Key(alg)
-                       : ValueOrDie(GenerateKey(alg), "GenerateKey(" + name + ")");
+  c->signing_key =
+      c->family == KeyFamily::kRsa || c->family == KeyFamily::kRsaPss
+          ? Rsa2048Key(alg)
+          : ValueOrDie(GenerateKey(alg), "GenerateKey(" + name + ")");
   c->verifying_key = c->family == KeyFamily::kHmac
                          ? *c->signing_key
-                         : ValueOrDie(PublicKeyOf(*c->signing_key), "PublicKeyOf(" + name + ")");
-  c->signer = ValueOrDie(JwtSigner::Create(*c->signing_key), "JwtSigner::Create");
-  KeySet keys = ValueOrDie(KeySet::Create({*c->verifying_key}), "KeySet::Create");
+                         : ValueOrDie(PublicKeyOf(*c->signing_key),
+                                      "PublicKeyOf(" + name + ")");
+  c->signer =
+      ValueOrDie(JwtSigner::Create(*c->signing_key), "JwtSigner::Create");
+  KeySet keys =
+      ValueOrDie(KeySet::Create({*c->verifying_key}), "KeySet::Create");
   const absl::Time now = c->now;
-  c->verifier = ValueOrDie(Verifier::Create(keys, ValidatorOptions{}, [now] { return now; }),
-                           "Verifier::Create");
-  c->jws_verifier = ValueOrDie(JwsVerifier::Create(keys), "JwsVerifier::Create");
+  c->verifier = ValueOrDie(
+      Verifier::Create(keys, ValidatorOptions{}, [now] { return now; }),
+      "Verifier::Create");
+  c->jws_verifier =
+      ValueOrDie(JwsVerifier::Create(keys), "JwsVerifier::Create");
 
   c->token = ValueOrDie(c->signer->Sign(c->claims), "JwtSigner::Sign");
   const size_t last_dot = c->token.rfind('.');
@@ -193,8 +217,10 @@ std::unique_ptr<Case> MakeCase(Algorithm alg) {
                        c->payload_json)) {
     Die("token decoding", absl::InternalError(c->token));
   }
-  c->primitive_signature = c->family == KeyFamily::kEcdsa ? RawToDer(c->signature) : c->signature;
-  ValueOrDie(c->verifier->VerifyAt(c->token, c->now), "Verifier::VerifyAt(" + name + ")");
+  c->primitive_signature =
+      c->family == KeyFamily::kEcdsa ? RawToDer(c->signature) : c->signature;
+  ValueOrDie(c->verifier->VerifyAt(c->token, c->now),
+             "Verifier::VerifyAt(" + name + ")");
 
   c->md = internal::FetchedDigest(alg);
   if (c->family == KeyFamily::kHmac) {
@@ -202,8 +228,8 @@ std::unique_ptr<Case> MakeCase(Algorithm alg) {
     c->mac.reset(EVP_MAC_CTX_new(hmac));
     const std::string& secret = internal::DataOf(*c->signing_key).secret;
     OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(DigestName(alg)),
-                                         0),
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                         const_cast<char*>(DigestName(alg)), 0),
         OSSL_PARAM_construct_end()};
     if (c->mac == nullptr ||
         EVP_MAC_init(c->mac.get(), Bytes(secret), secret.size(), params) != 1) {
@@ -212,14 +238,19 @@ std::unique_ptr<Case> MakeCase(Algorithm alg) {
   } else {
     c->sign_pkey = internal::DataOf(*c->signing_key).pkey.get();
     c->verify_pkey = internal::DataOf(*c->verifying_key).pkey.get();
+    c->sign_buffer.resize(static_cast<size_t>(EVP_PKEY_get_size(c->sign_pkey)));
+  }
+  if (c->md_ctx == nullptr || !PrimitiveSign(*c) || !PrimitiveVerify(*c)) {
+    Die("OpenSSL primitive (" + name + ")",
+        absl::InternalError("self-check failed"));
   }
   return c;
 }
 
 // HmacPrimitive computes the tag with the pre-keyed context, re-initialised
 // (same key) for each message.
-bool HmacPrimitive(EVP_MAC_CTX* ctx, absl::string_view input, unsigned char* out,
-                   size_t* out_len) {
+bool HmacPrimitive(EVP_MAC_CTX* ctx, absl::string_view input,
+                   unsigned char* out, size_t* out_len) {
   return EVP_MAC_init(ctx, nullptr, 0, nullptr) == 1 &&
          EVP_MAC_update(ctx, Bytes(input), input.size()) == 1 &&
          EVP_MAC_final(ctx, out, out_len, EVP_MAX_MD_SIZE) == 1;
@@ -231,109 +262,180 @@ bool ConfigurePss(const Case& c, EVP_PKEY_CTX* pctx) {
           EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1);
 }
 
-// ---- jwtauth ---------------------------------------------------------------
+// ---- One operation each; true on success ----------------------------------
 
-void BM_Sign(benchmark::State& state, const Case* c) {
+enum class Op { kSign, kVerify };
+
+bool JwtauthSign(const Case& c) {
+  absl::StatusOr<std::string> token = c.signer->Sign(c.claims);
+  benchmark::DoNotOptimize(token);
+  return token.ok();
+}
+
+bool JwtauthVerify(const Case& c) {
+  absl::StatusOr<VerifiedJwt> jwt = c.verifier->VerifyAt(c.token, c.now);
+  benchmark::DoNotOptimize(jwt);
+  return jwt.ok();
+}
+
+bool PrimitiveSign(Case& c) {
+  const absl::string_view input = c.signing_input;
+  if (c.family == KeyFamily::kHmac) {
+    unsigned char tag[EVP_MAX_MD_SIZE];
+    size_t len = 0;
+    const bool ok = HmacPrimitive(c.mac.get(), input, tag, &len);
+    benchmark::DoNotOptimize(tag);
+    return ok;
+  }
+  EVP_PKEY_CTX* pctx = nullptr;
+  auto* out = reinterpret_cast<unsigned char*>(c.sign_buffer.data());
+  size_t len = c.sign_buffer.size();
+  const bool ok = EVP_DigestSignInit(c.md_ctx.get(), &pctx, c.md, nullptr,
+                                     c.sign_pkey) == 1 &&
+                  ConfigurePss(c, pctx) &&
+                  EVP_DigestSign(c.md_ctx.get(), out, &len, Bytes(input),
+                                 input.size()) == 1;
+  EVP_MD_CTX_reset(c.md_ctx.get());
+  benchmark::DoNotOptimize(out);
+  benchmark::ClobberMemory();
+  return ok;
+}
+
+bool PrimitiveVerify(Case& c) {
+  const absl::string_view input = c.signing_input;
+  const absl::string_view sig = c.primitive_signature;
+  if (c.family == KeyFamily::kHmac) {
+    unsigned char tag[EVP_MAX_MD_SIZE];
+    size_t len = 0;
+    return HmacPrimitive(c.mac.get(), input, tag, &len) && len == sig.size() &&
+           CRYPTO_memcmp(tag, sig.data(), len) == 0;
+  }
+  EVP_PKEY_CTX* pctx = nullptr;
+  const bool ok = EVP_DigestVerifyInit(c.md_ctx.get(), &pctx, c.md, nullptr,
+                                       c.verify_pkey) == 1 &&
+                  ConfigurePss(c, pctx) &&
+                  EVP_DigestVerify(c.md_ctx.get(), Bytes(sig), sig.size(),
+                                   Bytes(input), input.size()) == 1;
+  EVP_MD_CTX_reset(c.md_ctx.get());
+  return ok;
+}
+
+bool Jwtauth(Case& c, Op op) {
+  return op == Op::kSign ? JwtauthSign(c) : JwtauthVerify(c);
+}
+bool Primitive(Case& c, Op op) {
+  return op == Op::kSign ? PrimitiveSign(c) : PrimitiveVerify(c);
+}
+
+// ---- Benchmarks -------------------------------------------------------------
+
+void BM_Sign(benchmark::State& state, Case* c) {
   for (auto _ : state) {
-    absl::StatusOr<std::string> token = c->signer->Sign(c->claims);
-    if (!token.ok()) {
+    if (!JwtauthSign(*c)) {
       state.SkipWithError("JwtSigner::Sign failed");
       break;
     }
-    benchmark::DoNotOptimize(token);
   }
 }
 
-void BM_Verify(benchmark::State& state, const Case* c) {
+void BM_Verify(benchmark::State& state, Case* c) {
   for (auto _ : state) {
-    absl::StatusOr<VerifiedJwt> jwt = c->verifier->VerifyAt(c->token, c->now);
-    if (!jwt.ok()) {
+    if (!JwtauthVerify(*c)) {
       state.SkipWithError("Verifier::VerifyAt failed");
       break;
     }
-    benchmark::DoNotOptimize(jwt);
   }
   state.SetLabel(absl::StrCat(c->token.size(), "-byte token"));
 }
 
-// ---- OpenSSL primitives ----------------------------------------------------
-
 void BM_Primitive_Sign(benchmark::State& state, Case* c) {
-  const absl::string_view input = c->signing_input;
-  if (c->family == KeyFamily::kHmac) {
-    for (auto _ : state) {
-      unsigned char tag[EVP_MAX_MD_SIZE];
-      size_t len = 0;
-      if (!HmacPrimitive(c->mac.get(), input, tag, &len)) {
-        state.SkipWithError("HMAC failed");
-        break;
-      }
-      benchmark::DoNotOptimize(tag);
-    }
-    return;
-  }
-  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-  std::string sig(static_cast<size_t>(EVP_PKEY_get_size(c->sign_pkey)), '\0');
-  auto* out = reinterpret_cast<unsigned char*>(sig.data());
   for (auto _ : state) {
-    EVP_PKEY_CTX* pctx = nullptr;
-    size_t len = sig.size();
-    const bool ok =
-        EVP_DigestSignInit(ctx.get(), &pctx, c->md, nullptr, c->sign_pkey) == 1 &&
-        ConfigurePss(*c, pctx) &&
-        EVP_DigestSign(ctx.get(), out, &len, Bytes(input), input.size()) == 1;
-    EVP_MD_CTX_reset(ctx.get());
-    if (!ok) {
-      state.SkipWithError("EVP_DigestSign failed");
+    if (!PrimitiveSign(*c)) {
+      state.SkipWithError("OpenSSL signing failed");
       break;
     }
-    benchmark::DoNotOptimize(out);
-    benchmark::ClobberMemory();
   }
 }
 
 void BM_Primitive_Verify(benchmark::State& state, Case* c) {
-  const absl::string_view input = c->signing_input;
-  const absl::string_view sig = c->primitive_signature;
-  if (c->family == KeyFamily::kHmac) {
-    for (auto _ : state) {
-      unsigned char tag[EVP_MAX_MD_SIZE];
-      size_t len = 0;
-      const bool ok = HmacPrimitive(c->mac.get(), input, tag, &len) && len == sig.size() &&
-                      CRYPTO_memcmp(tag, sig.data(), len) == 0;
-      if (!ok) {
-        state.SkipWithError("HMAC verification failed");
-        break;
-      }
-    }
-    return;
-  }
-  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   for (auto _ : state) {
-    EVP_PKEY_CTX* pctx = nullptr;
-    const bool ok =
-        EVP_DigestVerifyInit(ctx.get(), &pctx, c->md, nullptr, c->verify_pkey) == 1 &&
-        ConfigurePss(*c, pctx) &&
-        EVP_DigestVerify(ctx.get(), Bytes(sig), sig.size(), Bytes(input), input.size()) == 1;
-    EVP_MD_CTX_reset(ctx.get());
-    if (!ok) {
-      state.SkipWithError("EVP_DigestVerify failed");
+    if (!PrimitiveVerify(*c)) {
+      state.SkipWithError("OpenSSL verification failed");
       break;
     }
   }
+}
+
+double Median(std::vector<double>& v) {
+  if (v.empty()) return 0;
+  const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
+  std::nth_element(v.begin(), mid, v.end());
+  return *mid;
+}
+
+// BM_Paired_<op>/<alg>: each iteration times a batch of jwtauth operations and
+// a batch of primitive operations back to back (alternating which goes
+// first), about 20 us each, and the counters report the median over batch
+// pairs of the per-operation times and of their ratio. Both sides thus run
+// under the same momentary load, which the separate benchmarks cannot
+// guarantee on a shared machine.
+void BM_Paired(benchmark::State& state, Case* c, Op op) {
+  using Clock = std::chrono::steady_clock;
+  // Batch size: about 20 us of primitive work.
+  const auto probe_start = Clock::now();
+  int probes = 0;
+  while (Clock::now() - probe_start < std::chrono::milliseconds(2) &&
+         probes < 1000) {
+    Primitive(*c, op);
+    ++probes;
+  }
+  const double probe_ns =
+      std::chrono::duration<double, std::nano>(Clock::now() - probe_start)
+          .count() /
+      probes;
+  const int batch = std::clamp(static_cast<int>(20000.0 / probe_ns), 1, 1000);
+
+  std::vector<double> ours_ns, prim_ns, ratios;
+  bool ours_first = true;
+  for (auto _ : state) {
+    bool ok = true;
+    double t[2];
+    for (int side = 0; side < 2; ++side) {
+      const bool ours = (side == 0) == ours_first;
+      const auto t0 = Clock::now();
+      for (int i = 0; i < batch; ++i)
+        ok &= ours ? Jwtauth(*c, op) : Primitive(*c, op);
+      t[ours ? 0 : 1] =
+          std::chrono::duration<double, std::nano>(Clock::now() - t0).count();
+    }
+    if (!ok) {
+      state.SkipWithError("operation failed");
+      break;
+    }
+    ours_ns.push_back(t[0] / batch);
+    prim_ns.push_back(t[1] / batch);
+    ratios.push_back(t[0] / t[1]);
+    ours_first = !ours_first;
+  }
+  state.counters["jwtauth_us"] = Median(ours_ns) / 1e3;
+  state.counters["primitive_us"] = Median(prim_ns) / 1e3;
+  state.counters["ratio"] = Median(ratios);
+  state.counters["batch"] = batch;
 }
 
 // ---- Pieces of jwtauth's HS256 verification (for profiling) ----------------
 
 // What Key::VerifySignature does for HMAC: duplicate the keyed template.
 void BM_Part_HmacCtxDup(benchmark::State& state, const Case* c) {
-  const EVP_MAC_CTX* tmpl = internal::DataOf(*c->verifying_key).mac_template.get();
+  const EVP_MAC_CTX* tmpl =
+      internal::DataOf(*c->verifying_key).mac_template.get();
   for (auto _ : state) {
     EvpMacCtxPtr ctx(EVP_MAC_CTX_dup(tmpl));
     unsigned char tag[EVP_MAX_MD_SIZE];
     size_t len = 0;
     if (ctx == nullptr ||
-        EVP_MAC_update(ctx.get(), Bytes(c->signing_input), c->signing_input.size()) != 1 ||
+        EVP_MAC_update(ctx.get(), Bytes(c->signing_input),
+                       c->signing_input.size()) != 1 ||
         EVP_MAC_final(ctx.get(), tag, &len, sizeof tag) != 1) {
       state.SkipWithError("HMAC failed");
       break;
@@ -348,9 +450,9 @@ void BM_Part_HmacOneShot(benchmark::State& state, const Case* c) {
   for (auto _ : state) {
     unsigned char tag[EVP_MAX_MD_SIZE];
     size_t len = 0;
-    if (EVP_Q_mac(nullptr, "HMAC", nullptr, DigestName(c->alg), nullptr, secret.data(),
-                  secret.size(), Bytes(c->signing_input), c->signing_input.size(), tag,
-                  sizeof tag, &len) == nullptr) {
+    if (EVP_Q_mac(nullptr, "HMAC", nullptr, DigestName(c->alg), nullptr,
+                  secret.data(), secret.size(), Bytes(c->signing_input),
+                  c->signing_input.size(), tag, sizeof tag, &len) == nullptr) {
       state.SkipWithError("EVP_Q_mac failed");
       break;
     }
@@ -371,11 +473,12 @@ void BM_Part_Base64UrlDecodeSegments(benchmark::State& state, const Case* c) {
   const absl::string_view token = c->token;
   const size_t first = token.find('.');
   const size_t last = token.rfind('.');
-  const absl::string_view segments[] = {token.substr(0, first),
-                                        token.substr(first + 1, last - first - 1),
-                                        token.substr(last + 1)};
+  const absl::string_view segments[] = {
+      token.substr(0, first), token.substr(first + 1, last - first - 1),
+      token.substr(last + 1)};
   for (auto _ : state) {
-    std::string header, payload, signature;  // fresh strings, as JwsVerifier does
+    std::string header, payload,
+        signature;  // fresh strings, as JwsVerifier does
     const bool ok = Base64UrlDecode(segments[0], header) &&
                     Base64UrlDecode(segments[1], payload) &&
                     Base64UrlDecode(segments[2], signature);
@@ -426,7 +529,8 @@ void BM_Part_CopyToken(benchmark::State& state, const Case* c) {
 // each jwtauth benchmark to its primitive.
 class RatioReporter : public benchmark::BenchmarkReporter {
  public:
-  explicit RatioReporter(benchmark::BenchmarkReporter* display) : display_(display) {}
+  explicit RatioReporter(benchmark::BenchmarkReporter* display)
+      : display_(display) {}
 
   bool ReportContext(const Context& context) override {
     return display_->ReportContext(context);
@@ -436,10 +540,13 @@ class RatioReporter : public benchmark::BenchmarkReporter {
     for (const Run& run : runs) {
       if (run.error_occurred) continue;
       const std::string name = run.run_name.str();
-      if (run.run_type == Run::RT_Aggregate) {
-        if (run.aggregate_name == "median") median_[name] = Micros(run);
-      } else {
-        last_[name] = Micros(run);
+      const bool median =
+          run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
+      if (run.run_type == Run::RT_Aggregate && !median) continue;
+      (median ? median_ : last_)[name] = Micros(run);
+      if (auto ratio = run.counters.find("ratio");
+          ratio != run.counters.end()) {
+        (median ? median_ratio_ : last_ratio_)[name] = ratio->second.value;
       }
     }
     display_->ReportRuns(runs);
@@ -449,21 +556,27 @@ class RatioReporter : public benchmark::BenchmarkReporter {
     display_->Finalize();
     std::map<std::string, double> times = last_;
     for (const auto& [name, t] : median_) times[name] = t;
+    std::map<std::string, double> paired = last_ratio_;
+    for (const auto& [name, r] : median_ratio_) paired[name] = r;
     bool header = false;
     for (const auto& [name, t] : times) {
       for (const char* op : {"Sign", "Verify"}) {
         const std::string prefix = absl::StrCat("BM_", op, "/");
         if (name.rfind(prefix, 0) != 0) continue;
         const std::string alg = name.substr(prefix.size());
-        auto primitive = times.find(absl::StrCat("BM_Primitive_", op, "/", alg));
+        auto primitive =
+            times.find(absl::StrCat("BM_Primitive_", op, "/", alg));
         if (primitive == times.end() || primitive->second <= 0) continue;
         if (!header) {
-          std::fprintf(stderr, "\n%-8s %-7s %12s %14s %7s\n", "alg", "op", "jwtauth us",
-                       "primitive us", "ratio");
+          std::fprintf(stderr, "\n%-8s %-7s %12s %14s %7s %7s\n", "alg", "op",
+                       "jwtauth us", "primitive us", "ratio", "paired");
           header = true;
         }
-        std::fprintf(stderr, "%-8s %-7s %12.3f %14.3f %6.2fx\n", alg.c_str(), op, t,
-                     primitive->second, t / primitive->second);
+        auto pair = paired.find(absl::StrCat("BM_Paired_", op, "/", alg));
+        std::fprintf(stderr, "%-8s %-7s %12.3f %14.3f %6.2fx %6.2fx\n",
+                     alg.c_str(), op, t, primitive->second,
+                     t / primitive->second,
+                     pair == paired.end() ? 0.0 : pair->second);
       }
     }
   }
@@ -472,10 +585,14 @@ class RatioReporter : public benchmark::BenchmarkReporter {
   static double Micros(const Run& run) {
     double t = run.GetAdjustedCPUTime();
     switch (run.time_unit) {
-      case benchmark::kNanosecond: return t / 1e3;
-      case benchmark::kMicrosecond: return t;
-      case benchmark::kMillisecond: return t * 1e3;
-      case benchmark::kSecond: return t * 1e6;
+      case benchmark::kNanosecond:
+        return t / 1e3;
+      case benchmark::kMicrosecond:
+        return t;
+      case benchmark::kMillisecond:
+        return t * 1e3;
+      case benchmark::kSecond:
+        return t * 1e6;
     }
     return t;
   }
@@ -483,6 +600,8 @@ class RatioReporter : public benchmark::BenchmarkReporter {
   benchmark::BenchmarkReporter* display_;
   std::map<std::string, double> median_;
   std::map<std::string, double> last_;
+  std::map<std::string, double> median_ratio_;  // BM_Paired_* "ratio" counters
+  std::map<std::string, double> last_ratio_;
 };
 
 void RegisterAll(std::vector<std::unique_ptr<Case>>& cases) {
@@ -494,25 +613,35 @@ void RegisterAll(std::vector<std::unique_ptr<Case>>& cases) {
     const std::string name(AlgorithmName(alg));
     benchmark::RegisterBenchmark(("BM_Verify/" + name).c_str(), BM_Verify, c)
         ->Unit(benchmark::kMicrosecond);
-    benchmark::RegisterBenchmark(("BM_Primitive_Verify/" + name).c_str(), BM_Primitive_Verify, c)
+    benchmark::RegisterBenchmark(("BM_Primitive_Verify/" + name).c_str(),
+                                 BM_Primitive_Verify, c)
         ->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark(("BM_Sign/" + name).c_str(), BM_Sign, c)
         ->Unit(benchmark::kMicrosecond);
-    benchmark::RegisterBenchmark(("BM_Primitive_Sign/" + name).c_str(), BM_Primitive_Sign, c)
+    benchmark::RegisterBenchmark(("BM_Primitive_Sign/" + name).c_str(),
+                                 BM_Primitive_Sign, c)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("BM_Paired_Verify/" + name).c_str(),
+                                 BM_Paired, c, Op::kVerify)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("BM_Paired_Sign/" + name).c_str(), BM_Paired,
+                                 c, Op::kSign)
         ->Unit(benchmark::kMicrosecond);
   }
   const Case* hs256 = cases.front().get();
-  const std::pair<const char*, void (*)(benchmark::State&, const Case*)> parts[] = {
-      {"BM_Part/HmacCtxDup", BM_Part_HmacCtxDup},
-      {"BM_Part/HmacOneShot", BM_Part_HmacOneShot},
-      {"BM_Part/KeyVerifySignature", BM_Part_KeyVerifySignature},
-      {"BM_Part/Base64UrlDecodeSegments", BM_Part_Base64UrlDecodeSegments},
-      {"BM_Part/JwsVerify", BM_Part_JwsVerify},
-      {"BM_Part/ParseJsonPayload", BM_Part_ParseJsonPayload},
-      {"BM_Part/CopyToken", BM_Part_CopyToken},
-  };
+  const std::pair<const char*, void (*)(benchmark::State&, const Case*)>
+      parts[] = {
+          {"BM_Part/HmacCtxDup", BM_Part_HmacCtxDup},
+          {"BM_Part/HmacOneShot", BM_Part_HmacOneShot},
+          {"BM_Part/KeyVerifySignature", BM_Part_KeyVerifySignature},
+          {"BM_Part/Base64UrlDecodeSegments", BM_Part_Base64UrlDecodeSegments},
+          {"BM_Part/JwsVerify", BM_Part_JwsVerify},
+          {"BM_Part/ParseJsonPayload", BM_Part_ParseJsonPayload},
+          {"BM_Part/CopyToken", BM_Part_CopyToken},
+      };
   for (const auto& [name, fn] : parts) {
-    benchmark::RegisterBenchmark(name, fn, hs256)->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(name, fn, hs256)
+        ->Unit(benchmark::kMicrosecond);
   }
 }
 
@@ -524,7 +653,8 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   std::vector<std::unique_ptr<jwtauth::jwt::Case>> cases;
   jwtauth::jwt::RegisterAll(cases);
-  jwtauth::jwt::RatioReporter reporter(benchmark::CreateDefaultDisplayReporter());
+  jwtauth::jwt::RatioReporter reporter(
+      benchmark::CreateDefaultDisplayReporter());
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
   return 0;

@@ -190,6 +190,8 @@ class JsonParser {
       ++p_;
       return true;
     }
+    out.keys_.reserve(8);  // JWT claim sets and JOSE headers are small
+    out.items_.reserve(8);
     absl::flat_hash_set<absl::string_view> seen;
     for (;;) {
       SkipWhitespace();

@@ -83,8 +83,11 @@ absl::StatusOr<VerifiedJws> JwsVerifier::DoVerify(absl::string_view compact,
   absl::StatusOr<Segments> seg = Split(compact);
   if (!seg.ok()) return seg.status();
   // All three segments must be canonical base64url before anything else.
+  const std::vector<Key>& keys = keys_.keys();
+  // jwtauth's own header with a single key: known canonical, no need to decode.
+  const bool canonical_single = keys.size() == 1 && seg->header == canonical_encoded_[0];
   std::string header_bytes, payload, signature;
-  if (!Base64UrlDecode(seg->header, header_bytes)) {
+  if (!canonical_single && !Base64UrlDecode(seg->header, header_bytes)) {
     return Malformed("header is not strict base64url");
   }
   if (!Base64UrlDecode(seg->payload, payload)) {
@@ -94,13 +97,13 @@ absl::StatusOr<VerifiedJws> JwsVerifier::DoVerify(absl::string_view compact,
     return Malformed("signature is not strict base64url");
   }
 
-  const std::vector<Key>& keys = keys_.keys();
   size_t index = 0;
   std::shared_ptr<const Json> header;
   if (keys.size() == 1) {
     if (check_signature && !keys[0].VerifySignature(seg->signing_input, signature)) {
       // Already rejected; read the header only to name the failure precisely.
-      absl::StatusOr<std::shared_ptr<const Json>> h = ParseHeader(header_bytes);
+      absl::StatusOr<std::shared_ptr<const Json>> h =
+          canonical_single ? canonical_parsed_[0] : ParseHeader(header_bytes);
       if (!h.ok()) return h.status();
       absl::Status alg = CheckAlgHeader(**h, keys[0]);
       if (!alg.ok()) return alg;

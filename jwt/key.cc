@@ -18,6 +18,7 @@ namespace internal {
 const KeyData& DataOf(const Key& key) { return *key.data_; }
 
 KeyData::~KeyData() {
+  for (auto& slot : mac_pool) EVP_MAC_CTX_free(slot.exchange(nullptr));
   if (!secret.empty()) OPENSSL_cleanse(secret.data(), secret.size());
 }
 
@@ -46,12 +47,37 @@ const unsigned char* Bytes(absl::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
 }
 
+// ComputeHmac takes an idle keyed context from the key's pool (or duplicates
+// the template when none is idle), re-initialises it with the same key
+// (EVP_MAC_init with a NULL key), and gives it back afterwards.
 bool ComputeHmac(const internal::KeyData& d, absl::string_view input,
                  unsigned char* out, size_t* out_len) {
-  EvpMacCtxPtr ctx(EVP_MAC_CTX_dup(d.mac_template.get()));
-  if (ctx == nullptr) return false;
-  return EVP_MAC_update(ctx.get(), Bytes(input), input.size()) == 1 &&
-         EVP_MAC_final(ctx.get(), out, out_len, EVP_MAX_MD_SIZE) == 1;
+  EvpMacCtxPtr ctx;
+  for (auto& slot : d.mac_pool) {
+    if (slot.load(std::memory_order_relaxed) != nullptr) {
+      ctx.reset(slot.exchange(nullptr, std::memory_order_acquire));
+      if (ctx != nullptr) break;
+    }
+  }
+  if (ctx == nullptr) {
+    ctx.reset(EVP_MAC_CTX_dup(d.mac_template.get()));
+    if (ctx == nullptr) return false;
+  } else if (EVP_MAC_init(ctx.get(), nullptr, 0, nullptr) != 1) {
+    return false;
+  }
+  const bool ok = EVP_MAC_update(ctx.get(), Bytes(input), input.size()) == 1 &&
+                  EVP_MAC_final(ctx.get(), out, out_len, EVP_MAX_MD_SIZE) == 1;
+  if (ok) {
+    for (auto& slot : d.mac_pool) {
+      EVP_MAC_CTX* expected = nullptr;
+      if (slot.compare_exchange_strong(expected, ctx.get(), std::memory_order_release,
+                                       std::memory_order_relaxed)) {
+        ctx.release();
+        break;
+      }
+    }
+  }
+  return ok;
 }
 
 // ConfigurePss sets RSA-PSS padding with salt length = digest length (RFC 7518 §3.5).

@@ -4,6 +4,8 @@
 #ifndef JWTAUTH_JWT_KEY_DATA_H_
 #define JWTAUTH_JWT_KEY_DATA_H_
 
+#include <array>
+#include <atomic>
 #include <string>
 
 #include "jwt/algorithm.h"
@@ -23,6 +25,10 @@ struct KeyData {
   std::string secret;         // HMAC only; wiped on destruction
   EvpMacCtxPtr mac_template;  // HMAC only; keyed once, duplicated per use
   EvpPkeyPtr pkey;            // asymmetric only
+  // HMAC only: idle keyed contexts, taken and given back by ComputeHmac so a
+  // call re-initialises one instead of duplicating mac_template. Freed with
+  // the key, so no key state outlives it.
+  mutable std::array<std::atomic<EVP_MAC_CTX*>, 4> mac_pool{};
 };
 
 // FetchedDigest returns the pre-fetched EVP_MD for `alg` (nullptr for EdDSA).
