@@ -4,40 +4,49 @@
 
 namespace jwtauth::common {
 
-WorkerPool::WorkerPool(size_t threads, size_t max_queued) : max_queued_(max_queued) {
+WorkerPool::WorkerPool(size_t threads, size_t max_queued)
+    : state_(std::make_shared<State>(max_queued)) {
   if (threads == 0) threads = 1;
   threads_.reserve(threads);
-  for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
+  for (size_t i = 0; i < threads; ++i) threads_.emplace_back(&WorkerPool::Run, state_);
 }
 
 WorkerPool::~WorkerPool() {
   {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
+    absl::MutexLock lock(&state_->mu);
+    state_->stopping = true;
   }
-  for (std::thread& t : threads_) t.join();
+  for (std::thread& t : threads_) {
+    // The last task may drop the last reference to the pool's owner, so the
+    // pool can be destroyed on one of its own threads: never join yourself.
+    if (t.get_id() == std::this_thread::get_id()) {
+      t.detach();
+    } else {
+      t.join();
+    }
+  }
 }
 
 bool WorkerPool::TrySubmit(std::function<void()> task) {
-  absl::MutexLock lock(&mu_);
-  if (stopping_ || queue_.size() >= max_queued_) return false;
-  queue_.push_back(std::move(task));
+  absl::MutexLock lock(&state_->mu);
+  if (state_->stopping || state_->queue.size() >= state_->max_queued) return false;
+  state_->queue.push_back(std::move(task));
   return true;
 }
 
-void WorkerPool::Run() {
+void WorkerPool::Run(std::shared_ptr<State> state) {
   for (;;) {
     std::function<void()> task;
     {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](WorkerPool* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu_) {
-            return p->stopping_ || !p->queue_.empty();
+      absl::MutexLock lock(&state->mu);
+      state->mu.Await(absl::Condition(
+          +[](State* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu) {
+            return s->stopping || !s->queue.empty();
           },
-          this));
-      if (queue_.empty()) return;  // stopping and drained
-      task = std::move(queue_.front());
-      queue_.pop_front();
+          state.get()));
+      if (state->queue.empty()) return;  // stopping and drained
+      task = std::move(state->queue.front());
+      state->queue.pop_front();
     }
     task();
   }

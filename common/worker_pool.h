@@ -3,7 +3,8 @@
 //
 // TrySubmit refuses work when the queue is full instead of growing without
 // bound, so a login storm turns into RESOURCE_EXHAUSTED answers, not memory.
-// The destructor runs every queued task, then joins.
+// The destructor runs every queued task, then joins (a pool destroyed by
+// one of its own tasks detaches that thread, which then exits).
 //
 //   WorkerPool pool(2, 256);
 //   if (!pool.TrySubmit([=] { reactor->Finish(Work()); })) ... overloaded
@@ -15,6 +16,7 @@
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -36,12 +38,18 @@ class WorkerPool {
   size_t threads() const { return threads_.size(); }
 
  private:
-  void Run();
+  // State is shared with the threads, so a thread whose task destroyed the
+  // pool can still finish its loop safely.
+  struct State {
+    explicit State(size_t max) : max_queued(max) {}
+    const size_t max_queued;
+    absl::Mutex mu;
+    std::deque<std::function<void()>> queue ABSL_GUARDED_BY(mu);
+    bool stopping ABSL_GUARDED_BY(mu) = false;
+  };
+  static void Run(std::shared_ptr<State> state);
 
-  const size_t max_queued_;
-  absl::Mutex mu_;
-  std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::shared_ptr<State> state_;
   std::vector<std::thread> threads_;
 };
 

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
@@ -29,10 +30,11 @@ absl::string_view View(const grpc_slice& s) {
                            GRPC_SLICE_LENGTH(s));
 }
 
-bool ClaimSatisfies(const jwt::Json* claim, const std::string& value) {
+bool ClaimSatisfies(absl::string_view name, const jwt::Json* claim, const std::string& value) {
   if (claim == nullptr) return false;
   if (claim->is_string()) {
     if (claim->string_value() == value) return true;
+    if (name != "scope" && name != "scp") return false;  // only scope lists are split
     for (absl::string_view part : absl::StrSplit(claim->string_value(), ' ')) {
       if (part == value) return true;
     }
@@ -112,13 +114,25 @@ class InsecureWithAuth final : public grpc::ServerCredentials {
       if (View(md[i].key) == ":path") path = std::string(View(md[i].value));
       if (View(md[i].key) == "authorization") authorization.emplace_back(View(md[i].value));
     }
+    if (!state->auth->blocking()) {
+      std::vector<absl::string_view> views(authorization.begin(), authorization.end());
+      Finish(cb, user_data, state->auth->Check(path, views));
+      return;
+    }
+    {
+      // Public methods, bad headers and cached tokens never wait in line
+      // behind calls that need the auth server.
+      std::vector<absl::string_view> views(authorization.begin(), authorization.end());
+      if (std::optional<grpc::Status> fast = state->auth->CheckWithoutBlocking(path, views)) {
+        Finish(cb, user_data, *fast);
+        return;
+      }
+    }
     auto run = [state, path, authorization, cb, user_data] {
       std::vector<absl::string_view> views(authorization.begin(), authorization.end());
       Finish(cb, user_data, state->auth->Check(path, views));
     };
-    if (!state->auth->blocking()) {
-      run();
-    } else if (!state->pool.TrySubmit(run)) {
+    if (!state->pool.TrySubmit(run)) {
       Finish(cb, user_data, grpc::Status(grpc::StatusCode::UNAVAILABLE, "Server is busy."));
     }
   }
@@ -138,9 +152,22 @@ absl::StatusOr<std::shared_ptr<ServerAuth>> ServerAuth::Create(ServerAuthOptions
       options.header_prefix.find_first_of(" \t\r\n") != std::string::npos) {
     return absl::InvalidArgumentError("header_prefix must be one non-empty word");
   }
+  // "/pkg.Service/" or "/pkg.Service/Method": anything else would silently
+  // never match, leaving a method unprotected.
+  auto valid_key = [](absl::string_view k) {
+    std::vector<absl::string_view> parts = absl::StrSplit(k, '/');
+    return parts.size() == 3 && parts[0].empty() && !parts[1].empty();
+  };
   for (const auto& [method, reqs] : options.required_claims) {
-    if (!absl::StartsWith(method, "/")) {
-      return absl::InvalidArgumentError("required_claims keys are \"/pkg.Service/Method\" paths");
+    if (!valid_key(method)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "required_claims key \"", method, "\" is not \"/pkg.Service/\" or \"/pkg.Service/Method\""));
+    }
+  }
+  for (const std::string& method : options.public_methods) {
+    if (!valid_key(method)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "public_methods entry \"", method, "\" is not \"/pkg.Service/\" or \"/pkg.Service/Method\""));
     }
   }
   const bool set_default = options.set_default;
@@ -224,14 +251,30 @@ grpc::Status ServerAuth::Check(absl::string_view path,
   if (!token.ok()) return ToGrpc(token.status());
   absl::StatusOr<std::shared_ptr<const Caller>> caller = options_.validator->Validate(*token);
   if (!caller.ok()) return ToGrpc(caller.status());
+  return CheckRequirements(path, **caller);
+}
+
+grpc::Status ServerAuth::CheckRequirements(absl::string_view path, const Caller& caller) const {
   if (const std::vector<ClaimRequirement>* reqs = RequirementsFor(path); reqs != nullptr) {
     for (const ClaimRequirement& r : *reqs) {
-      if (!ClaimSatisfies((*caller)->claims.Find(r.claim), r.value)) {
+      if (!ClaimSatisfies(r.claim, caller.claims.Find(r.claim), r.value)) {
         return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, std::string(kMsgPermissionDenied));
       }
     }
   }
   return grpc::Status::OK;
+}
+
+std::optional<grpc::Status> ServerAuth::CheckWithoutBlocking(
+    absl::string_view path, const std::vector<absl::string_view>& authorization) const {
+  if (IsPublic(path)) return grpc::Status::OK;
+  std::string joined;
+  absl::StatusOr<absl::string_view> token =
+      TokenFrom(authorization, options_.header_prefix, joined);
+  if (!token.ok()) return ToGrpc(token.status());
+  std::shared_ptr<const Caller> caller = options_.validator->Cached(*token);
+  if (caller == nullptr) return std::nullopt;
+  return CheckRequirements(path, *caller);
 }
 
 absl::StatusOr<std::shared_ptr<const Caller>> ServerAuth::CallerOf(

@@ -41,6 +41,7 @@
 #include <grpcpp/security/server_credentials.h>
 
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -55,8 +56,9 @@ namespace jwtauth::interceptors {
 inline constexpr absl::string_view kMsgPermissionDenied =
     "You do not have permission to perform this action.";
 
-// ClaimRequirement: the claim must equal `value`, or be an array holding it,
-// or be a space-separated string (an OAuth scope list) holding it.
+// ClaimRequirement: the claim must equal `value`, or be an array holding it;
+// for the "scope" and "scp" claims a space-separated string (an OAuth scope
+// list) holding it also counts.
 struct ClaimRequirement {
   std::string claim;
   std::string value;
@@ -67,7 +69,7 @@ struct ServerAuthOptions {
   // JWT_AUTH_HEADER_PREFIX; compared case-insensitively.
   std::string header_prefix = "JWT";
   // Methods callable without a token: "/pkg.Service/Method", or
-  // "/pkg.Service/" for a whole service.
+  // "/pkg.Service/" for a whole service (other forms are refused by Create).
   std::vector<std::string> public_methods = {"/grpc.health.v1.Health/",
                                              "/grpc.reflection.v1alpha.ServerReflection/",
                                              "/grpc.reflection.v1.ServerReflection/"};
@@ -91,6 +93,10 @@ class ServerAuth : public std::enable_shared_from_this<ServerAuth> {
   // Check decides one call from its method path and `authorization` values.
   grpc::Status Check(absl::string_view path,
                      const std::vector<absl::string_view>& authorization) const;
+  // CheckWithoutBlocking decides a call when no network is needed (public
+  // method, bad header, cached token); nullopt means Check must run.
+  std::optional<grpc::Status> CheckWithoutBlocking(
+      absl::string_view path, const std::vector<absl::string_view>& authorization) const;
 
   // CallerOf returns the verified caller of the call in `context`.
   absl::StatusOr<std::shared_ptr<const Caller>> CallerOf(
@@ -103,6 +109,7 @@ class ServerAuth : public std::enable_shared_from_this<ServerAuth> {
   explicit ServerAuth(ServerAuthOptions options) : options_(std::move(options)) {}
   bool IsPublic(absl::string_view path) const;
   const std::vector<ClaimRequirement>* RequirementsFor(absl::string_view path) const;
+  grpc::Status CheckRequirements(absl::string_view path, const Caller& caller) const;
 
   ServerAuthOptions options_;
 };

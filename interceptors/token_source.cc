@@ -56,7 +56,7 @@ absl::StatusOr<std::shared_ptr<AuthServiceTokenSource>> AuthServiceTokenSource::
   if (!first.ok()) return first.status();
   {
     absl::MutexLock lock(&source->mu_);
-    source->current_ = *std::move(first);
+    source->SetToken(*std::move(first));
     source->obtains_ = 1;
   }
   source->thread_ = std::thread([s = source.get()] { s->Run(); });
@@ -90,6 +90,23 @@ void AuthServiceTokenSource::Poke() {
   poked_ = true;
 }
 
+bool AuthServiceTokenSource::RefusedPending() {
+  absl::MutexLock lock(&mu_);
+  if (!refused_) return false;
+  last_forced_ = clock_();
+  return true;
+}
+
+void AuthServiceTokenSource::SetToken(client::IssuedToken token) {
+  const absl::Time now = clock_();
+  // Renew `refresh_margin` before exp, but not before half the remaining
+  // lifetime has passed.
+  renew_at_ = std::max(token.expires_at - options_.refresh_margin,
+                       now + (token.expires_at - now) / 2);
+  current_ = std::move(token);
+  refused_ = false;
+}
+
 int AuthServiceTokenSource::obtains() const {
   absl::MutexLock lock(&mu_);
   return obtains_;
@@ -114,9 +131,8 @@ bool AuthServiceTokenSource::Renew(bool force_obtain) {
     absl::StatusOr<client::IssuedToken> next = client_.Refresh(current->token);
     if (next.ok()) {
       absl::MutexLock lock(&mu_);
-      current_ = *std::move(next);
+      SetToken(*std::move(next));
       ++refreshes_;
-      refused_ = false;
       return true;
     }
     // REFRESH_EXPIRED, ORIG_IAT_MISSING, a refused token...: log in again.
@@ -124,9 +140,8 @@ bool AuthServiceTokenSource::Renew(bool force_obtain) {
   absl::StatusOr<client::IssuedToken> fresh = client_.Obtain(username_, password_);
   if (!fresh.ok()) return false;
   absl::MutexLock lock(&mu_);
-  current_ = *std::move(fresh);
+  SetToken(*std::move(fresh));
   ++obtains_;
-  refused_ = false;
   return true;
 }
 
@@ -136,17 +151,28 @@ void AuthServiceTokenSource::Run() {
   for (;;) {
     bool refused = false;
     absl::Time renew_at;
+    const absl::Time now = clock_();
     {
       absl::MutexLock lock(&mu_);
       if (stop_) return;
       refused = refused_;
-      renew_at = current_.has_value() ? current_->expires_at - options_.refresh_margin
-                                      : absl::InfinitePast();
+      renew_at = current_.has_value() ? renew_at_ : absl::InfinitePast();
+      watch_refused_ = true;
+      if (refused) {
+        // A refusal forces a login, at most once per min_forced_login_interval.
+        const absl::Time allowed = last_forced_ + options_.min_forced_login_interval;
+        if (now < allowed) {
+          refused = false;
+          watch_refused_ = false;  // already pending: do not wake for it again
+          renew_at = std::min(renew_at, allowed);
+        } else {
+          last_forced_ = now;
+        }
+      }
       poked_ = false;
     }
-    const absl::Time now = clock_();
     if ((refused || now >= renew_at) && now >= retry_at) {
-      if (Renew(refused)) {
+      if (Renew(refused || (now >= renew_at && RefusedPending()))) {
         backoff = options_.retry_initial;
         retry_at = absl::InfinitePast();
       } else {
@@ -162,7 +188,8 @@ void AuthServiceTokenSource::Run() {
     absl::MutexLock lock(&mu_);
     mu_.AwaitWithTimeout(absl::Condition(
                              +[](AuthServiceTokenSource* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu_) {
-                               return s->stop_ || s->refused_ || s->poked_;
+                               return s->stop_ || s->poked_ ||
+                                      (s->watch_refused_ && s->refused_);
                              },
                              this),
                          wait);

@@ -60,12 +60,17 @@ struct AuthServiceSourceOptions {
   absl::Duration refresh_margin = absl::Seconds(30);
   // After a failed obtain/refresh, retry after this long (doubling up to 1 min).
   absl::Duration retry_initial = absl::Milliseconds(200);
+  // At most one login forced by refused calls per this interval, so a service
+  // that refuses every token cannot make each call cost a password hash.
+  absl::Duration min_forced_login_interval = absl::Seconds(5);
   // Deadline of each AuthService call.
   absl::Duration call_timeout = absl::Seconds(10);
 };
 
 // AuthServiceTokenSource logs in with a username and password, refreshes the
-// token `refresh_margin` before it expires (when the server allows refresh),
+// token `refresh_margin` before it expires, but never before half its
+// lifetime has passed (so short-lived tokens cannot make it spin), when the
+// server allows refresh,
 // and logs in again when the refresh chain ends or the token was refused.
 // All network calls run on the source's own thread.
 class AuthServiceTokenSource final : public TokenSource {
@@ -93,6 +98,10 @@ class AuthServiceTokenSource final : public TokenSource {
   void Run();
   // Renew obtains or refreshes; returns true on success.
   bool Renew(bool force_obtain);
+  // SetToken stores a new token and schedules its renewal.
+  void SetToken(client::IssuedToken token) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // RefusedPending reports (and stamps) a refusal still waiting for a login.
+  bool RefusedPending();
 
   client::AuthClient client_;
   const std::string username_;
@@ -102,6 +111,9 @@ class AuthServiceTokenSource final : public TokenSource {
 
   mutable absl::Mutex mu_;
   std::optional<client::IssuedToken> current_ ABSL_GUARDED_BY(mu_);
+  absl::Time renew_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  absl::Time last_forced_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  bool watch_refused_ ABSL_GUARDED_BY(mu_) = true;
   bool refused_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   bool poked_ ABSL_GUARDED_BY(mu_) = false;

@@ -30,6 +30,9 @@ class Local final : public TokenValidator {
     cache_.Insert(token, caller);
     return caller;
   }
+  std::shared_ptr<const Caller> Cached(absl::string_view token) override {
+    return cache_.Lookup(token);
+  }
   bool blocking() const override { return false; }
   TokenCacheStats CacheStats() const override { return cache_.Stats(); }
 
@@ -55,11 +58,19 @@ class Remote final : public TokenValidator {
       }
       return absl::UnavailableError(kMsgAuthUnavailable);
     }
+    // Trust only an answer about this very token that names a user.
     absl::StatusOr<jwt::Json> claims = jwt::ParseJson(verified->claims_json);
-    if (!claims.ok() || !claims->is_object()) return absl::UnavailableError(kMsgAuthUnavailable);
+    if (!claims.ok() || !claims->is_object() || verified->token != token ||
+        verified->username.empty()) {
+      return absl::UnavailableError(kMsgAuthUnavailable);
+    }
     std::shared_ptr<const Caller> caller = CallerFromClaims(*std::move(claims));
+    if (caller->username != verified->username) return absl::UnavailableError(kMsgAuthUnavailable);
     cache_.Insert(token, caller);
     return caller;
+  }
+  std::shared_ptr<const Caller> Cached(absl::string_view token) override {
+    return cache_.Lookup(token);
   }
   bool blocking() const override { return true; }
   TokenCacheStats CacheStats() const override { return cache_.Stats(); }

@@ -33,6 +33,9 @@ class TokenValidator {
  public:
   virtual ~TokenValidator() = default;
   virtual absl::StatusOr<std::shared_ptr<const Caller>> Validate(absl::string_view token) = 0;
+  // Cached returns the cached caller for `token` without any other work
+  // (nullptr on a miss); never blocks.
+  virtual std::shared_ptr<const Caller> Cached(absl::string_view token) = 0;
   // blocking is true when Validate may wait on the network.
   virtual bool blocking() const = 0;
   virtual TokenCacheStats CacheStats() const = 0;

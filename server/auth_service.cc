@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/util/time_util.h"
 #include "server/auth_error.h"
@@ -45,8 +46,12 @@ void FinishOverloaded(grpc::ServerUnaryReactor* reactor, absl::string_view metho
 
 std::string PeerAddress(absl::string_view peer) {
   if (absl::ConsumePrefix(&peer, "ipv6:")) {
-    const size_t close = peer.rfind(']');
-    return absl::StrCat("ipv6:", close == absl::string_view::npos ? peer : peer.substr(0, close + 1));
+    // gRPC 1.51 percent-encodes the brackets: "ipv6:%5B::1%5D:44436".
+    std::string host = absl::StrReplaceAll(peer, {{"%5B", "["}, {"%5D", "]"}, {"%5b", "["},
+                                                  {"%5d", "]"}, {"%25", "%"}});
+    const size_t close = host.rfind(']');
+    if (close != std::string::npos) host.resize(close + 1);
+    return absl::StrCat("ipv6:", host);
   }
   if (absl::ConsumePrefix(&peer, "ipv4:")) {
     const size_t colon = peer.rfind(':');
@@ -67,7 +72,11 @@ grpc::ServerUnaryReactor* AuthServiceImpl::ObtainToken(
     return reactor;
   }
   TokenService* tokens = tokens_;
-  const bool queued = pool_->TrySubmit([tokens, reactor, request, response, peer] {
+  const bool queued = pool_->TrySubmit([tokens, context, reactor, request, response, peer] {
+    if (context->IsCancelled()) {  // the caller gave up while queued: skip the hash
+      reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
+      return;
+    }
     absl::StatusOr<IssuedToken> issued =
         tokens->Obtain(request->username(), request->password(), peer);
     LogAuthDecision("ObtainToken", request->username(), Outcome(issued.status()), peer);

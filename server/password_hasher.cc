@@ -153,8 +153,19 @@ absl::StatusOr<std::string> PasswordHasher::Hash(absl::string_view password) con
 
 bool PasswordHasher::Check(absl::string_view password, absl::string_view encoded) const {
   Decoded d;
-  if (!Decode(encoded, d)) return false;  // also covers "!" unusable passwords
+  if (!Decode(encoded, d)) {
+    // Unusable ("!...") or foreign hashes still cost a full hash, so their
+    // users cannot be told apart from others by timing.
+    HashDummy(password);
+    return false;
+  }
   const std::string computed = Pbkdf2(*d.algorithm, password, d.salt, d.iterations);
+  // Django's harden_runtime: a hash stored with fewer iterations than
+  // configured costs the difference too, so every check takes at least as
+  // long as an unknown user's dummy hash.
+  if (d.iterations < iterations_) {
+    (void)Pbkdf2(*FindAlgorithm(kSha256Name), password, kDummySalt, iterations_ - d.iterations);
+  }
   if (computed.size() != d.hash.size()) return false;
   return CRYPTO_memcmp(computed.data(), d.hash.data(), computed.size()) == 0;
 }

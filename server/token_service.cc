@@ -102,10 +102,13 @@ absl::Status CheckCredentialShape(absl::string_view username, absl::string_view 
     return AuthFailure(absl::StatusCode::kInvalidArgument, kMsgCredentialsMissing,
                        "CREDENTIALS_MISSING");
   }
-  if (username.size() > kMaxUsernameLength || password.size() > kMaxPasswordLength) {
+  size_t characters = 0;  // Django's max_length counts characters, not bytes
+  for (char c : username) characters += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  if (characters > kMaxUsernameLength || password.size() > kMaxPasswordLength) {
     return AuthFailure(absl::StatusCode::kInvalidArgument,
                        absl::StrCat("username must be at most ", kMaxUsernameLength,
-                                    " bytes and password at most ", kMaxPasswordLength),
+                                    " characters and password at most ", kMaxPasswordLength,
+                                    " bytes"),
                        "REQUEST_TOO_LARGE");
   }
   // DRF's CharField refuses NUL characters (ProhibitNullCharactersValidator);
@@ -234,6 +237,11 @@ absl::StatusOr<VerifiedToken> TokenService::Verify(absl::string_view token) {
 }
 
 absl::StatusOr<IssuedToken> TokenService::Refresh(absl::string_view token) {
+  if (!settings_.verify) {
+    // With JWT_VERIFY off a forged token would come back properly signed,
+    // and protected services verifying signatures would then accept it.
+    return Unauthenticated(jwt::kMsgIncorrectCredentials, "TOKEN_REJECTED");
+  }
   const jwt::Verifier& verifier =
       settings_.allow_expired_refresh ? expired_ok_verifier_ : verifier_;
   absl::StatusOr<jwt::VerifiedJwt> jwt = verifier.Verify(token);

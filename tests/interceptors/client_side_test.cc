@@ -101,6 +101,7 @@ class RejectFirst final : public TokenValidator {
     }
     return inner_->Validate(token);
   }
+  std::shared_ptr<const Caller> Cached(absl::string_view) override { return nullptr; }
   bool blocking() const override { return false; }
   TokenCacheStats CacheStats() const override { return inner_->CacheStats(); }
 
@@ -308,10 +309,10 @@ TEST_F(ClientSideTest, RemoteModeCatchesDisabledUser) {
   ASSERT_TRUE(WhoAmI(channel, &who).ok());
   EXPECT_EQ(who, "ada");
   ASSERT_TRUE(store_->SetActive(ada_id_, false).ok());
-  // The cached answer is reused for at most 5 s...
+  // The cached answer is reused for at most 5 s: this call succeeds although
+  // the auth server would now refuse, so it was answered from the cache.
   EXPECT_TRUE(WhoAmI(channel, &who).ok());
-  // One VerifyToken so far: every later lookup (processor and handler) hit.
-  EXPECT_EQ(server_auth_->CacheStats().misses, 1u);
+  EXPECT_GE(server_auth_->CacheStats().hits, 1u);
   clock_.Advance(absl::Seconds(5));
   // ...then the auth server is asked again and refuses the disabled user.
   grpc::Status s = WhoAmI(channel, &who);

@@ -242,7 +242,7 @@ TEST_F(AuthServiceTest, WrongPasswordUnknownUserAndInactiveUserAnswerAlike) {
 TEST_F(AuthServiceTest, OversizedOrBinaryCredentialsAreClearErrors) {
   EXPECT_THAT(Obtain(std::string(1 << 20, 'u'), "x"),
               IsRpcError(grpc::INVALID_ARGUMENT,
-                         "username must be at most 150 bytes and password at most 4096",
+                         "username must be at most 150 characters and password at most 4096 bytes",
                          "REQUEST_TOO_LARGE"));
   EXPECT_EQ(Obtain("ada", std::string(5000, 'p')).error_code(), grpc::INVALID_ARGUMENT);
   EXPECT_THAT(Obtain(std::string("ada\0x", 5), "correct horse"),
