@@ -1,5 +1,5 @@
 // user_store.h: everything the auth service reads or writes about users goes
-// through this interface, so backends (SQLite now, PostgreSQL later, or an
+// through this interface, so backends (SQLite, PostgreSQL, or an
 // embedder's own) behave identically and share one test suite.
 //
 // Error contract, for every method:
