@@ -160,14 +160,16 @@ bool PasswordHasher::Check(absl::string_view password, absl::string_view encoded
     return false;
   }
   const std::string computed = Pbkdf2(*d.algorithm, password, d.salt, d.iterations);
-  // Django's harden_runtime: a hash stored with fewer iterations than
-  // configured costs the difference too, so every check takes at least as
-  // long as an unknown user's dummy hash.
-  if (d.iterations < iterations_) {
+  const bool match = computed.size() == d.hash.size() &&
+                     CRYPTO_memcmp(computed.data(), d.hash.data(), computed.size()) == 0;
+  // Django's harden_runtime: a wrong password against a hash stored with
+  // fewer iterations than configured costs the difference too, so a failure
+  // takes at least as long as an unknown user's dummy hash. (As in Django,
+  // a correct password is not slowed down.)
+  if (!match && d.iterations < iterations_) {
     (void)Pbkdf2(*FindAlgorithm(kSha256Name), password, kDummySalt, iterations_ - d.iterations);
   }
-  if (computed.size() != d.hash.size()) return false;
-  return CRYPTO_memcmp(computed.data(), d.hash.data(), computed.size()) == 0;
+  return match;
 }
 
 void PasswordHasher::HashDummy(absl::string_view password) const {

@@ -41,9 +41,9 @@ class PasswordHasher {
 
   // Check returns true when `password` matches `encoded`. Malformed or
   // unusable hashes, unknown algorithms and iteration counts outside
-  // 1..kMaxPbkdf2Iterations return false. Every call costs at least one
-  // PBKDF2 run at this hasher's iteration count (harden_runtime), so timing
-  // does not reveal what kind of hash a user has.
+  // 1..kMaxPbkdf2Iterations return false. Every failing call costs at least
+  // one PBKDF2 run at this hasher's iteration count (Django's
+  // harden_runtime), so timing does not reveal what kind of hash a user has.
   bool Check(absl::string_view password, absl::string_view encoded) const;
 
   // HashDummy spends the same time as checking a password against a hash at

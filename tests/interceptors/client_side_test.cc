@@ -220,7 +220,8 @@ TEST_F(ClientSideTest, InterceptorAttachesTokenOnSyncAndCallbackStubs) {
   std::condition_variable cv;
   bool done = false;
   grpc::Status status;
-  stub->async()->WhoAmI(&ctx, new ev1::WhoAmIRequest(), &resp, [&](grpc::Status s) {
+  ev1::WhoAmIRequest req;
+  stub->async()->WhoAmI(&ctx, &req, &resp, [&](grpc::Status s) {
     std::lock_guard<std::mutex> lock(mu);
     status = s;
     done = true;

@@ -319,7 +319,7 @@ TEST_F(RunningServer, SigtermFinishesInFlightCallsAndRefusesNewConnections) {
                    "--pbkdf2_iterations=200000", "users", "add", "slow"},
                   {}, "slow password\n");
   ASSERT_EQ(slow.Run(), 0) << slow.Stderr();
-  StartServer({"--hash_workers=1"});
+  StartServer({"--hash_workers=1", "--shutdown_grace=300s"});  // sanitizer builds hash slowly
   auto channel = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
   auto stub = jwtauth::v1::AuthService::NewStub(channel);
   constexpr int kCalls = 6;
@@ -402,7 +402,12 @@ TEST_F(RunningServer, SigkillWhileWritingLeavesTheStoreConsistent) {
       add.Run();
     }
   });
-  while (logins.load() < 30) std::this_thread::yield();
+  // Kill once writes are flowing (30 logins), or after 30 s in any case.
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  while (logins.load() < 30 && absl::Now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_GT(logins.load(), 0) << "no login succeeded before the kill";
   server_->Signal(SIGKILL);
   EXPECT_EQ(server_->Wait(), 128 + SIGKILL);
   stop = true;
