@@ -19,7 +19,8 @@ absl::Time ToTime(const google::protobuf::Timestamp& ts) {
 
 IssuedToken FromResponse(const jwtauth::v1::TokenResponse& r) {
   IssuedToken t{r.token(), ToTime(r.expires_at()), std::nullopt};
-  if (r.has_refresh_expires_at()) t.refresh_expires_at = ToTime(r.refresh_expires_at());
+  if (r.has_refresh_expires_at())
+    t.refresh_expires_at = ToTime(r.refresh_expires_at());
   return t;
 }
 
@@ -27,9 +28,11 @@ IssuedToken FromResponse(const jwtauth::v1::TokenResponse& r) {
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
-  absl::Status out(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+  absl::Status out(static_cast<absl::StatusCode>(status.error_code()),
+                   status.error_message());
   google::rpc::Status details;
-  if (!status.error_details().empty() && details.ParseFromString(status.error_details())) {
+  if (!status.error_details().empty() &&
+      details.ParseFromString(status.error_details())) {
     for (const google::protobuf::Any& any : details.details()) {
       google::rpc::ErrorInfo info;
       if (any.UnpackTo(&info) && info.domain() == "jwtauth") {
@@ -46,13 +49,15 @@ std::optional<std::string> ErrorReason(const absl::Status& status) {
   return std::string(*payload);
 }
 
-AuthClient::AuthClient(std::shared_ptr<grpc::ChannelInterface> channel, absl::Duration timeout)
+AuthClient::AuthClient(std::shared_ptr<grpc::ChannelInterface> channel,
+                       absl::Duration timeout)
     : stub_(jwtauth::v1::AuthService::NewStub(channel)), timeout_(timeout) {}
 
 absl::StatusOr<IssuedToken> AuthClient::Obtain(absl::string_view username,
                                                absl::string_view password) {
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout_));
+  ctx.set_deadline(std::chrono::system_clock::now() +
+                   absl::ToChronoMilliseconds(timeout_));
   jwtauth::v1::ObtainTokenRequest req;
   req.set_username(std::string(username));
   req.set_password(std::string(password));
@@ -64,7 +69,8 @@ absl::StatusOr<IssuedToken> AuthClient::Obtain(absl::string_view username,
 
 absl::StatusOr<IssuedToken> AuthClient::Refresh(absl::string_view token) {
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout_));
+  ctx.set_deadline(std::chrono::system_clock::now() +
+                   absl::ToChronoMilliseconds(timeout_));
   jwtauth::v1::RefreshTokenRequest req;
   req.set_token(std::string(token));
   jwtauth::v1::TokenResponse resp;
@@ -75,7 +81,8 @@ absl::StatusOr<IssuedToken> AuthClient::Refresh(absl::string_view token) {
 
 absl::StatusOr<VerifiedToken> AuthClient::Verify(absl::string_view token) {
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout_));
+  ctx.set_deadline(std::chrono::system_clock::now() +
+                   absl::ToChronoMilliseconds(timeout_));
   jwtauth::v1::VerifyTokenRequest req;
   req.set_token(std::string(token));
   jwtauth::v1::VerifyTokenResponse resp;
@@ -83,7 +90,9 @@ absl::StatusOr<VerifiedToken> AuthClient::Verify(absl::string_view token) {
   if (!s.ok()) return FromGrpcStatus(s);
   VerifiedToken v;
   v.token = resp.token();
-  if (!google::protobuf::util::MessageToJsonString(resp.claims(), &v.claims_json).ok()) {
+  if (!google::protobuf::util::MessageToJsonString(resp.claims(),
+                                                   &v.claims_json)
+           .ok()) {
     v.claims_json = "{}";
   }
   v.user_id = resp.user().id();

@@ -44,7 +44,8 @@ class AuthClient {
   explicit AuthClient(std::shared_ptr<grpc::ChannelInterface> channel,
                       absl::Duration timeout = absl::Seconds(10));
 
-  absl::StatusOr<IssuedToken> Obtain(absl::string_view username, absl::string_view password);
+  absl::StatusOr<IssuedToken> Obtain(absl::string_view username,
+                                     absl::string_view password);
   absl::StatusOr<IssuedToken> Refresh(absl::string_view token);
   absl::StatusOr<VerifiedToken> Verify(absl::string_view token);
 

@@ -1,8 +1,9 @@
 // jwtauth: the command line for jwtauth.v1.AuthService.
 //
-//   jwtauth [--server=127.0.0.1:50051] obtain USERNAME   password: prompt or stdin
-//   jwtauth refresh                                       token: stdin
-//   jwtauth verify                                        token: stdin; prints claims
+//   jwtauth [--server=127.0.0.1:50051] obtain USERNAME   password: prompt or
+//   stdin jwtauth refresh                                       token: stdin
+//   jwtauth verify                                        token: stdin; prints
+//   claims
 //
 // Passwords and tokens are read from the terminal or standard input, never
 // from arguments (they would show in `ps` and shell history). obtain and
@@ -28,18 +29,21 @@
 #include "client/password_input.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "jwtauth-server address");
-ABSL_FLAG(std::string, tls_ca_file, "", "PEM CA bundle: connect with TLS and verify the server");
+ABSL_FLAG(std::string, tls_ca_file, "",
+          "PEM CA bundle: connect with TLS and verify the server");
 ABSL_FLAG(std::string, tls_cert_file, "", "PEM client certificate (mTLS)");
 ABSL_FLAG(std::string, tls_key_file, "", "PEM client key (mTLS)");
 ABSL_FLAG(double, timeout_seconds, 10, "Deadline of each call");
-ABSL_FLAG(bool, json, false, "obtain/refresh: print a JSON object with the expiry times");
+ABSL_FLAG(bool, json, false,
+          "obtain/refresh: print a JSON object with the expiry times");
 
 namespace {
 
 namespace client = jwtauth::client;
 
 constexpr char kUsage[] =
-    "jwtauth [--server=HOST:PORT] [--tls_ca_file=F] obtain USERNAME | refresh | verify\n"
+    "jwtauth [--server=HOST:PORT] [--tls_ca_file=F] obtain USERNAME | refresh "
+    "| verify\n"
     "  (passwords from the terminal or stdin; tokens from stdin)";
 
 std::string ReadFile(const std::string& path) {
@@ -48,7 +52,8 @@ std::string ReadFile(const std::string& path) {
 }
 
 std::shared_ptr<grpc::Channel> MakeChannel() {
-  std::shared_ptr<grpc::ChannelCredentials> creds = grpc::InsecureChannelCredentials();
+  std::shared_ptr<grpc::ChannelCredentials> creds =
+      grpc::InsecureChannelCredentials();
   if (!absl::GetFlag(FLAGS_tls_ca_file).empty()) {
     grpc::SslCredentialsOptions o;
     o.pem_root_certs = ReadFile(absl::GetFlag(FLAGS_tls_ca_file));
@@ -63,11 +68,14 @@ std::shared_ptr<grpc::Channel> MakeChannel() {
 
 int Report(const absl::Status& status) {
   const std::optional<std::string> reason = client::ErrorReason(status);
-  std::fprintf(stderr, "jwtauth: %s: %s%s\n", absl::StatusCodeToString(status.code()).c_str(),
-               std::string(status.message()).c_str(),
-               reason.has_value() ? absl::StrCat(" (", *reason, ")").c_str() : "");
-  if (!reason.has_value() && (status.code() == absl::StatusCode::kUnavailable ||
-                              status.code() == absl::StatusCode::kDeadlineExceeded)) {
+  std::fprintf(
+      stderr, "jwtauth: %s: %s%s\n",
+      absl::StatusCodeToString(status.code()).c_str(),
+      std::string(status.message()).c_str(),
+      reason.has_value() ? absl::StrCat(" (", *reason, ")").c_str() : "");
+  if (!reason.has_value() &&
+      (status.code() == absl::StatusCode::kUnavailable ||
+       status.code() == absl::StatusCode::kDeadlineExceeded)) {
     return 3;
   }
   return 1;
@@ -80,11 +88,11 @@ std::string Rfc3339(absl::Time t) {
 int PrintIssued(const absl::StatusOr<client::IssuedToken>& t) {
   if (!t.ok()) return Report(t.status());
   if (absl::GetFlag(FLAGS_json)) {
-    std::printf("{\"token\":\"%s\",\"expires_at\":\"%s\"%s}\n", t->token.c_str(),
-                Rfc3339(t->expires_at).c_str(),
+    std::printf("{\"token\":\"%s\",\"expires_at\":\"%s\"%s}\n",
+                t->token.c_str(), Rfc3339(t->expires_at).c_str(),
                 t->refresh_expires_at.has_value()
-                    ? absl::StrCat(",\"refresh_expires_at\":\"", Rfc3339(*t->refresh_expires_at),
-                                   "\"")
+                    ? absl::StrCat(",\"refresh_expires_at\":\"",
+                                   Rfc3339(*t->refresh_expires_at), "\"")
                           .c_str()
                     : "");
   } else {
@@ -105,12 +113,15 @@ int Run(const std::vector<std::string>& args) {
     std::fprintf(stderr, "usage: %s\n", kUsage);
     return 2;
   }
-  client::AuthClient auth(MakeChannel(), absl::Seconds(absl::GetFlag(FLAGS_timeout_seconds)));
+  client::AuthClient auth(MakeChannel(),
+                          absl::Seconds(absl::GetFlag(FLAGS_timeout_seconds)));
   const std::string& cmd = args[0];
   if (cmd == "obtain" && args.size() == 2) {
-    absl::StatusOr<std::string> password = client::ReadPassword("Password: ", false);
+    absl::StatusOr<std::string> password =
+        client::ReadPassword("Password: ", false);
     if (!password.ok()) {
-      std::fprintf(stderr, "jwtauth: %s\n", std::string(password.status().message()).c_str());
+      std::fprintf(stderr, "jwtauth: %s\n",
+                   std::string(password.status().message()).c_str());
       return 2;
     }
     return PrintIssued(auth.Obtain(args[1], *password));

@@ -40,18 +40,21 @@ absl::StatusOr<std::string> Prompt(absl::string_view prompt) {
 
 }  // namespace
 
-absl::StatusOr<std::string> ReadPassword(absl::string_view prompt, bool confirm) {
+absl::StatusOr<std::string> ReadPassword(absl::string_view prompt,
+                                         bool confirm) {
   absl::StatusOr<std::string> password;
   if (::isatty(STDIN_FILENO)) {
     password = Prompt(prompt);
     if (password.ok() && confirm) {
       absl::StatusOr<std::string> again = Prompt("Password (again): ");
       if (!again.ok()) return again.status();
-      if (*again != *password) return absl::InvalidArgumentError("passwords do not match");
+      if (*again != *password)
+        return absl::InvalidArgumentError("passwords do not match");
     }
   } else {
     std::string line;
-    if (!ReadLine(line)) return absl::InvalidArgumentError("no password on standard input");
+    if (!ReadLine(line))
+      return absl::InvalidArgumentError("no password on standard input");
     password = line;
   }
   if (password.ok() && password->empty()) {

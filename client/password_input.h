@@ -12,7 +12,8 @@
 
 namespace jwtauth::client {
 
-absl::StatusOr<std::string> ReadPassword(absl::string_view prompt, bool confirm);
+absl::StatusOr<std::string> ReadPassword(absl::string_view prompt,
+                                         bool confirm);
 
 }  // namespace jwtauth::client
 

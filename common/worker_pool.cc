@@ -8,7 +8,8 @@ WorkerPool::WorkerPool(size_t threads, size_t max_queued)
     : state_(std::make_shared<State>(max_queued)) {
   if (threads == 0) threads = 1;
   threads_.reserve(threads);
-  for (size_t i = 0; i < threads; ++i) threads_.emplace_back(&WorkerPool::Run, state_);
+  for (size_t i = 0; i < threads; ++i)
+    threads_.emplace_back(&WorkerPool::Run, state_);
 }
 
 WorkerPool::~WorkerPool() {
@@ -29,7 +30,8 @@ WorkerPool::~WorkerPool() {
 
 bool WorkerPool::TrySubmit(std::function<void()> task) {
   absl::MutexLock lock(&state_->mu);
-  if (state_->stopping || state_->queue.size() >= state_->max_queued) return false;
+  if (state_->stopping || state_->queue.size() >= state_->max_queued)
+    return false;
   state_->queue.push_back(std::move(task));
   return true;
 }

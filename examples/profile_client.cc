@@ -3,7 +3,8 @@
 // the terminal or standard input), and every call on its channel carries
 // `authorization: JWT <token>`, kept fresh in the background.
 //
-//   profile-client --auth_server=127.0.0.1:50051 --server=127.0.0.1:50061 USERNAME
+//   profile-client --auth_server=127.0.0.1:50051 --server=127.0.0.1:50061
+//   USERNAME
 #include <grpcpp/grpcpp.h>
 
 #include <cstdio>
@@ -20,34 +21,40 @@
 #include "interceptors/token_source.h"
 #include "jwtauth/examples/v1/profile.grpc.pb.h"
 
-ABSL_FLAG(std::string, auth_server, "127.0.0.1:50051", "jwtauth-server address");
+ABSL_FLAG(std::string, auth_server, "127.0.0.1:50051",
+          "jwtauth-server address");
 ABSL_FLAG(std::string, server, "127.0.0.1:50061", "profile-server address");
 ABSL_FLAG(int, calls, 1, "How many WhoAmI calls to make");
 ABSL_FLAG(double, interval_seconds, 1, "Pause between calls");
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("profile-client [--flags] USERNAME  (password on stdin or prompt)");
+  absl::SetProgramUsageMessage(
+      "profile-client [--flags] USERNAME  (password on stdin or prompt)");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() != 2) {
     std::fprintf(stderr, "usage: profile-client [--flags] USERNAME\n");
     return 2;
   }
-  absl::StatusOr<std::string> password = jwtauth::client::ReadPassword("Password: ", false);
+  absl::StatusOr<std::string> password =
+      jwtauth::client::ReadPassword("Password: ", false);
   if (!password.ok()) return 2;
-  auto auth_channel =
-      grpc::CreateChannel(absl::GetFlag(FLAGS_auth_server), grpc::InsecureChannelCredentials());
-  auto source = jwtauth::interceptors::AuthServiceTokenSource::Create(auth_channel, args[1],
-                                                                      *password);
+  auto auth_channel = grpc::CreateChannel(absl::GetFlag(FLAGS_auth_server),
+                                          grpc::InsecureChannelCredentials());
+  auto source = jwtauth::interceptors::AuthServiceTokenSource::Create(
+      auth_channel, args[1], *password);
   if (!source.ok()) {
     std::fprintf(stderr, "profile-client: login failed: %s\n",
                  std::string(source.status().message()).c_str());
     return 1;
   }
-  std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> factories;
-  factories.push_back(jwtauth::interceptors::ClientAuthInterceptorFactory(*source));
+  std::vector<
+      std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>>
+      factories;
+  factories.push_back(
+      jwtauth::interceptors::ClientAuthInterceptorFactory(*source));
   auto channel = grpc::experimental::CreateCustomChannelWithInterceptors(
-      absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials(), grpc::ChannelArguments(),
-      std::move(factories));
+      absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials(),
+      grpc::ChannelArguments(), std::move(factories));
   auto stub = jwtauth::examples::v1::Profile::NewStub(channel);
   for (int i = 0; i < absl::GetFlag(FLAGS_calls); ++i) {
     if (i > 0) {

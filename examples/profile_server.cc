@@ -28,12 +28,18 @@ using jwtauth::server::HumanDuration;
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50061", "Address to serve on");
 ABSL_FLAG(std::string, port_file, "", "Write the bound port here once serving");
-ABSL_FLAG(std::string, algorithm, "HS256", "JWT_ALGORITHM (must match jwtauth-server)");
-ABSL_FLAG(std::string, secret_key_file, "", "HS*: the secret file (default <data_dir>/secret.key)");
-ABSL_FLAG(std::string, secret_key_env, "", "HS*: or the environment variable holding it");
-ABSL_FLAG(std::string, private_key_file, "", "Asymmetric: private key (its public half verifies)");
-ABSL_FLAG(std::string, public_key_file, "", "Asymmetric: the public key to verify with");
-ABSL_FLAG(std::string, data_dir, "data", "jwtauth-server's data dir (for secret.key)");
+ABSL_FLAG(std::string, algorithm, "HS256",
+          "JWT_ALGORITHM (must match jwtauth-server)");
+ABSL_FLAG(std::string, secret_key_file, "",
+          "HS*: the secret file (default <data_dir>/secret.key)");
+ABSL_FLAG(std::string, secret_key_env, "",
+          "HS*: or the environment variable holding it");
+ABSL_FLAG(std::string, private_key_file, "",
+          "Asymmetric: private key (its public half verifies)");
+ABSL_FLAG(std::string, public_key_file, "",
+          "Asymmetric: the public key to verify with");
+ABSL_FLAG(std::string, data_dir, "data",
+          "jwtauth-server's data dir (for secret.key)");
 ABSL_FLAG(bool, verify_expiration, true, "JWT_VERIFY_EXPIRATION");
 ABSL_FLAG(HumanDuration, leeway, HumanDuration{}, "JWT_LEEWAY");
 ABSL_FLAG(std::string, audience, "", "JWT_AUDIENCE");
@@ -55,10 +61,12 @@ int Fail(absl::string_view message) {
 
 // ProfileService: handlers read the caller from the verified claims.
 class ProfileService final : public v1::Profile::CallbackService {
-  grpc::ServerUnaryReactor* WhoAmI(grpc::CallbackServerContext* ctx, const v1::WhoAmIRequest*,
+  grpc::ServerUnaryReactor* WhoAmI(grpc::CallbackServerContext* ctx,
+                                   const v1::WhoAmIRequest*,
                                    v1::WhoAmIResponse* resp) override {
     auto* reactor = ctx->DefaultReactor();
-    absl::StatusOr<std::shared_ptr<const ic::Caller>> caller = ic::CallerClaims(*ctx);
+    absl::StatusOr<std::shared_ptr<const ic::Caller>> caller =
+        ic::CallerClaims(*ctx);
     if (!caller.ok()) {
       reactor->Finish(grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
                                    std::string(caller.status().message())));
@@ -70,7 +78,8 @@ class ProfileService final : public v1::Profile::CallbackService {
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }
-  grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* ctx, const v1::EchoRequest* req,
+  grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* ctx,
+                                 const v1::EchoRequest* req,
                                  v1::EchoResponse* resp) override {
     resp->set_message(req->message());
     auto* reactor = ctx->DefaultReactor();
@@ -80,39 +89,48 @@ class ProfileService final : public v1::Profile::CallbackService {
 };
 
 int Serve() {
-  std::optional<jwt::Algorithm> alg = jwt::ParseAlgorithm(absl::GetFlag(FLAGS_algorithm));
+  std::optional<jwt::Algorithm> alg =
+      jwt::ParseAlgorithm(absl::GetFlag(FLAGS_algorithm));
   if (!alg.has_value()) return Fail("--algorithm: unknown algorithm");
   std::shared_ptr<ic::TokenValidator> validator;
   ic::TokenCacheOptions cache;
-  cache.capacity = static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_cache_size)));
+  cache.capacity =
+      static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_cache_size)));
   if (!absl::GetFlag(FLAGS_auth_server).empty()) {
     ic::RemoteOptions remote;
     remote.cache.capacity = cache.capacity;
     validator = ic::RemoteValidator(
-        grpc::CreateChannel(absl::GetFlag(FLAGS_auth_server), grpc::InsecureChannelCredentials()),
+        grpc::CreateChannel(absl::GetFlag(FLAGS_auth_server),
+                            grpc::InsecureChannelCredentials()),
         remote);
   } else {
-    jwtauth::server::KeyConfig keys_config{*alg,
-                                           absl::GetFlag(FLAGS_secret_key_file),
-                                           absl::GetFlag(FLAGS_secret_key_env),
-                                           absl::GetFlag(FLAGS_private_key_file),
-                                           absl::GetFlag(FLAGS_public_key_file),
-                                           absl::GetFlag(FLAGS_data_dir)};
-    absl::StatusOr<jwt::KeySet> keys = jwtauth::server::LoadVerificationKeys(keys_config);
+    jwtauth::server::KeyConfig keys_config{
+        *alg,
+        absl::GetFlag(FLAGS_secret_key_file),
+        absl::GetFlag(FLAGS_secret_key_env),
+        absl::GetFlag(FLAGS_private_key_file),
+        absl::GetFlag(FLAGS_public_key_file),
+        absl::GetFlag(FLAGS_data_dir)};
+    absl::StatusOr<jwt::KeySet> keys =
+        jwtauth::server::LoadVerificationKeys(keys_config);
     if (!keys.ok()) return Fail(keys.status().message());
     jwt::ValidatorOptions options;
     options.verify_expiration = absl::GetFlag(FLAGS_verify_expiration);
     options.leeway = absl::GetFlag(FLAGS_leeway).value;
-    if (!absl::GetFlag(FLAGS_audience).empty()) options.audience = absl::GetFlag(FLAGS_audience);
-    if (!absl::GetFlag(FLAGS_issuer).empty()) options.issuer = absl::GetFlag(FLAGS_issuer);
-    absl::StatusOr<jwt::Verifier> verifier = jwt::Verifier::Create(*keys, options);
+    if (!absl::GetFlag(FLAGS_audience).empty())
+      options.audience = absl::GetFlag(FLAGS_audience);
+    if (!absl::GetFlag(FLAGS_issuer).empty())
+      options.issuer = absl::GetFlag(FLAGS_issuer);
+    absl::StatusOr<jwt::Verifier> verifier =
+        jwt::Verifier::Create(*keys, options);
     if (!verifier.ok()) return Fail(verifier.status().message());
     validator = ic::LocalValidator(*std::move(verifier), cache);
   }
   ic::ServerAuthOptions auth_options;
   auth_options.validator = validator;
   auth_options.header_prefix = absl::GetFlag(FLAGS_auth_header_prefix);
-  absl::StatusOr<std::shared_ptr<ic::ServerAuth>> auth = ic::ServerAuth::Create(auth_options);
+  absl::StatusOr<std::shared_ptr<ic::ServerAuth>> auth =
+      ic::ServerAuth::Create(auth_options);
   if (!auth.ok()) return Fail(auth.status().message());
 
   ProfileService service;
@@ -120,12 +138,16 @@ int Serve() {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(absl::GetFlag(FLAGS_listen), (*auth)->InsecureCredentials(), &port);
+  builder.AddListeningPort(absl::GetFlag(FLAGS_listen),
+                           (*auth)->InsecureCredentials(), &port);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) return Fail("cannot listen on --listen");
-  std::fprintf(stderr, "profile-server: serving jwtauth.examples.v1.Profile on port %d (%s mode)\n",
-               port, absl::GetFlag(FLAGS_auth_server).empty() ? "local" : "remote");
+  std::fprintf(stderr,
+               "profile-server: serving jwtauth.examples.v1.Profile on port %d "
+               "(%s mode)\n",
+               port,
+               absl::GetFlag(FLAGS_auth_server).empty() ? "local" : "remote");
   if (!absl::GetFlag(FLAGS_port_file).empty()) {
     std::ofstream(absl::GetFlag(FLAGS_port_file)) << port << "\n";
   }

@@ -13,7 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::Duration d;
   std::string error;
   if (jwtauth::server::ParseHumanDuration(text, &d, &error)) {
-    if (d < absl::ZeroDuration() || d == absl::InfiniteDuration()) __builtin_trap();
+    if (d < absl::ZeroDuration() || d == absl::InfiniteDuration())
+      __builtin_trap();
   }
   (void)jwtauth::jwt::ParseJson(text);
   return 0;

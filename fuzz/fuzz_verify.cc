@@ -30,7 +30,8 @@ std::vector<Verifier>& Verifiers() {
     ValidatorOptions options;
     options.leeway = absl::Seconds(30);
     options.audience = "svc";
-    for (auto& keys : sets) out->push_back(*Verifier::Create(*KeySet::Create(keys), options));
+    for (auto& keys : sets)
+      out->push_back(*Verifier::Create(*KeySet::Create(keys), options));
     return out;
   }();
   return *v;
@@ -43,7 +44,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<Verifier>& verifiers = Verifiers();
   const Verifier& v = verifiers[data[0] % verifiers.size()];
   const std::string token(reinterpret_cast<const char*>(data + 1), size - 1);
-  absl::StatusOr<VerifiedJwt> jwt = v.VerifyAt(token, absl::FromUnixSeconds(1'700'000'000));
+  absl::StatusOr<VerifiedJwt> jwt =
+      v.VerifyAt(token, absl::FromUnixSeconds(1'700'000'000));
   if (jwt.ok()) {
     // Only a correctly signed token can get here; touch the accessors.
     (void)jwt->GetString("username");

@@ -6,12 +6,14 @@ namespace jwtauth::interceptors {
 namespace {
 
 bool IsSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+         c == '\v';
 }
 
 }  // namespace
 
-ParsedHeader ParseAuthorization(absl::string_view value, absl::string_view prefix) {
+ParsedHeader ParseAuthorization(absl::string_view value,
+                                absl::string_view prefix) {
   absl::string_view parts[3];
   size_t count = 0;
   size_t i = 0;

@@ -8,8 +8,9 @@
 //
 // Outcomes (all UNAUTHENTICATED, messages exactly drf-jwt's):
 //   other prefix (e.g. "Basic ...")  kNotOurs      -> treated as no credentials
-//   prefix only                      "Invalid Authorization header. No credentials provided."
-//   more than two parts              "Invalid Authorization header. Credentials string
+//   prefix only                      "Invalid Authorization header. No
+//   credentials provided." more than two parts              "Invalid
+//   Authorization header. Credentials string
 //                                     should not contain spaces."
 // Thread-safety: stateless, safe from any thread.
 #ifndef JWTAUTH_INTERCEPTORS_AUTH_HEADER_H_
@@ -25,7 +26,8 @@ inline constexpr absl::string_view kMsgNoCredentials =
 inline constexpr absl::string_view kMsgPrefixOnly =
     "Invalid Authorization header. No credentials provided.";
 inline constexpr absl::string_view kMsgSpaces =
-    "Invalid Authorization header. Credentials string should not contain spaces.";
+    "Invalid Authorization header. Credentials string should not contain "
+    "spaces.";
 
 enum class HeaderOutcome { kToken, kNotOurs, kPrefixOnly, kTooManyParts };
 
@@ -34,7 +36,8 @@ struct ParsedHeader {
   absl::string_view token;  // a view into the value; set for kToken
 };
 
-ParsedHeader ParseAuthorization(absl::string_view value, absl::string_view prefix);
+ParsedHeader ParseAuthorization(absl::string_view value,
+                                absl::string_view prefix);
 
 }  // namespace jwtauth::interceptors
 

@@ -15,7 +15,8 @@ class AuthInterceptor final : public grpc::experimental::Interceptor {
   AuthInterceptor(TokenSource* source, const std::string* prefix, bool skip)
       : source_(source), prefix_(prefix), skip_(skip) {}
 
-  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+  void Intercept(
+      grpc::experimental::InterceptorBatchMethods* methods) override {
     if (!skip_) {
       if (methods->QueryInterceptionHookPoint(
               InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
@@ -26,9 +27,11 @@ class AuthInterceptor final : public grpc::experimental::Interceptor {
           sent_ = *std::move(token);
         }
       }
-      if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_STATUS)) {
+      if (methods->QueryInterceptionHookPoint(
+              InterceptionHookPoints::POST_RECV_STATUS)) {
         const grpc::Status* status = methods->GetRecvStatus();
-        if (status != nullptr && status->error_code() == grpc::StatusCode::UNAUTHENTICATED &&
+        if (status != nullptr &&
+            status->error_code() == grpc::StatusCode::UNAUTHENTICATED &&
             !sent_.empty()) {
           source_->Refused(sent_);
         }
@@ -44,14 +47,16 @@ class AuthInterceptor final : public grpc::experimental::Interceptor {
   std::string sent_;
 };
 
-class Factory final : public grpc::experimental::ClientInterceptorFactoryInterface {
+class Factory final
+    : public grpc::experimental::ClientInterceptorFactoryInterface {
  public:
   Factory(std::shared_ptr<TokenSource> source, std::string prefix)
       : source_(std::move(source)), prefix_(std::move(prefix)) {}
 
   grpc::experimental::Interceptor* CreateClientInterceptor(
       grpc::experimental::ClientRpcInfo* info) override {
-    const bool skip = absl::StartsWith(info->method(), "/jwtauth.v1.AuthService/");
+    const bool skip =
+        absl::StartsWith(info->method(), "/jwtauth.v1.AuthService/");
     return new AuthInterceptor(source_.get(), &prefix_, skip);
   }
 
@@ -63,7 +68,8 @@ class Factory final : public grpc::experimental::ClientInterceptorFactoryInterfa
 }  // namespace
 
 std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>
-ClientAuthInterceptorFactory(std::shared_ptr<TokenSource> source, std::string prefix) {
+ClientAuthInterceptorFactory(std::shared_ptr<TokenSource> source,
+                             std::string prefix) {
   return std::make_unique<Factory>(std::move(source), std::move(prefix));
 }
 

@@ -1,10 +1,11 @@
 // client_interceptor.h: makes every call on a channel carry
 // `authorization: <prefix> <token>`.
 //
-//   auto source = *AuthServiceTokenSource::Create(auth_channel, "ada", password);
-//   std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> f;
-//   f.push_back(ClientAuthInterceptorFactory(source));
-//   auto channel = grpc::experimental::CreateCustomChannelWithInterceptors(
+//   auto source = *AuthServiceTokenSource::Create(auth_channel, "ada",
+//   password);
+//   std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>>
+//   f; f.push_back(ClientAuthInterceptorFactory(source)); auto channel =
+//   grpc::experimental::CreateCustomChannelWithInterceptors(
 //       target, creds, grpc::ChannelArguments(), std::move(f));
 //
 // The interceptor reads the source's current token (never blocking), skips
@@ -27,7 +28,8 @@
 namespace jwtauth::interceptors {
 
 std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>
-ClientAuthInterceptorFactory(std::shared_ptr<TokenSource> source, std::string prefix = "JWT");
+ClientAuthInterceptorFactory(std::shared_ptr<TokenSource> source,
+                             std::string prefix = "JWT");
 
 }  // namespace jwtauth::interceptors
 

@@ -24,17 +24,22 @@ std::weak_ptr<ServerAuth>& DefaultAuth() {
   return *instance;
 }
 
-absl::string_view View(const grpc::string_ref& s) { return absl::string_view(s.data(), s.size()); }
+absl::string_view View(const grpc::string_ref& s) {
+  return absl::string_view(s.data(), s.size());
+}
 absl::string_view View(const grpc_slice& s) {
-  return absl::string_view(reinterpret_cast<const char*>(GRPC_SLICE_START_PTR(s)),
-                           GRPC_SLICE_LENGTH(s));
+  return absl::string_view(
+      reinterpret_cast<const char*>(GRPC_SLICE_START_PTR(s)),
+      GRPC_SLICE_LENGTH(s));
 }
 
-bool ClaimSatisfies(absl::string_view name, const jwt::Json* claim, const std::string& value) {
+bool ClaimSatisfies(absl::string_view name, const jwt::Json* claim,
+                    const std::string& value) {
   if (claim == nullptr) return false;
   if (claim->is_string()) {
     if (claim->string_value() == value) return true;
-    if (name != "scope" && name != "scp") return false;  // only scope lists are split
+    if (name != "scope" && name != "scp")
+      return false;  // only scope lists are split
     for (absl::string_view part : absl::StrSplit(claim->string_value(), ' ')) {
       if (part == value) return true;
     }
@@ -51,10 +56,13 @@ bool ClaimSatisfies(absl::string_view name, const jwt::Json* claim, const std::s
 // Processor: the C++ AuthMetadataProcessor for secure credentials.
 class Processor final : public grpc::AuthMetadataProcessor {
  public:
-  explicit Processor(std::shared_ptr<ServerAuth> auth) : auth_(std::move(auth)) {}
+  explicit Processor(std::shared_ptr<ServerAuth> auth)
+      : auth_(std::move(auth)) {}
   bool IsBlocking() const override { return auth_->blocking(); }
-  grpc::Status Process(const InputMetadata& metadata, grpc::AuthContext* /*context*/,
-                       OutputMetadata* /*consumed*/, OutputMetadata* /*response*/) override {
+  grpc::Status Process(const InputMetadata& metadata,
+                       grpc::AuthContext* /*context*/,
+                       OutputMetadata* /*consumed*/,
+                       OutputMetadata* /*response*/) override {
     absl::string_view path;
     std::vector<absl::string_view> authorization;
     for (const auto& [key, value] : metadata) {
@@ -84,7 +92,8 @@ class InsecureWithAuth final : public grpc::ServerCredentials {
   ~InsecureWithAuth() override { grpc_server_credentials_release(creds_); }
 
   void SetAuthMetadataProcessor(
-      const std::shared_ptr<grpc::AuthMetadataProcessor>& /*processor*/) override {
+      const std::shared_ptr<grpc::AuthMetadataProcessor>& /*processor*/)
+      override {
     // The jwtauth check is the processor; replacing it would disable it.
   }
 
@@ -101,39 +110,47 @@ class InsecureWithAuth final : public grpc::ServerCredentials {
   static void Finish(grpc_process_auth_metadata_done_cb cb, void* user_data,
                      const grpc::Status& status) {
     const std::string message = status.error_message();
-    cb(user_data, nullptr, 0, nullptr, 0, static_cast<grpc_status_code>(status.error_code()),
+    cb(user_data, nullptr, 0, nullptr, 0,
+       static_cast<grpc_status_code>(status.error_code()),
        status.ok() ? nullptr : message.c_str());
   }
 
-  static void ProcessC(void* state_ptr, grpc_auth_context* /*context*/, const grpc_metadata* md,
-                       size_t num_md, grpc_process_auth_metadata_done_cb cb, void* user_data) {
+  static void ProcessC(void* state_ptr, grpc_auth_context* /*context*/,
+                       const grpc_metadata* md, size_t num_md,
+                       grpc_process_auth_metadata_done_cb cb, void* user_data) {
     State* state = static_cast<State*>(state_ptr);
     std::string path;
     std::vector<std::string> authorization;
     for (size_t i = 0; i < num_md; ++i) {
       if (View(md[i].key) == ":path") path = std::string(View(md[i].value));
-      if (View(md[i].key) == "authorization") authorization.emplace_back(View(md[i].value));
+      if (View(md[i].key) == "authorization")
+        authorization.emplace_back(View(md[i].value));
     }
     if (!state->auth->blocking()) {
-      std::vector<absl::string_view> views(authorization.begin(), authorization.end());
+      std::vector<absl::string_view> views(authorization.begin(),
+                                           authorization.end());
       Finish(cb, user_data, state->auth->Check(path, views));
       return;
     }
     {
       // Public methods, bad headers and cached tokens never wait in line
       // behind calls that need the auth server.
-      std::vector<absl::string_view> views(authorization.begin(), authorization.end());
-      if (std::optional<grpc::Status> fast = state->auth->CheckWithoutBlocking(path, views)) {
+      std::vector<absl::string_view> views(authorization.begin(),
+                                           authorization.end());
+      if (std::optional<grpc::Status> fast =
+              state->auth->CheckWithoutBlocking(path, views)) {
         Finish(cb, user_data, *fast);
         return;
       }
     }
     auto run = [state, path, authorization, cb, user_data] {
-      std::vector<absl::string_view> views(authorization.begin(), authorization.end());
+      std::vector<absl::string_view> views(authorization.begin(),
+                                           authorization.end());
       Finish(cb, user_data, state->auth->Check(path, views));
     };
     if (!state->pool.TrySubmit(run)) {
-      Finish(cb, user_data, grpc::Status(grpc::StatusCode::UNAVAILABLE, "Server is busy."));
+      Finish(cb, user_data,
+             grpc::Status(grpc::StatusCode::UNAVAILABLE, "Server is busy."));
     }
   }
 
@@ -146,11 +163,14 @@ class InsecureWithAuth final : public grpc::ServerCredentials {
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<ServerAuth>> ServerAuth::Create(ServerAuthOptions options) {
-  if (options.validator == nullptr) return absl::InvalidArgumentError("a validator is required");
+absl::StatusOr<std::shared_ptr<ServerAuth>> ServerAuth::Create(
+    ServerAuthOptions options) {
+  if (options.validator == nullptr)
+    return absl::InvalidArgumentError("a validator is required");
   if (options.header_prefix.empty() ||
       options.header_prefix.find_first_of(" \t\r\n") != std::string::npos) {
-    return absl::InvalidArgumentError("header_prefix must be one non-empty word");
+    return absl::InvalidArgumentError(
+        "header_prefix must be one non-empty word");
   }
   // "/pkg.Service/" or "/pkg.Service/Method": anything else would silently
   // never match, leaving a method unprotected.
@@ -161,13 +181,15 @@ absl::StatusOr<std::shared_ptr<ServerAuth>> ServerAuth::Create(ServerAuthOptions
   for (const auto& [method, reqs] : options.required_claims) {
     if (!valid_key(method)) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "required_claims key \"", method, "\" is not \"/pkg.Service/\" or \"/pkg.Service/Method\""));
+          "required_claims key \"", method,
+          "\" is not \"/pkg.Service/\" or \"/pkg.Service/Method\""));
     }
   }
   for (const std::string& method : options.public_methods) {
     if (!valid_key(method)) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "public_methods entry \"", method, "\" is not \"/pkg.Service/\" or \"/pkg.Service/Method\""));
+          "public_methods entry \"", method,
+          "\" is not \"/pkg.Service/\" or \"/pkg.Service/Method\""));
     }
   }
   const bool set_default = options.set_default;
@@ -186,7 +208,8 @@ std::shared_ptr<grpc::ServerCredentials> ServerAuth::Credentials(
   if (absl::StrContains(typeid(creds).name(), "InsecureServerCredentials")) {
     return InsecureCredentials();
   }
-  base->SetAuthMetadataProcessor(std::make_shared<Processor>(shared_from_this()));
+  base->SetAuthMetadataProcessor(
+      std::make_shared<Processor>(shared_from_this()));
   return base;
 }
 
@@ -196,12 +219,14 @@ std::shared_ptr<grpc::ServerCredentials> ServerAuth::InsecureCredentials() {
 
 bool ServerAuth::IsPublic(absl::string_view path) const {
   for (const std::string& m : options_.public_methods) {
-    if (absl::EndsWith(m, "/") ? absl::StartsWith(path, m) : path == m) return true;
+    if (absl::EndsWith(m, "/") ? absl::StartsWith(path, m) : path == m)
+      return true;
   }
   return false;
 }
 
-const std::vector<ClaimRequirement>* ServerAuth::RequirementsFor(absl::string_view path) const {
+const std::vector<ClaimRequirement>* ServerAuth::RequirementsFor(
+    absl::string_view path) const {
   if (options_.required_claims.empty()) return nullptr;
   auto it = options_.required_claims.find(std::string(path));
   if (it != options_.required_claims.end()) return &it->second;
@@ -214,8 +239,9 @@ const std::vector<ClaimRequirement>* ServerAuth::RequirementsFor(absl::string_vi
 namespace {
 
 // TokenFrom applies SPEC §5 to the call's authorization values.
-absl::StatusOr<absl::string_view> TokenFrom(const std::vector<absl::string_view>& values,
-                                            absl::string_view prefix, std::string& joined) {
+absl::StatusOr<absl::string_view> TokenFrom(
+    const std::vector<absl::string_view>& values, absl::string_view prefix,
+    std::string& joined) {
   if (values.empty()) return absl::UnauthenticatedError(kMsgNoCredentials);
   absl::string_view value = values.front();
   if (values.size() > 1) {  // as an HTTP server would fold repeated headers
@@ -237,28 +263,34 @@ absl::StatusOr<absl::string_view> TokenFrom(const std::vector<absl::string_view>
 }
 
 grpc::Status ToGrpc(const absl::Status& s) {
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()),
+                      std::string(s.message()));
 }
 
 }  // namespace
 
-grpc::Status ServerAuth::Check(absl::string_view path,
-                               const std::vector<absl::string_view>& authorization) const {
+grpc::Status ServerAuth::Check(
+    absl::string_view path,
+    const std::vector<absl::string_view>& authorization) const {
   if (IsPublic(path)) return grpc::Status::OK;
   std::string joined;
   absl::StatusOr<absl::string_view> token =
       TokenFrom(authorization, options_.header_prefix, joined);
   if (!token.ok()) return ToGrpc(token.status());
-  absl::StatusOr<std::shared_ptr<const Caller>> caller = options_.validator->Validate(*token);
+  absl::StatusOr<std::shared_ptr<const Caller>> caller =
+      options_.validator->Validate(*token);
   if (!caller.ok()) return ToGrpc(caller.status());
   return CheckRequirements(path, **caller);
 }
 
-grpc::Status ServerAuth::CheckRequirements(absl::string_view path, const Caller& caller) const {
-  if (const std::vector<ClaimRequirement>* reqs = RequirementsFor(path); reqs != nullptr) {
+grpc::Status ServerAuth::CheckRequirements(absl::string_view path,
+                                           const Caller& caller) const {
+  if (const std::vector<ClaimRequirement>* reqs = RequirementsFor(path);
+      reqs != nullptr) {
     for (const ClaimRequirement& r : *reqs) {
       if (!ClaimSatisfies(r.claim, caller.claims.Find(r.claim), r.value)) {
-        return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, std::string(kMsgPermissionDenied));
+        return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                            std::string(kMsgPermissionDenied));
       }
     }
   }
@@ -266,7 +298,8 @@ grpc::Status ServerAuth::CheckRequirements(absl::string_view path, const Caller&
 }
 
 std::optional<grpc::Status> ServerAuth::CheckWithoutBlocking(
-    absl::string_view path, const std::vector<absl::string_view>& authorization) const {
+    absl::string_view path,
+    const std::vector<absl::string_view>& authorization) const {
   if (IsPublic(path)) return grpc::Status::OK;
   std::string joined;
   absl::StatusOr<absl::string_view> token =
@@ -284,18 +317,21 @@ absl::StatusOr<std::shared_ptr<const Caller>> ServerAuth::CallerOf(
     if (View(key) == "authorization") values.push_back(View(value));
   }
   std::string joined;
-  absl::StatusOr<absl::string_view> token = TokenFrom(values, options_.header_prefix, joined);
+  absl::StatusOr<absl::string_view> token =
+      TokenFrom(values, options_.header_prefix, joined);
   if (!token.ok()) return token.status();
   return options_.validator->Validate(*token);  // a cache hit after the check
 }
 
-absl::StatusOr<std::shared_ptr<const Caller>> CallerClaims(const grpc::ServerContextBase& context) {
+absl::StatusOr<std::shared_ptr<const Caller>> CallerClaims(
+    const grpc::ServerContextBase& context) {
   std::shared_ptr<ServerAuth> auth;
   {
     absl::MutexLock lock(&g_default_mu);
     auth = DefaultAuth().lock();
   }
-  if (auth == nullptr) return absl::FailedPreconditionError("no jwtauth ServerAuth is installed");
+  if (auth == nullptr)
+    return absl::FailedPreconditionError("no jwtauth ServerAuth is installed");
   return auth->CallerOf(context);
 }
 

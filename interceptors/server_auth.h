@@ -2,8 +2,10 @@
 // a few lines, so that calls without a valid token never reach a handler.
 //
 //   auto auth = *ServerAuth::Create({.validator = LocalValidator(*verifier)});
-//   builder.AddListeningPort(addr, auth->Credentials(grpc::SslServerCredentials(opts)));
-//   // plaintext:   builder.AddListeningPort(addr, auth->InsecureCredentials());
+//   builder.AddListeningPort(addr,
+//   auth->Credentials(grpc::SslServerCredentials(opts)));
+//   // plaintext:   builder.AddListeningPort(addr,
+//   auth->InsecureCredentials());
 //   // in a handler:
 //   absl::StatusOr<std::shared_ptr<const Caller>> who = CallerClaims(*context);
 //
@@ -19,11 +21,13 @@
 // recognises gRPC's insecure credentials and switches to the same path.
 //
 // Decisions (SPEC §5, all UNAUTHENTICATED with drf-jwt's text):
-//   no authorization, or another scheme   "Authentication credentials were not provided."
-//   prefix only                            "Invalid Authorization header. No credentials provided."
-//   more than two parts                    "Invalid Authorization header. Credentials string
+//   no authorization, or another scheme   "Authentication credentials were not
+//   provided." prefix only                            "Invalid Authorization
+//   header. No credentials provided." more than two parts "Invalid
+//   Authorization header. Credentials string
 //                                           should not contain spaces."
-//   token refused                          the validator's message (Signature has expired., ...)
+//   token refused                          the validator's message (Signature
+//   has expired., ...)
 // Public methods (health and reflection by default) skip the check. A method
 // may require claims; an identified caller without them gets
 // PERMISSION_DENIED "You do not have permission to perform this action.".
@@ -41,8 +45,8 @@
 #include <grpcpp/security/server_credentials.h>
 
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -70,9 +74,9 @@ struct ServerAuthOptions {
   std::string header_prefix = "JWT";
   // Methods callable without a token: "/pkg.Service/Method", or
   // "/pkg.Service/" for a whole service (other forms are refused by Create).
-  std::vector<std::string> public_methods = {"/grpc.health.v1.Health/",
-                                             "/grpc.reflection.v1alpha.ServerReflection/",
-                                             "/grpc.reflection.v1.ServerReflection/"};
+  std::vector<std::string> public_methods = {
+      "/grpc.health.v1.Health/", "/grpc.reflection.v1alpha.ServerReflection/",
+      "/grpc.reflection.v1.ServerReflection/"};
   // Claims required per method or service (same key forms as above).
   std::map<std::string, std::vector<ClaimRequirement>> required_claims;
   // Make this instance the one CallerClaims() uses (the last one wins).
@@ -81,7 +85,8 @@ struct ServerAuthOptions {
 
 class ServerAuth : public std::enable_shared_from_this<ServerAuth> {
  public:
-  static absl::StatusOr<std::shared_ptr<ServerAuth>> Create(ServerAuthOptions options);
+  static absl::StatusOr<std::shared_ptr<ServerAuth>> Create(
+      ServerAuthOptions options);
 
   // Credentials installs the check on secure credentials (TLS, mTLS, local);
   // gRPC's insecure credentials are replaced by InsecureCredentials().
@@ -96,27 +101,34 @@ class ServerAuth : public std::enable_shared_from_this<ServerAuth> {
   // CheckWithoutBlocking decides a call when no network is needed (public
   // method, bad header, cached token); nullopt means Check must run.
   std::optional<grpc::Status> CheckWithoutBlocking(
-      absl::string_view path, const std::vector<absl::string_view>& authorization) const;
+      absl::string_view path,
+      const std::vector<absl::string_view>& authorization) const;
 
   // CallerOf returns the verified caller of the call in `context`.
   absl::StatusOr<std::shared_ptr<const Caller>> CallerOf(
       const grpc::ServerContextBase& context) const;
 
-  TokenCacheStats CacheStats() const { return options_.validator->CacheStats(); }
+  TokenCacheStats CacheStats() const {
+    return options_.validator->CacheStats();
+  }
   bool blocking() const { return options_.validator->blocking(); }
 
  private:
-  explicit ServerAuth(ServerAuthOptions options) : options_(std::move(options)) {}
+  explicit ServerAuth(ServerAuthOptions options)
+      : options_(std::move(options)) {}
   bool IsPublic(absl::string_view path) const;
-  const std::vector<ClaimRequirement>* RequirementsFor(absl::string_view path) const;
-  grpc::Status CheckRequirements(absl::string_view path, const Caller& caller) const;
+  const std::vector<ClaimRequirement>* RequirementsFor(
+      absl::string_view path) const;
+  grpc::Status CheckRequirements(absl::string_view path,
+                                 const Caller& caller) const;
 
   ServerAuthOptions options_;
 };
 
 // CallerClaims returns the verified caller of the call in `context`, using
 // the default ServerAuth (ServerAuthOptions::set_default).
-absl::StatusOr<std::shared_ptr<const Caller>> CallerClaims(const grpc::ServerContextBase& context);
+absl::StatusOr<std::shared_ptr<const Caller>> CallerClaims(
+    const grpc::ServerContextBase& context);
 
 }  // namespace jwtauth::interceptors
 

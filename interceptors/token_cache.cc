@@ -9,7 +9,9 @@ namespace jwtauth::interceptors {
 
 TokenCache::TokenCache(TokenCacheOptions options, jwt::Clock clock)
     : options_(options),
-      shard_capacity_(options.capacity == 0 ? 0 : std::max<size_t>(1, options.capacity / kShards)),
+      shard_capacity_(options.capacity == 0
+                          ? 0
+                          : std::max<size_t>(1, options.capacity / kShards)),
       clock_(std::move(clock)) {}
 
 TokenCache::Shard& TokenCache::ShardFor(absl::string_view token) {
@@ -40,10 +42,12 @@ std::shared_ptr<const Caller> TokenCache::Lookup(absl::string_view token) {
   return it->second.caller;
 }
 
-void TokenCache::Insert(absl::string_view token, std::shared_ptr<const Caller> caller) {
+void TokenCache::Insert(absl::string_view token,
+                        std::shared_ptr<const Caller> caller) {
   if (shard_capacity_ == 0 || caller == nullptr) return;
   const absl::Time now = clock_();
-  const absl::Time valid_until = std::min(caller->expires_at, now + options_.max_age);
+  const absl::Time valid_until =
+      std::min(caller->expires_at, now + options_.max_age);
   if (valid_until <= now) return;
   Shard& shard = ShardFor(token);
   absl::MutexLock lock(&shard.mu);
@@ -59,7 +63,8 @@ void TokenCache::Insert(absl::string_view token, std::shared_ptr<const Caller> c
     shard.lru.pop_back();
   }
   shard.lru.emplace_front(token);
-  shard.map.emplace(shard.lru.front(), Entry{std::move(caller), valid_until, shard.lru.begin()});
+  shard.map.emplace(shard.lru.front(),
+                    Entry{std::move(caller), valid_until, shard.lru.begin()});
 }
 
 TokenCacheStats TokenCache::Stats() const {

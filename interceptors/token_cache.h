@@ -42,7 +42,9 @@ struct TokenCacheStats {
   uint64_t hits = 0;
   uint64_t misses = 0;
   double hit_ratio() const {
-    return hits + misses == 0 ? 0.0 : static_cast<double>(hits) / static_cast<double>(hits + misses);
+    return hits + misses == 0
+               ? 0.0
+               : static_cast<double>(hits) / static_cast<double>(hits + misses);
   }
 };
 
@@ -52,7 +54,8 @@ class TokenCache {
 
   // Lookup returns the cached caller for `token` if present and unexpired.
   std::shared_ptr<const Caller> Lookup(absl::string_view token);
-  // Insert stores `caller` for `token` (no-op when disabled or already expired).
+  // Insert stores `caller` for `token` (no-op when disabled or already
+  // expired).
   void Insert(absl::string_view token, std::shared_ptr<const Caller> caller);
 
   TokenCacheStats Stats() const;

@@ -13,10 +13,13 @@ namespace jwtauth::interceptors {
 
 std::optional<absl::Time> PeekExpiration(absl::string_view token) {
   const size_t first = token.find('.');
-  const size_t second = token.find('.', first == absl::string_view::npos ? 0 : first + 1);
-  if (first == absl::string_view::npos || second == absl::string_view::npos) return std::nullopt;
+  const size_t second =
+      token.find('.', first == absl::string_view::npos ? 0 : first + 1);
+  if (first == absl::string_view::npos || second == absl::string_view::npos)
+    return std::nullopt;
   std::string payload;
-  if (!jwt::Base64UrlDecode(token.substr(first + 1, second - first - 1), payload)) {
+  if (!jwt::Base64UrlDecode(token.substr(first + 1, second - first - 1),
+                            payload)) {
     return std::nullopt;
   }
   absl::StatusOr<jwt::Json> claims = jwt::ParseJson(payload);
@@ -27,7 +30,9 @@ std::optional<absl::Time> PeekExpiration(absl::string_view token) {
 }
 
 StaticTokenSource::StaticTokenSource(std::string token, jwt::Clock clock)
-    : token_(std::move(token)), expires_at_(PeekExpiration(token_)), clock_(std::move(clock)) {}
+    : token_(std::move(token)),
+      expires_at_(PeekExpiration(token_)),
+      clock_(std::move(clock)) {}
 
 absl::StatusOr<std::string> StaticTokenSource::Token() {
   if (expires_at_.has_value() && clock_() >= *expires_at_) {
@@ -36,21 +41,22 @@ absl::StatusOr<std::string> StaticTokenSource::Token() {
   return token_;
 }
 
-AuthServiceTokenSource::AuthServiceTokenSource(std::shared_ptr<grpc::ChannelInterface> channel,
-                                               std::string username, std::string password,
-                                               AuthServiceSourceOptions options, jwt::Clock clock)
+AuthServiceTokenSource::AuthServiceTokenSource(
+    std::shared_ptr<grpc::ChannelInterface> channel, std::string username,
+    std::string password, AuthServiceSourceOptions options, jwt::Clock clock)
     : client_(std::move(channel), options.call_timeout),
       username_(std::move(username)),
       password_(std::move(password)),
       options_(options),
       clock_(std::move(clock)) {}
 
-absl::StatusOr<std::shared_ptr<AuthServiceTokenSource>> AuthServiceTokenSource::Create(
+absl::StatusOr<std::shared_ptr<AuthServiceTokenSource>>
+AuthServiceTokenSource::Create(
     std::shared_ptr<grpc::ChannelInterface> auth_channel, std::string username,
     std::string password, AuthServiceSourceOptions options, jwt::Clock clock) {
   std::shared_ptr<AuthServiceTokenSource> source(new AuthServiceTokenSource(
-      std::move(auth_channel), std::move(username), std::move(password), options,
-      std::move(clock)));
+      std::move(auth_channel), std::move(username), std::move(password),
+      options, std::move(clock)));
   absl::StatusOr<client::IssuedToken> first =
       source->client_.Obtain(source->username_, source->password_);
   if (!first.ok()) return first.status();
@@ -75,7 +81,8 @@ AuthServiceTokenSource::~AuthServiceTokenSource() {
 absl::StatusOr<std::string> AuthServiceTokenSource::Token() {
   absl::MutexLock lock(&mu_);
   if (!current_.has_value() || clock_() >= current_->expires_at) {
-    return absl::UnavailableError("no unexpired token yet; the token source is renewing it");
+    return absl::UnavailableError(
+        "no unexpired token yet; the token source is renewing it");
   }
   return current_->token;
 }
@@ -124,7 +131,8 @@ bool AuthServiceTokenSource::Renew(bool force_obtain) {
     current = current_;
   }
   const absl::Time now = clock_();
-  const bool can_refresh = !force_obtain && current.has_value() && now < current->expires_at &&
+  const bool can_refresh = !force_obtain && current.has_value() &&
+                           now < current->expires_at &&
                            current->refresh_expires_at.has_value() &&
                            now <= *current->refresh_expires_at;
   if (can_refresh) {
@@ -137,7 +145,8 @@ bool AuthServiceTokenSource::Renew(bool force_obtain) {
     }
     // REFRESH_EXPIRED, ORIG_IAT_MISSING, a refused token...: log in again.
   }
-  absl::StatusOr<client::IssuedToken> fresh = client_.Obtain(username_, password_);
+  absl::StatusOr<client::IssuedToken> fresh =
+      client_.Obtain(username_, password_);
   if (!fresh.ok()) return false;
   absl::MutexLock lock(&mu_);
   SetToken(*std::move(fresh));
@@ -160,7 +169,8 @@ void AuthServiceTokenSource::Run() {
       watch_refused_ = true;
       if (refused) {
         // A refusal forces a login, at most once per min_forced_login_interval.
-        const absl::Time allowed = last_forced_ + options_.min_forced_login_interval;
+        const absl::Time allowed =
+            last_forced_ + options_.min_forced_login_interval;
         if (now < allowed) {
           refused = false;
           watch_refused_ = false;  // already pending: do not wake for it again
@@ -184,13 +194,15 @@ void AuthServiceTokenSource::Run() {
     // Sleep until the next renewal is due (bounded, so a changed clock is
     // noticed), or until stopped, refused or poked.
     const absl::Time wake = std::max(renew_at, retry_at);
-    const absl::Duration wait = std::clamp(wake - now, absl::Milliseconds(1), absl::Seconds(1));
+    const absl::Duration wait =
+        std::clamp(wake - now, absl::Milliseconds(1), absl::Seconds(1));
     absl::MutexLock lock(&mu_);
     mu_.AwaitWithTimeout(absl::Condition(
-                             +[](AuthServiceTokenSource* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu_) {
-                               return s->stop_ || s->poked_ ||
-                                      (s->watch_refused_ && s->refused_);
-                             },
+                             +[](AuthServiceTokenSource* s)
+                                  ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu_) {
+                                    return s->stop_ || s->poked_ ||
+                                           (s->watch_refused_ && s->refused_);
+                                  },
                              this),
                          wait);
   }

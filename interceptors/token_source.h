@@ -4,8 +4,9 @@
 // threads, so it never blocks on the network: it returns what the source
 // holds. The auth-service source keeps its token fresh on its own thread.
 //
-//   auto source = *AuthServiceTokenSource::Create(channel, "ada", password, {});
-//   auto factory = ClientAuthInterceptorFactory(source);  // client_interceptor.h
+//   auto source = *AuthServiceTokenSource::Create(channel, "ada", password,
+//   {}); auto factory = ClientAuthInterceptorFactory(source);  //
+//   client_interceptor.h
 //
 // Thread-safety: thread-safe.
 #ifndef JWTAUTH_INTERCEPTORS_TOKEN_SOURCE_H_
@@ -45,7 +46,8 @@ std::optional<absl::Time> PeekExpiration(absl::string_view token);
 // StaticTokenSource serves one fixed token until its exp passes.
 class StaticTokenSource final : public TokenSource {
  public:
-  explicit StaticTokenSource(std::string token, jwt::Clock clock = jwt::SystemClock());
+  explicit StaticTokenSource(std::string token,
+                             jwt::Clock clock = jwt::SystemClock());
   absl::StatusOr<std::string> Token() override;
   void Refused(const std::string& /*token*/) override {}
 
@@ -58,7 +60,8 @@ class StaticTokenSource final : public TokenSource {
 struct AuthServiceSourceOptions {
   // Refresh this long before exp.
   absl::Duration refresh_margin = absl::Seconds(30);
-  // After a failed obtain/refresh, retry after this long (doubling up to 1 min).
+  // After a failed obtain/refresh, retry after this long (doubling up to 1
+  // min).
   absl::Duration retry_initial = absl::Milliseconds(200);
   // At most one login forced by refused calls per this interval, so a service
   // that refuses every token cannot make each call cost a password hash.
@@ -78,8 +81,9 @@ class AuthServiceTokenSource final : public TokenSource {
   // Create obtains the first token synchronously (call it from an
   // application thread, not a gRPC callback), then starts the refresh thread.
   static absl::StatusOr<std::shared_ptr<AuthServiceTokenSource>> Create(
-      std::shared_ptr<grpc::ChannelInterface> auth_channel, std::string username,
-      std::string password, AuthServiceSourceOptions options = {},
+      std::shared_ptr<grpc::ChannelInterface> auth_channel,
+      std::string username, std::string password,
+      AuthServiceSourceOptions options = {},
       jwt::Clock clock = jwt::SystemClock());
   ~AuthServiceTokenSource() override;
 
@@ -93,8 +97,9 @@ class AuthServiceTokenSource final : public TokenSource {
   void Poke();
 
  private:
-  AuthServiceTokenSource(std::shared_ptr<grpc::ChannelInterface> channel, std::string username,
-                         std::string password, AuthServiceSourceOptions options, jwt::Clock clock);
+  AuthServiceTokenSource(std::shared_ptr<grpc::ChannelInterface> channel,
+                         std::string username, std::string password,
+                         AuthServiceSourceOptions options, jwt::Clock clock);
   void Run();
   // Renew obtains or refreshes; returns true on success.
   bool Renew(bool force_obtain);

@@ -10,7 +10,8 @@ namespace jwtauth::interceptors {
 namespace {
 
 constexpr absl::string_view kMsgInvalidPayload = "Invalid payload.";
-constexpr absl::string_view kMsgAuthUnavailable = "Authentication service unavailable.";
+constexpr absl::string_view kMsgAuthUnavailable =
+    "Authentication service unavailable.";
 
 absl::Status Unauthenticated(absl::string_view message) {
   return absl::UnauthenticatedError(message);
@@ -21,10 +22,13 @@ class Local final : public TokenValidator {
   Local(jwt::Verifier verifier, TokenCacheOptions cache, jwt::Clock clock)
       : verifier_(std::move(verifier)), cache_(cache, clock) {}
 
-  absl::StatusOr<std::shared_ptr<const Caller>> Validate(absl::string_view token) override {
+  absl::StatusOr<std::shared_ptr<const Caller>> Validate(
+      absl::string_view token) override {
     if (std::shared_ptr<const Caller> hit = cache_.Lookup(token)) return hit;
     absl::StatusOr<jwt::VerifiedJwt> jwt = verifier_.Verify(token);
-    if (!jwt.ok()) return Unauthenticated(jwt::DescribeRejectionStatus(jwt.status()).message);
+    if (!jwt.ok())
+      return Unauthenticated(
+          jwt::DescribeRejectionStatus(jwt.status()).message);
     std::shared_ptr<const Caller> caller = CallerFromClaims(jwt->claims());
     if (caller->username.empty()) return Unauthenticated(kMsgInvalidPayload);
     cache_.Insert(token, caller);
@@ -43,10 +47,13 @@ class Local final : public TokenValidator {
 
 class Remote final : public TokenValidator {
  public:
-  Remote(std::shared_ptr<grpc::ChannelInterface> channel, RemoteOptions options, jwt::Clock clock)
-      : client_(std::move(channel), options.timeout), cache_(options.cache, std::move(clock)) {}
+  Remote(std::shared_ptr<grpc::ChannelInterface> channel, RemoteOptions options,
+         jwt::Clock clock)
+      : client_(std::move(channel), options.timeout),
+        cache_(options.cache, std::move(clock)) {}
 
-  absl::StatusOr<std::shared_ptr<const Caller>> Validate(absl::string_view token) override {
+  absl::StatusOr<std::shared_ptr<const Caller>> Validate(
+      absl::string_view token) override {
     if (std::shared_ptr<const Caller> hit = cache_.Lookup(token)) return hit;
     absl::StatusOr<client::VerifiedToken> verified = client_.Verify(token);
     if (!verified.ok()) {
@@ -65,7 +72,8 @@ class Remote final : public TokenValidator {
       return absl::UnavailableError(kMsgAuthUnavailable);
     }
     std::shared_ptr<const Caller> caller = CallerFromClaims(*std::move(claims));
-    if (caller->username != verified->username) return absl::UnavailableError(kMsgAuthUnavailable);
+    if (caller->username != verified->username)
+      return absl::UnavailableError(kMsgAuthUnavailable);
     cache_.Insert(token, caller);
     return caller;
   }
@@ -84,27 +92,33 @@ class Remote final : public TokenValidator {
 
 std::shared_ptr<const Caller> CallerFromClaims(jwt::Json claims) {
   auto caller = std::make_shared<Caller>();
-  if (const jwt::Json* u = claims.Find("username"); u != nullptr && u->is_string()) {
+  if (const jwt::Json* u = claims.Find("username");
+      u != nullptr && u->is_string()) {
     caller->username = u->string_value();
   }
-  if (const jwt::Json* id = claims.Find("user_id"); id != nullptr && id->is_number()) {
+  if (const jwt::Json* id = claims.Find("user_id");
+      id != nullptr && id->is_number()) {
     caller->user_id = id->int_value();
   }
-  if (const jwt::Json* exp = claims.Find("exp"); exp != nullptr && exp->is_number()) {
+  if (const jwt::Json* exp = claims.Find("exp");
+      exp != nullptr && exp->is_number()) {
     caller->expires_at = jwt::NumericDateToTime(*exp);
   }
   caller->claims = std::move(claims);
   return caller;
 }
 
-std::shared_ptr<TokenValidator> LocalValidator(jwt::Verifier verifier, TokenCacheOptions cache,
+std::shared_ptr<TokenValidator> LocalValidator(jwt::Verifier verifier,
+                                               TokenCacheOptions cache,
                                                jwt::Clock clock) {
   return std::make_shared<Local>(std::move(verifier), cache, std::move(clock));
 }
 
-std::shared_ptr<TokenValidator> RemoteValidator(std::shared_ptr<grpc::ChannelInterface> channel,
-                                                RemoteOptions options, jwt::Clock clock) {
-  return std::make_shared<Remote>(std::move(channel), options, std::move(clock));
+std::shared_ptr<TokenValidator> RemoteValidator(
+    std::shared_ptr<grpc::ChannelInterface> channel, RemoteOptions options,
+    jwt::Clock clock) {
+  return std::make_shared<Remote>(std::move(channel), options,
+                                  std::move(clock));
 }
 
 }  // namespace jwtauth::interceptors

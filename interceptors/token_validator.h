@@ -32,7 +32,8 @@ namespace jwtauth::interceptors {
 class TokenValidator {
  public:
   virtual ~TokenValidator() = default;
-  virtual absl::StatusOr<std::shared_ptr<const Caller>> Validate(absl::string_view token) = 0;
+  virtual absl::StatusOr<std::shared_ptr<const Caller>> Validate(
+      absl::string_view token) = 0;
   // Cached returns the cached caller for `token` without any other work
   // (nullptr on a miss); never blocks.
   virtual std::shared_ptr<const Caller> Cached(absl::string_view token) = 0;
@@ -42,9 +43,9 @@ class TokenValidator {
 };
 
 // LocalValidator verifies with `verifier` (its keys and ValidatorOptions).
-std::shared_ptr<TokenValidator> LocalValidator(jwt::Verifier verifier,
-                                               TokenCacheOptions cache = {},
-                                               jwt::Clock clock = jwt::SystemClock());
+std::shared_ptr<TokenValidator> LocalValidator(
+    jwt::Verifier verifier, TokenCacheOptions cache = {},
+    jwt::Clock clock = jwt::SystemClock());
 
 struct RemoteOptions {
   TokenCacheOptions cache{10'000, absl::Seconds(5)};
@@ -52,9 +53,9 @@ struct RemoteOptions {
 };
 
 // RemoteValidator asks jwtauth.v1.AuthService/VerifyToken over `channel`.
-std::shared_ptr<TokenValidator> RemoteValidator(std::shared_ptr<grpc::ChannelInterface> channel,
-                                                RemoteOptions options = {},
-                                                jwt::Clock clock = jwt::SystemClock());
+std::shared_ptr<TokenValidator> RemoteValidator(
+    std::shared_ptr<grpc::ChannelInterface> channel, RemoteOptions options = {},
+    jwt::Clock clock = jwt::SystemClock());
 
 // CallerFromClaims builds a Caller from verified claims.
 std::shared_ptr<const Caller> CallerFromClaims(jwt::Json claims);

@@ -50,19 +50,27 @@ size_t DigestSize(Algorithm alg) { return Info(alg).digest_size; }
 
 const char* EcCurveName(Algorithm alg) {
   switch (alg) {
-    case Algorithm::kES256: return "prime256v1";
-    case Algorithm::kES384: return "secp384r1";
-    case Algorithm::kES512: return "secp521r1";
-    default: return "";
+    case Algorithm::kES256:
+      return "prime256v1";
+    case Algorithm::kES384:
+      return "secp384r1";
+    case Algorithm::kES512:
+      return "secp521r1";
+    default:
+      return "";
   }
 }
 
 size_t EcCoordinateSize(Algorithm alg) {
   switch (alg) {
-    case Algorithm::kES256: return 32;
-    case Algorithm::kES384: return 48;
-    case Algorithm::kES512: return 66;
-    default: return 0;
+    case Algorithm::kES256:
+      return 32;
+    case Algorithm::kES384:
+      return 48;
+    case Algorithm::kES512:
+      return 66;
+    default:
+      return 0;
   }
 }
 

@@ -1,4 +1,5 @@
-// algorithm.h: the JWS algorithms jwtauth signs and verifies (RFC 7518, RFC 8037).
+// algorithm.h: the JWS algorithms jwtauth signs and verifies (RFC 7518, RFC
+// 8037).
 //
 // "none" is not an algorithm here: it cannot be named, parsed or configured.
 // Thread-safety: stateless functions, safe from any thread.
@@ -12,10 +13,18 @@
 namespace jwtauth::jwt {
 
 enum class Algorithm {
-  kHS256, kHS384, kHS512,
-  kRS256, kRS384, kRS512,
-  kPS256, kPS384, kPS512,
-  kES256, kES384, kES512,
+  kHS256,
+  kHS384,
+  kHS512,
+  kRS256,
+  kRS384,
+  kRS512,
+  kPS256,
+  kPS384,
+  kPS512,
+  kES256,
+  kES384,
+  kES512,
   kEdDSA,
 };
 

@@ -30,7 +30,8 @@ void Base64UrlEncodeTo(absl::string_view data, std::string& out) {
   char* o = out.data() + start;
   size_t i = 0;
   for (; i + 3 <= n; i += 3) {
-    const uint32_t v = (uint32_t{p[i]} << 16) | (uint32_t{p[i + 1]} << 8) | p[i + 2];
+    const uint32_t v =
+        (uint32_t{p[i]} << 16) | (uint32_t{p[i + 1]} << 8) | p[i + 2];
     *o++ = kAlphabet[(v >> 18) & 63];
     *o++ = kAlphabet[(v >> 12) & 63];
     *o++ = kAlphabet[(v >> 6) & 63];
@@ -71,9 +72,9 @@ bool Base64UrlDecode(absl::string_view in, std::string& out) {
       out.clear();
       return false;
     }
-    const uint32_t v = (static_cast<uint32_t>(a) << 18) |
-                       (static_cast<uint32_t>(b) << 12) |
-                       (static_cast<uint32_t>(c) << 6) | static_cast<uint32_t>(d);
+    const uint32_t v =
+        (static_cast<uint32_t>(a) << 18) | (static_cast<uint32_t>(b) << 12) |
+        (static_cast<uint32_t>(c) << 6) | static_cast<uint32_t>(d);
     *o++ = static_cast<unsigned char>(v >> 16);
     *o++ = static_cast<unsigned char>((v >> 8) & 0xff);
     *o++ = static_cast<unsigned char>(v & 0xff);

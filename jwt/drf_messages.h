@@ -2,12 +2,12 @@
 // djangorestframework-jwt (SPEC §4/§5): its exact message and jwtauth's
 // stable ErrorInfo reason.
 //
-//   kExpired                                   -> "Signature has expired."   TOKEN_EXPIRED
-//   kMalformed, kBadSignature, kTooLarge,
-//   kUnsupportedHeader, kKeyNotFound,
-//   kInvalidClaim                              -> "Error decoding signature." TOKEN_INVALID
-//   anything else (alg not allowed, audience, issuer, nbf, missing claims,
-//   lifetime)                                  -> "Incorrect authentication credentials."
+//   kExpired                                   -> "Signature has expired."
+//   TOKEN_EXPIRED kMalformed, kBadSignature, kTooLarge, kUnsupportedHeader,
+//   kKeyNotFound, kInvalidClaim                              -> "Error decoding
+//   signature." TOKEN_INVALID anything else (alg not allowed, audience, issuer,
+//   nbf, missing claims, lifetime)                                  ->
+//   "Incorrect authentication credentials."
 //                                                                             TOKEN_REJECTED
 // PyJWT raises DecodeError (drf: "Error decoding signature.") for undecodable
 // tokens and bad signatures, and other InvalidTokenErrors (drf's default
@@ -23,7 +23,8 @@
 namespace jwtauth::jwt {
 
 inline constexpr absl::string_view kMsgExpired = "Signature has expired.";
-inline constexpr absl::string_view kMsgDecodeError = "Error decoding signature.";
+inline constexpr absl::string_view kMsgDecodeError =
+    "Error decoding signature.";
 inline constexpr absl::string_view kMsgIncorrectCredentials =
     "Incorrect authentication credentials.";
 

@@ -16,17 +16,21 @@ std::string CanonicalHeaderJson(const Key& key) {
 
 absl::Status CheckAlgHeader(const Json& header, const Key& key) {
   if (!header.is_object()) {
-    return MakeJwtError(JwtError::kMalformed, "JOSE header is not a JSON object");
+    return MakeJwtError(JwtError::kMalformed,
+                        "JOSE header is not a JSON object");
   }
   const Json* alg = header.Find("alg");
   if (alg == nullptr) {
-    return MakeJwtError(JwtError::kAlgorithmNotAllowed, "JOSE header has no alg");
+    return MakeJwtError(JwtError::kAlgorithmNotAllowed,
+                        "JOSE header has no alg");
   }
   if (!alg->is_string()) {
-    return MakeJwtError(JwtError::kAlgorithmNotAllowed, "JOSE header alg is not a string");
+    return MakeJwtError(JwtError::kAlgorithmNotAllowed,
+                        "JOSE header alg is not a string");
   }
   if (absl::AsciiStrToLower(alg->string_value()) == "none") {
-    return MakeJwtError(JwtError::kAlgorithmNotAllowed, "alg none is never accepted");
+    return MakeJwtError(JwtError::kAlgorithmNotAllowed,
+                        "alg none is never accepted");
   }
   if (alg->string_value() != AlgorithmName(key.algorithm())) {
     return MakeJwtError(JwtError::kAlgorithmNotAllowed,
@@ -38,14 +42,18 @@ absl::Status CheckAlgHeader(const Json& header, const Key& key) {
 
 absl::Status CheckOtherHeaders(const Json& header) {
   if (header.Find("crit") != nullptr) {
-    return MakeJwtError(JwtError::kUnsupportedHeader,
-                        "JOSE header crit names extensions that are not implemented");
+    return MakeJwtError(
+        JwtError::kUnsupportedHeader,
+        "JOSE header crit names extensions that are not implemented");
   }
   if (header.Find("b64") != nullptr) {
-    return MakeJwtError(JwtError::kUnsupportedHeader, "JOSE header b64 (RFC 7797) is refused");
+    return MakeJwtError(JwtError::kUnsupportedHeader,
+                        "JOSE header b64 (RFC 7797) is refused");
   }
-  if (const Json* kid = header.Find("kid"); kid != nullptr && !kid->is_string()) {
-    return MakeJwtError(JwtError::kMalformed, "JOSE header kid is not a string");
+  if (const Json* kid = header.Find("kid");
+      kid != nullptr && !kid->is_string()) {
+    return MakeJwtError(JwtError::kMalformed,
+                        "JOSE header kid is not a string");
   }
   return absl::OkStatus();
 }

@@ -136,7 +136,8 @@ class JsonParser {
 
  private:
   absl::Status Error() const {
-    return MakeJwtError(JwtError::kMalformed, absl::StrCat("invalid JSON: ", error_));
+    return MakeJwtError(JwtError::kMalformed,
+                        absl::StrCat("invalid JSON: ", error_));
   }
 
   bool Fail(const char* why) {
@@ -145,7 +146,9 @@ class JsonParser {
   }
 
   void SkipWhitespace() {
-    while (p_ != end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) ++p_;
+    while (p_ != end_ &&
+           (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r'))
+      ++p_;
   }
 
   bool Literal(const char* word) {
@@ -350,14 +353,30 @@ class JsonParser {
       if (p_ == end_) return Fail("unterminated escape");
       const char e = *p_++;
       switch (e) {
-        case '"': out.push_back('"'); break;
-        case '\\': out.push_back('\\'); break;
-        case '/': out.push_back('/'); break;
-        case 'b': out.push_back('\b'); break;
-        case 'f': out.push_back('\f'); break;
-        case 'n': out.push_back('\n'); break;
-        case 'r': out.push_back('\r'); break;
-        case 't': out.push_back('\t'); break;
+        case '"':
+          out.push_back('"');
+          break;
+        case '\\':
+          out.push_back('\\');
+          break;
+        case '/':
+          out.push_back('/');
+          break;
+        case 'b':
+          out.push_back('\b');
+          break;
+        case 'f':
+          out.push_back('\f');
+          break;
+        case 'n':
+          out.push_back('\n');
+          break;
+        case 'r':
+          out.push_back('\r');
+          break;
+        case 't':
+          out.push_back('\t');
+          break;
         case 'u': {
           uint32_t cp;
           if (!ParseHex4(cp)) return false;
@@ -369,7 +388,8 @@ class JsonParser {
             p_ += 2;
             uint32_t low;
             if (!ParseHex4(low)) return false;
-            if (low < 0xDC00 || low > 0xDFFF) return Fail("lone high surrogate");
+            if (low < 0xDC00 || low > 0xDFFF)
+              return Fail("lone high surrogate");
             cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
           }
           AppendUtf8(cp, out);
@@ -454,13 +474,27 @@ void SerializeString(const std::string& s, std::string& out) {
   for (char ch : s) {
     const auto c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': out.append("\\\""); break;
-      case '\\': out.append("\\\\"); break;
-      case '\b': out.append("\\b"); break;
-      case '\f': out.append("\\f"); break;
-      case '\n': out.append("\\n"); break;
-      case '\r': out.append("\\r"); break;
-      case '\t': out.append("\\t"); break;
+      case '"':
+        out.append("\\\"");
+        break;
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '\b':
+        out.append("\\b");
+        break;
+      case '\f':
+        out.append("\\f");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      case '\r':
+        out.append("\\r");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
       default:
         if (c < 0x20) {
           out.append("\\u00");

@@ -43,7 +43,9 @@ class VerifiedJws {
  private:
   friend class JwsVerifier;
   VerifiedJws(std::shared_ptr<const Json> header, std::string payload, Key key)
-      : header_(std::move(header)), payload_(std::move(payload)), key_(std::move(key)) {}
+      : header_(std::move(header)),
+        payload_(std::move(payload)),
+        key_(std::move(key)) {}
   std::shared_ptr<const Json> header_;
   std::string payload_;
   Key key_;
@@ -51,20 +53,22 @@ class VerifiedJws {
 
 class JwsVerifier {
  public:
-  static absl::StatusOr<JwsVerifier> Create(KeySet keys,
-                                            size_t max_size = kDefaultMaxTokenSize);
+  static absl::StatusOr<JwsVerifier> Create(
+      KeySet keys, size_t max_size = kDefaultMaxTokenSize);
 
   absl::StatusOr<VerifiedJws> Verify(absl::string_view compact) const;
 
   // VerifyUnsafeSkipSignature does every check of Verify except the
   // signature. It exists only for the seed's JWT_VERIFY=false setting.
-  absl::StatusOr<VerifiedJws> VerifyUnsafeSkipSignature(absl::string_view compact) const;
+  absl::StatusOr<VerifiedJws> VerifyUnsafeSkipSignature(
+      absl::string_view compact) const;
 
   const KeySet& keys() const { return keys_; }
 
  private:
   JwsVerifier(KeySet keys, size_t max_size);
-  absl::StatusOr<VerifiedJws> DoVerify(absl::string_view compact, bool check_signature) const;
+  absl::StatusOr<VerifiedJws> DoVerify(absl::string_view compact,
+                                       bool check_signature) const;
 
   KeySet keys_;
   size_t max_size_;

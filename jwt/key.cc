@@ -29,9 +29,12 @@ const EVP_MD* FetchedDigest(Algorithm alg) {
                                   EVP_MD_fetch(nullptr, "SHA512", nullptr)};
   }();
   switch (DigestSize(alg)) {
-    case 32: return digests[0];
-    case 48: return digests[1];
-    default: return FamilyOf(alg) == KeyFamily::kEdDSA ? nullptr : digests[2];
+    case 32:
+      return digests[0];
+    case 48:
+      return digests[1];
+    default:
+      return FamilyOf(alg) == KeyFamily::kEdDSA ? nullptr : digests[2];
   }
 }
 
@@ -70,7 +73,8 @@ bool ComputeHmac(const internal::KeyData& d, absl::string_view input,
   if (ok) {
     for (auto& slot : d.mac_pool) {
       EVP_MAC_CTX* expected = nullptr;
-      if (slot.compare_exchange_strong(expected, ctx.get(), std::memory_order_release,
+      if (slot.compare_exchange_strong(expected, ctx.get(),
+                                       std::memory_order_release,
                                        std::memory_order_relaxed)) {
         ctx.release();
         break;
@@ -80,7 +84,8 @@ bool ComputeHmac(const internal::KeyData& d, absl::string_view input,
   return ok;
 }
 
-// ConfigurePss sets RSA-PSS padding with salt length = digest length (RFC 7518 §3.5).
+// ConfigurePss sets RSA-PSS padding with salt length = digest length (RFC 7518
+// §3.5).
 bool ConfigurePss(EVP_PKEY_CTX* pctx) {
   return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
          EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1;
@@ -123,7 +128,8 @@ std::string EcdsaDerToRaw(absl::string_view der, size_t coord) {
 
 }  // namespace
 
-Key::Key(std::shared_ptr<const internal::KeyData> data) : data_(std::move(data)) {}
+Key::Key(std::shared_ptr<const internal::KeyData> data)
+    : data_(std::move(data)) {}
 
 Algorithm Key::algorithm() const { return data_->alg; }
 const std::string& Key::kid() const { return data_->kid; }
@@ -149,7 +155,8 @@ absl::StatusOr<std::string> Key::Sign(absl::string_view signing_input) const {
       EVP_DigestSignInit(ctx.get(), &pctx, internal::FetchedDigest(d.alg),
                          nullptr, d.pkey.get()) != 1 ||
       (family == KeyFamily::kRsaPss && !ConfigurePss(pctx))) {
-    return MakeJwtError(JwtError::kSigningFailed, "signature initialisation failed");
+    return MakeJwtError(JwtError::kSigningFailed,
+                        "signature initialisation failed");
   }
   size_t len = 0;
   if (EVP_DigestSign(ctx.get(), nullptr, &len, Bytes(signing_input),
@@ -157,15 +164,16 @@ absl::StatusOr<std::string> Key::Sign(absl::string_view signing_input) const {
     return MakeJwtError(JwtError::kSigningFailed, "signing failed");
   }
   std::string sig(len, '\0');
-  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len,
-                     Bytes(signing_input), signing_input.size()) != 1) {
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()),
+                     &len, Bytes(signing_input), signing_input.size()) != 1) {
     return MakeJwtError(JwtError::kSigningFailed, "signing failed");
   }
   sig.resize(len);
   if (family == KeyFamily::kEcdsa) {
     sig = EcdsaDerToRaw(sig, EcCoordinateSize(d.alg));
     if (sig.empty()) {
-      return MakeJwtError(JwtError::kSigningFailed, "ECDSA signature conversion failed");
+      return MakeJwtError(JwtError::kSigningFailed,
+                          "ECDSA signature conversion failed");
     }
   }
   return sig;
@@ -193,7 +201,8 @@ bool Key::VerifySignature(absl::string_view signing_input,
     sig = der;
   } else if (family == KeyFamily::kEdDSA) {
     if (signature.size() != 64) return false;
-  } else if (signature.size() != static_cast<size_t>(EVP_PKEY_get_size(d.pkey.get()))) {
+  } else if (signature.size() !=
+             static_cast<size_t>(EVP_PKEY_get_size(d.pkey.get()))) {
     return false;  // RSA: exactly the modulus size
   }
   EvpMdCtxPtr ctx(EVP_MD_CTX_new());
@@ -204,8 +213,8 @@ bool Key::VerifySignature(absl::string_view signing_input,
       (family == KeyFamily::kRsaPss && !ConfigurePss(pctx))) {
     return false;
   }
-  return EVP_DigestVerify(ctx.get(), Bytes(sig), sig.size(), Bytes(signing_input),
-                          signing_input.size()) == 1;
+  return EVP_DigestVerify(ctx.get(), Bytes(sig), sig.size(),
+                          Bytes(signing_input), signing_input.size()) == 1;
 }
 
 bool Key::SameKeyMaterial(const Key& other) const {
@@ -214,7 +223,8 @@ bool Key::SameKeyMaterial(const Key& other) const {
   if (a.alg != b.alg) return false;
   if (FamilyOf(a.alg) == KeyFamily::kHmac) {
     return a.secret.size() == b.secret.size() &&
-           CRYPTO_memcmp(a.secret.data(), b.secret.data(), a.secret.size()) == 0;
+           CRYPTO_memcmp(a.secret.data(), b.secret.data(), a.secret.size()) ==
+               0;
   }
   return EVP_PKEY_eq(a.pkey.get(), b.pkey.get()) == 1;
 }

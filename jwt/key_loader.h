@@ -1,6 +1,8 @@
 // key_loader.h: the only ways to make a Key. Each refuses, with an
-// INVALID_ARGUMENT kInvalidKey error that says why, any key jwtauth will not use:
-//   - HMAC secrets shorter than the hash output (32/48/64 bytes for HS256/384/512);
+// INVALID_ARGUMENT kInvalidKey error that says why, any key jwtauth will not
+// use:
+//   - HMAC secrets shorter than the hash output (32/48/64 bytes for
+//   HS256/384/512);
 //   - RSA moduli under 2048 bits, public exponents that are even or < 3, and
 //     moduli with the ROCA (CVE-2017-15361) fingerprint;
 //   - EC keys not on the algorithm's curve (P-256/ES256, P-384/ES384,

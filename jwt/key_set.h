@@ -28,10 +28,10 @@ class KeySet {
   static absl::StatusOr<KeySet> Create(std::vector<Key> keys);
   // FromJwks loads an RFC 7517 JWK Set ({"keys":[...]}); `alg` applies to
   // members without their own "alg".
-  static absl::StatusOr<KeySet> FromJwks(absl::string_view jwks_json,
-                                         std::optional<Algorithm> alg = std::nullopt);
-  static absl::StatusOr<KeySet> FromJwks(const Json& jwks,
-                                         std::optional<Algorithm> alg = std::nullopt);
+  static absl::StatusOr<KeySet> FromJwks(
+      absl::string_view jwks_json, std::optional<Algorithm> alg = std::nullopt);
+  static absl::StatusOr<KeySet> FromJwks(
+      const Json& jwks, std::optional<Algorithm> alg = std::nullopt);
 
   const Key& current() const { return keys_.front(); }
   const std::vector<Key>& keys() const { return keys_; }

@@ -14,13 +14,15 @@ absl::Status CheckRegisteredClaims(const Json& claims) {
   for (const char* name : {"exp", "nbf", "iat"}) {
     const Json* v = claims.Find(name);
     if (v != nullptr && !v->is_number()) {
-      return MakeJwtError(JwtError::kInvalidClaim, absl::StrCat("claim ", name, " must be a number"));
+      return MakeJwtError(JwtError::kInvalidClaim,
+                          absl::StrCat("claim ", name, " must be a number"));
     }
   }
   for (const char* name : {"iss", "sub", "jti"}) {
     const Json* v = claims.Find(name);
     if (v != nullptr && !v->is_string()) {
-      return MakeJwtError(JwtError::kInvalidClaim, absl::StrCat("claim ", name, " must be a string"));
+      return MakeJwtError(JwtError::kInvalidClaim,
+                          absl::StrCat("claim ", name, " must be a string"));
     }
   }
   if (const Json* aud = claims.Find("aud"); aud != nullptr) {
@@ -30,7 +32,8 @@ absl::Status CheckRegisteredClaims(const Json& claims) {
       for (const Json& a : aud->items()) ok = ok && a.is_string();
     }
     if (!ok) {
-      return MakeJwtError(JwtError::kInvalidClaim, "claim aud must be a string or array of strings");
+      return MakeJwtError(JwtError::kInvalidClaim,
+                          "claim aud must be a string or array of strings");
     }
   }
   return absl::OkStatus();

@@ -25,7 +25,8 @@ struct ValidatorOptions {
   // JWT_VERIFY. false skips the signature check only (structure, alg and the
   // claim checks below still apply). Dangerous: any forged token passes.
   bool verify_signature = true;
-  // JWT_VERIFY_EXPIRATION: exp is checked (and, unless allowed below, required).
+  // JWT_VERIFY_EXPIRATION: exp is checked (and, unless allowed below,
+  // required).
   bool verify_expiration = true;
   // Accept tokens with no exp at all (only meaningful with verify_expiration).
   bool allow_missing_expiration = false;

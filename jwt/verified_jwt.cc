@@ -9,7 +9,8 @@ absl::Time NumericDateToTime(const Json& value) {
   return absl::UnixEpoch() + absl::Seconds(value.number_value());
 }
 
-std::optional<std::string> VerifiedJwt::GetString(absl::string_view name) const {
+std::optional<std::string> VerifiedJwt::GetString(
+    absl::string_view name) const {
   const Json* v = claims_.Find(name);
   if (v == nullptr || !v->is_string()) return std::nullopt;
   return v->string_value();

@@ -32,7 +32,9 @@ class VerifiedJwt {
   // signature_verified is false only under verify_signature = false.
   bool signature_verified() const { return signature_verified_; }
 
-  bool Has(absl::string_view name) const { return claims_.Find(name) != nullptr; }
+  bool Has(absl::string_view name) const {
+    return claims_.Find(name) != nullptr;
+  }
   std::optional<std::string> GetString(absl::string_view name) const;
   std::optional<int64_t> GetInt(absl::string_view name) const;
   // GetTime reads a NumericDate claim (exp, nbf, iat, orig_iat...).
@@ -45,8 +47,8 @@ class VerifiedJwt {
 
  private:
   friend class Verifier;
-  VerifiedJwt(std::shared_ptr<const Json> header, Json claims, std::string token,
-              std::string key_id, bool signature_verified)
+  VerifiedJwt(std::shared_ptr<const Json> header, Json claims,
+              std::string token, std::string key_id, bool signature_verified)
       : header_(std::move(header)),
         claims_(std::move(claims)),
         token_(std::move(token)),

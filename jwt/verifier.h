@@ -41,14 +41,17 @@ class Verifier {
   // Verify checks `token` at the clock's current time.
   absl::StatusOr<VerifiedJwt> Verify(absl::string_view token) const;
   // VerifyAt checks `token` as of `now`.
-  absl::StatusOr<VerifiedJwt> VerifyAt(absl::string_view token, absl::Time now) const;
+  absl::StatusOr<VerifiedJwt> VerifyAt(absl::string_view token,
+                                       absl::Time now) const;
 
   const ValidatorOptions& options() const { return options_; }
   const KeySet& keys() const { return jws_.keys(); }
 
  private:
   Verifier(JwsVerifier jws, ValidatorOptions options, Clock clock)
-      : jws_(std::move(jws)), options_(std::move(options)), clock_(std::move(clock)) {}
+      : jws_(std::move(jws)),
+        options_(std::move(options)),
+        clock_(std::move(clock)) {}
   absl::Status CheckClaims(const Json& claims, absl::Time now) const;
 
   JwsVerifier jws_;

@@ -1,10 +1,12 @@
 // jwtauth-admin: manages users in the same store jwtauth-server reads.
 //
-//   jwtauth-admin [--data_dir=data | --database=FILE] users add NAME [--email=E]
+//   jwtauth-admin [--data_dir=data | --database=FILE] users add NAME
+//   [--email=E]
 //                 [--inactive] [--staff] [--superuser]
 //   jwtauth-admin users list | show NAME | disable NAME | enable NAME
 //   jwtauth-admin users set-password NAME | delete NAME
-//   jwtauth-admin migrate          apply pending schema migrations (both backends)
+//   jwtauth-admin migrate          apply pending schema migrations (both
+//   backends)
 //
 // --database takes a SQLite file or a postgresql:// URL (see jwtauth-server).
 //
@@ -22,18 +24,20 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "server/password_hasher.h"
 #include "client/password_input.h"
+#include "server/password_hasher.h"
 #include "server/user_store_factory.h"
 
 ABSL_FLAG(std::string, data_dir, "data", "Folder holding jwtauth.sqlite3");
 ABSL_FLAG(std::string, database, "",
-          "User store: SQLite file (default <data_dir>/jwtauth.sqlite3) or postgresql:// URL");
+          "User store: SQLite file (default <data_dir>/jwtauth.sqlite3) or "
+          "postgresql:// URL");
 ABSL_FLAG(std::string, email, "", "users add: the user's email");
 ABSL_FLAG(bool, inactive, false, "users add: create the user disabled");
 ABSL_FLAG(bool, staff, false, "users add: is_staff");
 ABSL_FLAG(bool, superuser, false, "users add: is_superuser");
-ABSL_FLAG(int64_t, pbkdf2_iterations, 1'000'000, "PBKDF2 iterations for new password hashes");
+ABSL_FLAG(int64_t, pbkdf2_iterations, 1'000'000,
+          "PBKDF2 iterations for new password hashes");
 
 namespace {
 
@@ -41,7 +45,8 @@ namespace server = jwtauth::server;
 
 constexpr char kUsage[] =
     "jwtauth-admin [--data_dir=DIR|--database=FILE] users "
-    "add NAME [--email=E] [--inactive] [--staff] [--superuser] | list | show NAME | "
+    "add NAME [--email=E] [--inactive] [--staff] [--superuser] | list | show "
+    "NAME | "
     "disable NAME | enable NAME | set-password NAME | delete NAME | migrate";
 
 int Refused(absl::string_view message) {
@@ -54,12 +59,14 @@ std::string ShowTime(absl::Time t) {
 }
 
 void PrintUser(const server::User& u) {
-  std::printf("id: %lld\nusername: %s\nemail: %s\nactive: %s\nstaff: %s\nsuperuser: %s\n"
-              "date_joined: %s\nlast_login: %s\n",
-              static_cast<long long>(u.id), u.username.c_str(), u.email.c_str(),
-              u.is_active ? "yes" : "no", u.is_staff ? "yes" : "no",
-              u.is_superuser ? "yes" : "no", ShowTime(u.date_joined).c_str(),
-              u.last_login.has_value() ? ShowTime(*u.last_login).c_str() : "never");
+  std::printf(
+      "id: %lld\nusername: %s\nemail: %s\nactive: %s\nstaff: %s\nsuperuser: "
+      "%s\n"
+      "date_joined: %s\nlast_login: %s\n",
+      static_cast<long long>(u.id), u.username.c_str(), u.email.c_str(),
+      u.is_active ? "yes" : "no", u.is_staff ? "yes" : "no",
+      u.is_superuser ? "yes" : "no", ShowTime(u.date_joined).c_str(),
+      u.last_login.has_value() ? ShowTime(*u.last_login).c_str() : "never");
 }
 
 std::string DatabaseFromFlags(bool create_dir) {
@@ -75,7 +82,8 @@ int Run(const std::vector<std::string>& args) {
     const std::string db = DatabaseFromFlags(true);
     server::StoreOpenOptions options;
     options.create_or_migrate = true;
-    absl::StatusOr<std::unique_ptr<server::UserStore>> store = server::OpenUserStore(db, options);
+    absl::StatusOr<std::unique_ptr<server::UserStore>> store =
+        server::OpenUserStore(db, options);
     if (!store.ok()) return Refused(store.status().message());
     std::printf("migrated %s\n", server::RedactDatabase(db).c_str());
     return 0;
@@ -93,7 +101,8 @@ int Run(const std::vector<std::string>& args) {
   const std::string db = DatabaseFromFlags(cmd == "add");
   server::StoreOpenOptions options;
   options.create_or_migrate = cmd == "add";
-  absl::StatusOr<std::unique_ptr<server::UserStore>> store = server::OpenUserStore(db, options);
+  absl::StatusOr<std::unique_ptr<server::UserStore>> store =
+      server::OpenUserStore(db, options);
   if (!store.ok()) return Refused(store.status().message());
   server::UserStore& users = **store;
   const server::PasswordHasher hasher(absl::GetFlag(FLAGS_pbkdf2_iterations));
@@ -102,14 +111,16 @@ int Run(const std::vector<std::string>& args) {
     absl::StatusOr<std::vector<server::User>> all = users.ListUsers();
     if (!all.ok()) return Refused(all.status().message());
     for (const server::User& u : *all) {
-      std::printf("%lld\t%s\t%s\t%s\n", static_cast<long long>(u.id), u.username.c_str(),
-                  u.email.c_str(), u.is_active ? "active" : "disabled");
+      std::printf("%lld\t%s\t%s\t%s\n", static_cast<long long>(u.id),
+                  u.username.c_str(), u.email.c_str(),
+                  u.is_active ? "active" : "disabled");
     }
     return 0;
   }
   const std::string& name = args[2];
   if (cmd == "add") {
-    absl::StatusOr<std::string> password = jwtauth::client::ReadPassword("Password: ", true);
+    absl::StatusOr<std::string> password =
+        jwtauth::client::ReadPassword("Password: ", true);
     if (!password.ok()) return Refused(password.status().message());
     absl::StatusOr<std::string> hash = hasher.Hash(*password);
     if (!hash.ok()) return Refused(hash.status().message());
@@ -128,7 +139,8 @@ int Run(const std::vector<std::string>& args) {
   }
   absl::StatusOr<std::optional<server::User>> user = users.FindByUsername(name);
   if (!user.ok()) return Refused(user.status().message());
-  if (!user->has_value()) return Refused(absl::StrCat("no user named \"", name, "\""));
+  if (!user->has_value())
+    return Refused(absl::StrCat("no user named \"", name, "\""));
   const server::User& u = **user;
   absl::Status done;
   if (cmd == "show") {
@@ -137,7 +149,8 @@ int Run(const std::vector<std::string>& args) {
   } else if (cmd == "disable" || cmd == "enable") {
     done = users.SetActive(u.id, cmd == "enable");
   } else if (cmd == "set-password") {
-    absl::StatusOr<std::string> password = jwtauth::client::ReadPassword("New password: ", true);
+    absl::StatusOr<std::string> password =
+        jwtauth::client::ReadPassword("New password: ", true);
     if (!password.ok()) return Refused(password.status().message());
     absl::StatusOr<std::string> hash = hasher.Hash(*password);
     if (!hash.ok()) return Refused(hash.status().message());

@@ -8,7 +8,8 @@ namespace jwtauth::server {
 namespace {
 
 constexpr absl::string_view kReasonUrl = "type.jwtauth/jwtauth.server.Reason";
-constexpr absl::string_view kRetryUrl = "type.jwtauth/jwtauth.server.RetryAfter";
+constexpr absl::string_view kRetryUrl =
+    "type.jwtauth/jwtauth.server.RetryAfter";
 
 }  // namespace
 
@@ -20,16 +21,18 @@ absl::Status AuthFailure(absl::StatusCode code, absl::string_view message,
 }
 
 absl::Status ThrottledFailure(int64_t seconds) {
-  absl::Status status = AuthFailure(
-      absl::StatusCode::kResourceExhausted,
-      absl::StrCat("Request was throttled. Expected available in ", seconds, " seconds."),
-      "THROTTLED");
+  absl::Status status =
+      AuthFailure(absl::StatusCode::kResourceExhausted,
+                  absl::StrCat("Request was throttled. Expected available in ",
+                               seconds, " seconds."),
+                  "THROTTLED");
   status.SetPayload(kRetryUrl, absl::Cord(absl::StrCat(seconds)));
   return status;
 }
 
 absl::Status StoreUnavailable() {
-  return AuthFailure(absl::StatusCode::kUnavailable, kMsgStoreUnavailable, "STORE_UNAVAILABLE");
+  return AuthFailure(absl::StatusCode::kUnavailable, kMsgStoreUnavailable,
+                     "STORE_UNAVAILABLE");
 }
 
 std::optional<std::string> ReasonOf(const absl::Status& status) {
@@ -41,7 +44,8 @@ std::optional<std::string> ReasonOf(const absl::Status& status) {
 std::optional<int64_t> RetryAfterOf(const absl::Status& status) {
   auto payload = status.GetPayload(kRetryUrl);
   int64_t seconds = 0;
-  if (!payload.has_value() || !absl::SimpleAtoi(std::string(*payload), &seconds)) {
+  if (!payload.has_value() ||
+      !absl::SimpleAtoi(std::string(*payload), &seconds)) {
     return std::nullopt;
   }
   return seconds;

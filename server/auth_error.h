@@ -22,16 +22,21 @@ inline constexpr absl::string_view kErrorDomain = "jwtauth";
 
 inline constexpr absl::string_view kMsgCredentialsMissing =
     "Must include \"username\" and \"password\".";
-inline constexpr absl::string_view kMsgNullCharacters = "Null characters are not allowed.";
+inline constexpr absl::string_view kMsgNullCharacters =
+    "Null characters are not allowed.";
 inline constexpr absl::string_view kMsgBadCredentials =
     "Unable to log in with provided credentials.";
 inline constexpr absl::string_view kMsgInvalidPayload = "Invalid payload.";
 inline constexpr absl::string_view kMsgUserNotFound = "User doesn't exist.";
-inline constexpr absl::string_view kMsgUserInactive = "User account is disabled.";
-inline constexpr absl::string_view kMsgOrigIatRequired = "orig_iat field is required.";
+inline constexpr absl::string_view kMsgUserInactive =
+    "User account is disabled.";
+inline constexpr absl::string_view kMsgOrigIatRequired =
+    "orig_iat field is required.";
 inline constexpr absl::string_view kMsgRefreshExpired = "Refresh has expired.";
-inline constexpr absl::string_view kMsgStoreUnavailable = "The user store is unavailable.";
-inline constexpr absl::string_view kMsgOverloaded = "Server is busy. Try again shortly.";
+inline constexpr absl::string_view kMsgStoreUnavailable =
+    "The user store is unavailable.";
+inline constexpr absl::string_view kMsgOverloaded =
+    "Server is busy. Try again shortly.";
 
 // AuthFailure makes a client-facing failure with `reason`.
 absl::Status AuthFailure(absl::StatusCode code, absl::string_view message,

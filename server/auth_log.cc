@@ -24,7 +24,8 @@ void Write(const std::string& line) {
 }
 
 std::string Now() {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone());
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
+                          absl::UTCTimeZone());
 }
 
 }  // namespace
@@ -33,11 +34,14 @@ void LogAuthDecision(absl::string_view method, absl::string_view user,
                      absl::string_view outcome, absl::string_view peer) {
   // Bound what an attacker-chosen name can add to a line.
   const absl::string_view shown = user.substr(0, 160);
-  Write(absl::StrCat(Now(), " auth method=", method, " user=\"", absl::CHexEscape(shown),
-                     user.size() > shown.size() ? "...\"" : "\"", " outcome=", outcome,
-                     " peer=", absl::CHexEscape(peer), "\n"));
+  Write(absl::StrCat(
+      Now(), " auth method=", method, " user=\"", absl::CHexEscape(shown),
+      user.size() > shown.size() ? "...\"" : "\"", " outcome=", outcome,
+      " peer=", absl::CHexEscape(peer), "\n"));
 }
 
-void LogLine(absl::string_view message) { Write(absl::StrCat(Now(), " ", message, "\n")); }
+void LogLine(absl::string_view message) {
+  Write(absl::StrCat(Now(), " ", message, "\n"));
+}
 
 }  // namespace jwtauth::server

@@ -1,5 +1,6 @@
 // auth_log.h: one line per authentication decision, on standard error:
-//   2026-11-29T06:12:00.123Z auth method=ObtainToken user="ada" outcome=OK peer=ipv4:127.0.0.1
+//   2026-11-29T06:12:00.123Z auth method=ObtainToken user="ada" outcome=OK
+//   peer=ipv4:127.0.0.1
 // User names are escaped (no control characters reach the log); passwords,
 // secrets and tokens are never passed here.
 // Thread-safety: thread-safe (one write(2) per line).

@@ -21,23 +21,27 @@ void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
   *out = TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(t));
 }
 
-void FillTokenResponse(const IssuedToken& issued, jwtauth::v1::TokenResponse* response) {
+void FillTokenResponse(const IssuedToken& issued,
+                       jwtauth::v1::TokenResponse* response) {
   response->set_token(issued.token);
   SetTimestamp(issued.expires_at, response->mutable_expires_at());
   if (issued.refresh_expires_at.has_value()) {
-    SetTimestamp(*issued.refresh_expires_at, response->mutable_refresh_expires_at());
+    SetTimestamp(*issued.refresh_expires_at,
+                 response->mutable_refresh_expires_at());
   }
 }
 
 std::string Outcome(const absl::Status& status) {
   if (status.ok()) return "OK";
-  return ReasonOf(status).value_or(std::string(absl::StatusCodeToString(status.code())));
+  return ReasonOf(status).value_or(
+      std::string(absl::StatusCodeToString(status.code())));
 }
 
-void FinishOverloaded(grpc::ServerUnaryReactor* reactor, absl::string_view method,
-                      absl::string_view user, absl::string_view peer) {
-  absl::Status busy =
-      AuthFailure(absl::StatusCode::kResourceExhausted, kMsgOverloaded, "OVERLOADED");
+void FinishOverloaded(grpc::ServerUnaryReactor* reactor,
+                      absl::string_view method, absl::string_view user,
+                      absl::string_view peer) {
+  absl::Status busy = AuthFailure(absl::StatusCode::kResourceExhausted,
+                                  kMsgOverloaded, "OVERLOADED");
   LogAuthDecision(method, user, Outcome(busy), peer);
   reactor->Finish(ToGrpcStatus(busy));
 }
@@ -47,43 +51,53 @@ void FinishOverloaded(grpc::ServerUnaryReactor* reactor, absl::string_view metho
 std::string PeerAddress(absl::string_view peer) {
   if (absl::ConsumePrefix(&peer, "ipv6:")) {
     // gRPC 1.51 percent-encodes the brackets: "ipv6:%5B::1%5D:44436".
-    std::string host = absl::StrReplaceAll(peer, {{"%5B", "["}, {"%5D", "]"}, {"%5b", "["},
-                                                  {"%5d", "]"}, {"%25", "%"}});
+    std::string host = absl::StrReplaceAll(
+        peer,
+        {{"%5B", "["}, {"%5D", "]"}, {"%5b", "["}, {"%5d", "]"}, {"%25", "%"}});
     const size_t close = host.rfind(']');
     if (close != std::string::npos) host.resize(close + 1);
     return absl::StrCat("ipv6:", host);
   }
   if (absl::ConsumePrefix(&peer, "ipv4:")) {
     const size_t colon = peer.rfind(':');
-    return absl::StrCat("ipv4:", colon == absl::string_view::npos ? peer : peer.substr(0, colon));
+    return absl::StrCat("ipv4:", colon == absl::string_view::npos
+                                     ? peer
+                                     : peer.substr(0, colon));
   }
   return std::string(peer);
 }
 
 grpc::ServerUnaryReactor* AuthServiceImpl::ObtainToken(
-    grpc::CallbackServerContext* context, const jwtauth::v1::ObtainTokenRequest* request,
+    grpc::CallbackServerContext* context,
+    const jwtauth::v1::ObtainTokenRequest* request,
     jwtauth::v1::TokenResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   std::string peer = PeerAddress(context->peer());
-  absl::Status cheap = tokens_->CheckObtainRequest(request->username(), request->password(), peer);
+  absl::Status cheap = tokens_->CheckObtainRequest(request->username(),
+                                                   request->password(), peer);
   if (!cheap.ok()) {
     LogAuthDecision("ObtainToken", request->username(), Outcome(cheap), peer);
     reactor->Finish(ToGrpcStatus(cheap));
     return reactor;
   }
   TokenService* tokens = tokens_;
-  const bool queued = pool_->TrySubmit([tokens, context, reactor, request, response, peer] {
-    if (context->IsCancelled()) {  // the caller gave up while queued: skip the hash
-      reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
-      return;
-    }
-    absl::StatusOr<IssuedToken> issued =
-        tokens->Obtain(request->username(), request->password(), peer);
-    LogAuthDecision("ObtainToken", request->username(), Outcome(issued.status()), peer);
-    if (issued.ok()) FillTokenResponse(*issued, response);
-    reactor->Finish(ToGrpcStatus(issued.status()));
-  });
-  if (!queued) FinishOverloaded(reactor, "ObtainToken", request->username(), peer);
+  const bool queued =
+      pool_->TrySubmit([tokens, context, reactor, request, response, peer] {
+        if (context->IsCancelled()) {  // the caller gave up while queued: skip
+                                       // the hash
+          reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED,
+                                       "cancelled by the client"));
+          return;
+        }
+        absl::StatusOr<IssuedToken> issued =
+            tokens->Obtain(request->username(), request->password(), peer);
+        LogAuthDecision("ObtainToken", request->username(),
+                        Outcome(issued.status()), peer);
+        if (issued.ok()) FillTokenResponse(*issued, response);
+        reactor->Finish(ToGrpcStatus(issued.status()));
+      });
+  if (!queued)
+    FinishOverloaded(reactor, "ObtainToken", request->username(), peer);
   return reactor;
 }
 
@@ -96,7 +110,8 @@ bool AuthServiceImpl::RunIo(std::function<void()> work) {
 }
 
 grpc::ServerUnaryReactor* AuthServiceImpl::RefreshToken(
-    grpc::CallbackServerContext* context, const jwtauth::v1::RefreshTokenRequest* request,
+    grpc::CallbackServerContext* context,
+    const jwtauth::v1::RefreshTokenRequest* request,
     jwtauth::v1::TokenResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   std::string peer = PeerAddress(context->peer());
@@ -113,7 +128,8 @@ grpc::ServerUnaryReactor* AuthServiceImpl::RefreshToken(
 }
 
 grpc::ServerUnaryReactor* AuthServiceImpl::VerifyToken(
-    grpc::CallbackServerContext* context, const jwtauth::v1::VerifyTokenRequest* request,
+    grpc::CallbackServerContext* context,
+    const jwtauth::v1::VerifyTokenRequest* request,
     jwtauth::v1::VerifyTokenResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   std::string peer = PeerAddress(context->peer());

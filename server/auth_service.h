@@ -19,9 +19,9 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "common/worker_pool.h"
 #include "jwtauth/v1/auth.grpc.pb.h"
 #include "server/token_service.h"
-#include "common/worker_pool.h"
 
 namespace jwtauth::server {
 
@@ -31,15 +31,18 @@ class AuthServiceImpl final : public jwtauth::v1::AuthService::CallbackService {
                   common::WorkerPool* io_pool = nullptr)
       : tokens_(tokens), pool_(hash_pool), io_pool_(io_pool) {}
 
-  grpc::ServerUnaryReactor* ObtainToken(grpc::CallbackServerContext* context,
-                                        const jwtauth::v1::ObtainTokenRequest* request,
-                                        jwtauth::v1::TokenResponse* response) override;
-  grpc::ServerUnaryReactor* RefreshToken(grpc::CallbackServerContext* context,
-                                         const jwtauth::v1::RefreshTokenRequest* request,
-                                         jwtauth::v1::TokenResponse* response) override;
-  grpc::ServerUnaryReactor* VerifyToken(grpc::CallbackServerContext* context,
-                                        const jwtauth::v1::VerifyTokenRequest* request,
-                                        jwtauth::v1::VerifyTokenResponse* response) override;
+  grpc::ServerUnaryReactor* ObtainToken(
+      grpc::CallbackServerContext* context,
+      const jwtauth::v1::ObtainTokenRequest* request,
+      jwtauth::v1::TokenResponse* response) override;
+  grpc::ServerUnaryReactor* RefreshToken(
+      grpc::CallbackServerContext* context,
+      const jwtauth::v1::RefreshTokenRequest* request,
+      jwtauth::v1::TokenResponse* response) override;
+  grpc::ServerUnaryReactor* VerifyToken(
+      grpc::CallbackServerContext* context,
+      const jwtauth::v1::VerifyTokenRequest* request,
+      jwtauth::v1::VerifyTokenResponse* response) override;
 
  private:
   // RunIo runs `work` on the io pool (or inline without one); false when the

@@ -13,7 +13,8 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   std::optional<std::string> reason = ReasonOf(status);
   if (!reason.has_value()) {
-    if (status.code() == absl::StatusCode::kUnavailable) return ToGrpcStatus(StoreUnavailable());
+    if (status.code() == absl::StatusCode::kUnavailable)
+      return ToGrpcStatus(StoreUnavailable());
     return grpc::Status(grpc::StatusCode::INTERNAL, "internal error");
   }
   google::rpc::ErrorInfo info;
@@ -26,7 +27,8 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   details.set_code(static_cast<int32_t>(status.code()));
   details.set_message(std::string(status.message()));
   details.add_details()->PackFrom(info);
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()),
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()),
                       details.SerializeAsString());
 }
 

@@ -8,7 +8,8 @@
 
 namespace jwtauth::server {
 
-bool ParseHumanDuration(absl::string_view text, absl::Duration* out, std::string* error) {
+bool ParseHumanDuration(absl::string_view text, absl::Duration* out,
+                        std::string* error) {
   text = absl::StripAsciiWhitespace(text);
   int64_t seconds = 0;
   if (absl::SimpleAtoi(text, &seconds)) {
@@ -25,7 +26,9 @@ bool ParseHumanDuration(absl::string_view text, absl::Duration* out, std::string
   size_t i = 0;
   while (i < rest.size()) {
     size_t j = i;
-    while (j < rest.size() && ((rest[j] >= '0' && rest[j] <= '9') || rest[j] == '.')) ++j;
+    while (j < rest.size() &&
+           ((rest[j] >= '0' && rest[j] <= '9') || rest[j] == '.'))
+      ++j;
     if (j < rest.size() && j > i && (rest[j] == 'd' || rest[j] == 'w')) {
       double n = 0;
       if (!absl::SimpleAtod(rest.substr(i, j - i), &n)) break;
@@ -38,7 +41,8 @@ bool ParseHumanDuration(absl::string_view text, absl::Duration* out, std::string
   }
   absl::Duration tail = absl::ZeroDuration();
   if (!rest.empty() && !absl::ParseDuration(rest, &tail)) {
-    *error = absl::StrCat("\"", text, "\" is not a duration (examples: 300s, 5m, 1h30m, 7d)");
+    *error = absl::StrCat(
+        "\"", text, "\" is not a duration (examples: 300s, 5m, 1h30m, 7d)");
     return false;
   }
   total += tail;
@@ -50,10 +54,13 @@ bool ParseHumanDuration(absl::string_view text, absl::Duration* out, std::string
   return true;
 }
 
-bool AbslParseFlag(absl::string_view text, HumanDuration* out, std::string* error) {
+bool AbslParseFlag(absl::string_view text, HumanDuration* out,
+                   std::string* error) {
   return ParseHumanDuration(text, &out->value, error);
 }
 
-std::string AbslUnparseFlag(HumanDuration d) { return absl::FormatDuration(d.value); }
+std::string AbslUnparseFlag(HumanDuration d) {
+  return absl::FormatDuration(d.value);
+}
 
 }  // namespace jwtauth::server

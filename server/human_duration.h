@@ -18,10 +18,12 @@ struct HumanDuration {
 
 // ParseHumanDuration parses `text`; false (with `error` set) when it is not a
 // finite, non-negative duration.
-bool ParseHumanDuration(absl::string_view text, absl::Duration* out, std::string* error);
+bool ParseHumanDuration(absl::string_view text, absl::Duration* out,
+                        std::string* error);
 
 // Abseil flags hooks.
-bool AbslParseFlag(absl::string_view text, HumanDuration* out, std::string* error);
+bool AbslParseFlag(absl::string_view text, HumanDuration* out,
+                   std::string* error);
 std::string AbslUnparseFlag(HumanDuration d);
 
 }  // namespace jwtauth::server

@@ -18,7 +18,8 @@ void JsonToValue(const jwt::Json& value, google::protobuf::Value* out) {
       return;
     case jwt::Json::Type::kArray: {
       google::protobuf::ListValue* list = out->mutable_list_value();
-      for (const jwt::Json& item : value.items()) JsonToValue(item, list->add_values());
+      for (const jwt::Json& item : value.items())
+        JsonToValue(item, list->add_values());
       return;
     }
     case jwt::Json::Type::kObject:

@@ -16,30 +16,39 @@ namespace jwtauth::server {
 namespace {
 
 absl::Status FileError(const std::string& path, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat("key file ", path, ": ", what));
+  return absl::InvalidArgumentError(
+      absl::StrCat("key file ", path, ": ", what));
 }
 
-absl::StatusOr<std::string> ReadChecked(const std::string& path, bool must_be_private) {
+absl::StatusOr<std::string> ReadChecked(const std::string& path,
+                                        bool must_be_private) {
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return FileError(path, std::strerror(errno));
+  if (::stat(path.c_str(), &st) != 0)
+    return FileError(path, std::strerror(errno));
   if (!S_ISREG(st.st_mode)) return FileError(path, "not a regular file");
   if (must_be_private && (st.st_mode & 077) != 0) {
-    return FileError(path, absl::StrFormat("readable by group or others (mode %04o); "
-                                           "run chmod 600 on it",
-                                           st.st_mode & 07777));
+    return FileError(path,
+                     absl::StrFormat("readable by group or others (mode %04o); "
+                                     "run chmod 600 on it",
+                                     st.st_mode & 07777));
   }
-  if (::access(path.c_str(), R_OK) != 0) return FileError(path, std::strerror(errno));
+  if (::access(path.c_str(), R_OK) != 0)
+    return FileError(path, std::strerror(errno));
   absl::StatusOr<std::string> data = jwt::ReadKeyFile(path);
   if (!data.ok()) return FileError(path, data.status().message());
   if (data->empty()) return FileError(path, "empty");
   return data;
 }
 
-absl::StatusOr<std::string> GenerateSecretFile(const std::string& path, size_t size) {
+absl::StatusOr<std::string> GenerateSecretFile(const std::string& path,
+                                               size_t size) {
   absl::StatusOr<std::string> secret = jwt::GenerateSecret(size);
   if (!secret.ok()) return secret.status();
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return FileError(path, absl::StrCat("cannot create: ", std::strerror(errno)));
+  const int fd =
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return FileError(path,
+                     absl::StrCat("cannot create: ", std::strerror(errno)));
   const ssize_t n = ::write(fd, secret->data(), secret->size());
   const bool synced = ::fsync(fd) == 0;
   ::close(fd);
@@ -56,17 +65,19 @@ absl::StatusOr<std::string> ReadPrivateFile(const std::string& path) {
   return ReadChecked(path, true);
 }
 
-absl::StatusOr<jwt::KeySet> LoadServerKeys(const KeyConfig& c, bool* generated) {
+absl::StatusOr<jwt::KeySet> LoadServerKeys(const KeyConfig& c,
+                                           bool* generated) {
   if (generated != nullptr) *generated = false;
   const std::string alg(jwt::AlgorithmName(c.algorithm));
   if (jwt::FamilyOf(c.algorithm) == jwt::KeyFamily::kHmac) {
     if (!c.private_key_file.empty() || !c.public_key_file.empty()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("--private_key_file/--public_key_file do not apply to ", alg,
-                       "; use --secret_key_file or --secret_key_env"));
+          absl::StrCat("--private_key_file/--public_key_file do not apply to ",
+                       alg, "; use --secret_key_file or --secret_key_env"));
     }
     if (!c.secret_key_file.empty() && !c.secret_key_env.empty()) {
-      return absl::InvalidArgumentError("give --secret_key_file or --secret_key_env, not both");
+      return absl::InvalidArgumentError(
+          "give --secret_key_file or --secret_key_env, not both");
     }
     absl::StatusOr<std::string> secret;
     std::string source;
@@ -89,7 +100,9 @@ absl::StatusOr<jwt::KeySet> LoadServerKeys(const KeyConfig& c, bool* generated) 
     }
     if (!secret.ok()) return secret.status();
     absl::StatusOr<jwt::Key> key = jwt::HmacKeyFromSecret(c.algorithm, *secret);
-    if (!key.ok()) return absl::InvalidArgumentError(absl::StrCat(source, ": ", key.status().message()));
+    if (!key.ok())
+      return absl::InvalidArgumentError(
+          absl::StrCat(source, ": ", key.status().message()));
     return jwt::KeySet::Create({*std::move(key)});
   }
   if (!c.secret_key_file.empty() || !c.secret_key_env.empty()) {
@@ -98,13 +111,15 @@ absl::StatusOr<jwt::KeySet> LoadServerKeys(const KeyConfig& c, bool* generated) 
                      "; use --private_key_file"));
   }
   if (c.private_key_file.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("--private_key_file is required for ", alg));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--private_key_file is required for ", alg));
   }
   absl::StatusOr<std::string> pem = ReadPrivateFile(c.private_key_file);
   if (!pem.ok()) return pem.status();
   absl::StatusOr<jwt::Key> priv = jwt::KeyFromPem(c.algorithm, *pem);
   if (!priv.ok()) return FileError(c.private_key_file, priv.status().message());
-  if (!priv->can_sign()) return FileError(c.private_key_file, "holds no private key");
+  if (!priv->can_sign())
+    return FileError(c.private_key_file, "holds no private key");
   if (!c.public_key_file.empty()) {
     absl::StatusOr<std::string> pub_pem = ReadChecked(c.public_key_file, false);
     if (!pub_pem.ok()) return pub_pem.status();

@@ -17,9 +17,9 @@ namespace jwtauth::server {
 
 struct KeyConfig {
   jwt::Algorithm algorithm = jwt::Algorithm::kHS256;
-  std::string secret_key_file;  // HS*: a file holding the raw secret
-  std::string secret_key_env;   // HS*: or the name of an environment variable
-  std::string private_key_file; // others: PEM private key (signs)
+  std::string secret_key_file;   // HS*: a file holding the raw secret
+  std::string secret_key_env;    // HS*: or the name of an environment variable
+  std::string private_key_file;  // others: PEM private key (signs)
   std::string public_key_file;  // others: PEM public key (verifies; must match)
   std::string data_dir;         // where a generated secret goes
 };
@@ -30,7 +30,8 @@ absl::StatusOr<std::string> ReadPrivateFile(const std::string& path);
 
 // LoadServerKeys returns the key set the server signs and verifies with;
 // `generated` (if not null) is set when a new secret was created.
-absl::StatusOr<jwt::KeySet> LoadServerKeys(const KeyConfig& config, bool* generated);
+absl::StatusOr<jwt::KeySet> LoadServerKeys(const KeyConfig& config,
+                                           bool* generated);
 
 // LoadVerificationKeys returns the keys a protected service verifies with:
 // the same secret (never generated here: it must be the auth server's), or

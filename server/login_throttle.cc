@@ -16,15 +16,22 @@ namespace {
 constexpr absl::string_view kUserPrefix = "user:";
 constexpr absl::string_view kPeerPrefix = "peer:";
 
-std::string UserKey(absl::string_view username) { return absl::StrCat(kUserPrefix, username); }
-std::string PeerKey(absl::string_view peer) { return absl::StrCat(kPeerPrefix, peer); }
+std::string UserKey(absl::string_view username) {
+  return absl::StrCat(kUserPrefix, username);
+}
+std::string PeerKey(absl::string_view peer) {
+  return absl::StrCat(kPeerPrefix, peer);
+}
 
 // Prune drops failures that have left the window ending at `now` (a failure
 // at t counts while now - t < window), and all but the newest `limit`
 // failures, which are the only ones that can matter to a decision.
-void Prune(std::deque<absl::Time>& failures, absl::Duration window, int limit, absl::Time now) {
-  while (!failures.empty() && failures.front() <= now - window) failures.pop_front();
-  while (limit > 0 && failures.size() > static_cast<size_t>(limit)) failures.pop_front();
+void Prune(std::deque<absl::Time>& failures, absl::Duration window, int limit,
+           absl::Time now) {
+  while (!failures.empty() && failures.front() <= now - window)
+    failures.pop_front();
+  while (limit > 0 && failures.size() > static_cast<size_t>(limit))
+    failures.pop_front();
 }
 
 }  // namespace
@@ -50,13 +57,15 @@ std::optional<absl::Duration> LoginThrottle::Admit(absl::string_view username,
   return std::nullopt;
 }
 
-void LoginThrottle::Succeeded(absl::string_view username, absl::string_view peer) {
+void LoginThrottle::Succeeded(absl::string_view username,
+                              absl::string_view peer) {
   absl::MutexLock lock(&mu_);
   Erase(UserKey(username));
   PopNewest(PeerKey(peer));  // this attempt's count
 }
 
-void LoginThrottle::Withdraw(absl::string_view username, absl::string_view peer) {
+void LoginThrottle::Withdraw(absl::string_view username,
+                             absl::string_view peer) {
   absl::MutexLock lock(&mu_);
   PopNewest(UserKey(username));
   PopNewest(PeerKey(peer));
@@ -76,17 +85,19 @@ void LoginThrottle::Erase(const std::string& key) {
   entries_.erase(it);
 }
 
-std::optional<absl::Duration> LoginThrottle::CheckLocked(absl::string_view username,
-                                                         absl::string_view peer, absl::Time now) {
+std::optional<absl::Duration> LoginThrottle::CheckLocked(
+    absl::string_view username, absl::string_view peer, absl::Time now) {
   std::optional<absl::Duration> user_wait =
       WaitFor(UserKey(username), options_.max_failures_per_username, now);
   std::optional<absl::Duration> peer_wait =
       WaitFor(PeerKey(peer), options_.max_failures_per_peer, now);
-  if (user_wait.has_value() && peer_wait.has_value()) return std::max(*user_wait, *peer_wait);
+  if (user_wait.has_value() && peer_wait.has_value())
+    return std::max(*user_wait, *peer_wait);
   return user_wait.has_value() ? user_wait : peer_wait;
 }
 
-void LoginThrottle::RecordFailure(absl::string_view username, absl::string_view peer) {
+void LoginThrottle::RecordFailure(absl::string_view username,
+                                  absl::string_view peer) {
   const absl::Time now = clock_();
   absl::MutexLock lock(&mu_);
   Add(UserKey(username), now);
@@ -103,7 +114,8 @@ size_t LoginThrottle::tracked_keys() const {
   return entries_.size();
 }
 
-std::optional<absl::Duration> LoginThrottle::WaitFor(const std::string& key, int limit,
+std::optional<absl::Duration> LoginThrottle::WaitFor(const std::string& key,
+                                                     int limit,
                                                      absl::Time now) {
   if (limit <= 0) return std::nullopt;  // this kind of key is not limited
   auto it = entries_.find(key);
@@ -120,15 +132,17 @@ std::optional<absl::Duration> LoginThrottle::WaitFor(const std::string& key, int
   // After pruning, the oldest kept failure is the one whose expiry brings the
   // count below the limit. A clock that went backwards cannot make the wait
   // longer than one window.
-  absl::Duration wait = std::min(entry.failures.front() + options_.window - now, options_.window);
+  absl::Duration wait =
+      std::min(entry.failures.front() + options_.window - now, options_.window);
   wait = absl::Ceil(wait, absl::Seconds(1));
   return std::max(wait, absl::Seconds(1));
 }
 
 void LoginThrottle::Add(const std::string& key, absl::Time now) {
   if (options_.max_keys == 0) return;
-  const int limit = absl::StartsWith(key, kUserPrefix) ? options_.max_failures_per_username
-                                                       : options_.max_failures_per_peer;
+  const int limit = absl::StartsWith(key, kUserPrefix)
+                        ? options_.max_failures_per_username
+                        : options_.max_failures_per_peer;
   if (limit <= 0) return;  // not limited: nothing worth remembering
   auto it = entries_.find(key);
   if (it == entries_.end()) {

@@ -10,7 +10,8 @@
 // touched are dropped first.
 //
 //   LoginThrottle throttle({}, clock);
-//   if (auto wait = throttle.Admit("ada", "ipv4:10.0.0.1")) ... RESOURCE_EXHAUSTED
+//   if (auto wait = throttle.Admit("ada", "ipv4:10.0.0.1")) ...
+//   RESOURCE_EXHAUSTED
 //   ... check the password ...; on success: throttle.Succeeded("ada", peer);
 //
 // Admit counts an attempt as a failure the moment it is admitted, so a burst
@@ -51,10 +52,12 @@ class LoginThrottle {
   // Check returns how long to wait when `username` or `peer` is throttled, or
   // nullopt when the attempt may proceed. The wait is rounded up to whole
   // seconds (at least 1) as DRF reports it.
-  std::optional<absl::Duration> Check(absl::string_view username, absl::string_view peer);
+  std::optional<absl::Duration> Check(absl::string_view username,
+                                      absl::string_view peer);
   // Admit is Check and, when the attempt may proceed, RecordFailure, in one
   // step under one lock.
-  std::optional<absl::Duration> Admit(absl::string_view username, absl::string_view peer);
+  std::optional<absl::Duration> Admit(absl::string_view username,
+                                      absl::string_view peer);
   // Succeeded undoes an admitted attempt that turned out to be a successful
   // login: the username's failures are cleared and the peer's count for
   // this attempt is taken back.
@@ -72,11 +75,15 @@ class LoginThrottle {
     std::deque<absl::Time> failures;
     std::list<std::string>::iterator lru;
   };
-  std::optional<absl::Duration> WaitFor(const std::string& key, int limit, absl::Time now)
+  std::optional<absl::Duration> WaitFor(const std::string& key, int limit,
+                                        absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Add(const std::string& key, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  std::optional<absl::Duration> CheckLocked(absl::string_view username, absl::string_view peer,
-                                            absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Add(const std::string& key, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::optional<absl::Duration> CheckLocked(absl::string_view username,
+                                            absl::string_view peer,
+                                            absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Erase(const std::string& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PopNewest(const std::string& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

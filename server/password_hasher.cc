@@ -20,7 +20,8 @@ namespace {
 
 constexpr absl::string_view kSha256Name = "pbkdf2_sha256";
 constexpr absl::string_view kSha1Name = "pbkdf2_sha1";
-constexpr size_t kSaltLength = 22;  // ~131 bits over [a-zA-Z0-9], as Django's salt()
+constexpr size_t kSaltLength =
+    22;  // ~131 bits over [a-zA-Z0-9], as Django's salt()
 constexpr absl::string_view kSaltAlphabet =
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 // Fixed salt for HashDummy: the cost, not the result, is what matters.
@@ -55,7 +56,8 @@ struct Decoded {
 // ParseIterations accepts a canonical decimal in 1..kMaxPbkdf2Iterations:
 // digits only, no sign, no leading zero, no whitespace.
 bool ParseIterations(absl::string_view s, int64_t& out) {
-  if (s.empty() || s.size() > 9 || s[0] == '0') return false;  // kMax has 9 digits
+  if (s.empty() || s.size() > 9 || s[0] == '0')
+    return false;  // kMax has 9 digits
   int64_t v = 0;
   for (char c : s) {
     if (c < '0' || c > '9') return false;
@@ -67,8 +69,8 @@ bool ParseIterations(absl::string_view s, int64_t& out) {
 }
 
 bool IsBase64Char(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-         c == '/' || c == '=';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+         (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
 }
 
 // Decode parses `encoded` strictly; false for anything Django would not write.
@@ -91,8 +93,8 @@ bool Decode(absl::string_view encoded, Decoded& out) {
 }
 
 // Pbkdf2 returns the base64 (standard, padded) derived key, or "" on failure.
-std::string Pbkdf2(const Algorithm& alg, absl::string_view password, absl::string_view salt,
-                   int64_t iterations) {
+std::string Pbkdf2(const Algorithm& alg, absl::string_view password,
+                   absl::string_view salt, int64_t iterations) {
   if (password.size() > static_cast<size_t>(INT_MAX) ||
       salt.size() > static_cast<size_t>(INT_MAX) || iterations < 1 ||
       iterations > kMaxPbkdf2Iterations) {
@@ -101,7 +103,8 @@ std::string Pbkdf2(const Algorithm& alg, absl::string_view password, absl::strin
   std::string dk(alg.hash_size, '\0');
   if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
                         reinterpret_cast<const unsigned char*>(salt.data()),
-                        static_cast<int>(salt.size()), static_cast<int>(iterations), alg.md(),
+                        static_cast<int>(salt.size()),
+                        static_cast<int>(iterations), alg.md(),
                         static_cast<int>(dk.size()),
                         reinterpret_cast<unsigned char*>(dk.data())) != 1) {
     OPENSSL_cleanse(dk.data(), dk.size());
@@ -121,7 +124,8 @@ absl::StatusOr<std::string> RandomSalt() {
   unsigned char buf[32];
   while (salt.size() < kSaltLength) {
     if (RAND_bytes(buf, sizeof buf) != 1) {
-      return absl::InternalError("password hasher: the random generator failed");
+      return absl::InternalError(
+          "password hasher: the random generator failed");
     }
     for (unsigned char b : buf) {
       if (b >= kLimit) continue;
@@ -135,10 +139,12 @@ absl::StatusOr<std::string> RandomSalt() {
 
 }  // namespace
 
-absl::StatusOr<std::string> PasswordHasher::Hash(absl::string_view password) const {
+absl::StatusOr<std::string> PasswordHasher::Hash(
+    absl::string_view password) const {
   if (iterations_ < 1 || iterations_ > kMaxPbkdf2Iterations) {
-    return absl::InvalidArgumentError(absl::StrCat("password hasher: iteration count ", iterations_,
-                                                   " outside 1..", kMaxPbkdf2Iterations));
+    return absl::InvalidArgumentError(
+        absl::StrCat("password hasher: iteration count ", iterations_,
+                     " outside 1..", kMaxPbkdf2Iterations));
   }
   if (password.size() > static_cast<size_t>(INT_MAX)) {
     return absl::InvalidArgumentError("password hasher: password too long");
@@ -147,11 +153,13 @@ absl::StatusOr<std::string> PasswordHasher::Hash(absl::string_view password) con
   if (!salt.ok()) return salt.status();
   const Algorithm& alg = *FindAlgorithm(kSha256Name);
   std::string hash = Pbkdf2(alg, password, *salt, iterations_);
-  if (hash.empty()) return absl::InternalError("password hasher: PBKDF2 failed");
+  if (hash.empty())
+    return absl::InternalError("password hasher: PBKDF2 failed");
   return absl::StrCat(alg.name, "$", iterations_, "$", *salt, "$", hash);
 }
 
-bool PasswordHasher::Check(absl::string_view password, absl::string_view encoded) const {
+bool PasswordHasher::Check(absl::string_view password,
+                           absl::string_view encoded) const {
   Decoded d;
   if (!Decode(encoded, d)) {
     // Unusable ("!...") or foreign hashes still cost a full hash, so their
@@ -159,15 +167,18 @@ bool PasswordHasher::Check(absl::string_view password, absl::string_view encoded
     HashDummy(password);
     return false;
   }
-  const std::string computed = Pbkdf2(*d.algorithm, password, d.salt, d.iterations);
-  const bool match = computed.size() == d.hash.size() &&
-                     CRYPTO_memcmp(computed.data(), d.hash.data(), computed.size()) == 0;
+  const std::string computed =
+      Pbkdf2(*d.algorithm, password, d.salt, d.iterations);
+  const bool match =
+      computed.size() == d.hash.size() &&
+      CRYPTO_memcmp(computed.data(), d.hash.data(), computed.size()) == 0;
   // Django's harden_runtime: a wrong password against a hash stored with
   // fewer iterations than configured costs the difference too, so a failure
   // takes at least as long as an unknown user's dummy hash. (As in Django,
   // a correct password is not slowed down.)
   if (!match && d.iterations < iterations_) {
-    (void)Pbkdf2(*FindAlgorithm(kSha256Name), password, kDummySalt, iterations_ - d.iterations);
+    (void)Pbkdf2(*FindAlgorithm(kSha256Name), password, kDummySalt,
+                 iterations_ - d.iterations);
   }
   return match;
 }

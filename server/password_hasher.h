@@ -36,7 +36,8 @@ class PasswordHasher {
 
   int64_t iterations() const { return iterations_; }
 
-  // Hash returns a new pbkdf2_sha256 encoded hash of `password` with a fresh salt.
+  // Hash returns a new pbkdf2_sha256 encoded hash of `password` with a fresh
+  // salt.
   absl::StatusOr<std::string> Hash(absl::string_view password) const;
 
   // Check returns true when `password` matches `encoded`. Malformed or

@@ -54,30 +54,35 @@ constexpr int64_t kMigrationLockKey = 0x6a77746175746801;
 
 constexpr const char* kUserColumns =
     "id, password, "
-    "CASE WHEN isfinite(last_login) THEN (extract(epoch from last_login) * 1000000)::bigint END, "
-    "is_superuser, username, first_name, last_name, email, is_staff, is_active, "
-    "CASE WHEN isfinite(date_joined) THEN (extract(epoch from date_joined) * 1000000)::bigint END";
+    "CASE WHEN isfinite(last_login) THEN (extract(epoch from last_login) * "
+    "1000000)::bigint END, "
+    "is_superuser, username, first_name, last_name, email, is_staff, "
+    "is_active, "
+    "CASE WHEN isfinite(date_joined) THEN (extract(epoch from date_joined) * "
+    "1000000)::bigint END";
 
 const std::string& FindByUsernameSql() {
-  static const std::string* sql =
-      new std::string(absl::StrCat("SELECT ", kUserColumns, " FROM auth_user WHERE username = $1"));
+  static const std::string* sql = new std::string(absl::StrCat(
+      "SELECT ", kUserColumns, " FROM auth_user WHERE username = $1"));
   return *sql;
 }
 const std::string& FindByIdSql() {
-  static const std::string* sql =
-      new std::string(absl::StrCat("SELECT ", kUserColumns, " FROM auth_user WHERE id = $1::bigint"));
+  static const std::string* sql = new std::string(absl::StrCat(
+      "SELECT ", kUserColumns, " FROM auth_user WHERE id = $1::bigint"));
   return *sql;
 }
 const std::string& ListUsersSql() {
-  static const std::string* sql =
-      new std::string(absl::StrCat("SELECT ", kUserColumns, " FROM auth_user ORDER BY id"));
+  static const std::string* sql = new std::string(
+      absl::StrCat("SELECT ", kUserColumns, " FROM auth_user ORDER BY id"));
   return *sql;
 }
 
 constexpr const char* kInsertUserSql =
-    "INSERT INTO auth_user (password, last_login, is_superuser, username, first_name, last_name, "
+    "INSERT INTO auth_user (password, last_login, is_superuser, username, "
+    "first_name, last_name, "
     "email, is_staff, is_active, date_joined) "
-    "VALUES ($1, NULL, $2::boolean, $3, '', '', $4, $5::boolean, $6::boolean, $7::timestamptz) "
+    "VALUES ($1, NULL, $2::boolean, $3, '', '', $4, $5::boolean, $6::boolean, "
+    "$7::timestamptz) "
     "RETURNING id";
 
 // jwtauth's schema migrations, applied in order, each once, each in its own
@@ -183,7 +188,9 @@ int64_t CountCodePoints(absl::string_view s) {
       if ((next & 0xC0) != 0x80) return -1;
       cp = (cp << 6) | static_cast<uint32_t>(next & 0x3F);
     }
-    if (cp < kMinForLength[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return -1;
+    if (cp < kMinForLength[len] || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+      return -1;
     i += len;
     ++count;
   }
@@ -193,15 +200,18 @@ int64_t CountCodePoints(absl::string_view s) {
 // ValidateUsername applies Django's limits (max_length counts characters),
 // as the SQLite store does.
 absl::Status ValidateUsername(absl::string_view username) {
-  if (username.empty()) return absl::InvalidArgumentError("username must not be empty");
+  if (username.empty())
+    return absl::InvalidArgumentError("username must not be empty");
   if (username.find('\0') != absl::string_view::npos) {
-    return absl::InvalidArgumentError("username must not contain NUL characters");
+    return absl::InvalidArgumentError(
+        "username must not contain NUL characters");
   }
   const int64_t length = CountCodePoints(username);
-  if (length < 0) return absl::InvalidArgumentError("username must be valid UTF-8");
+  if (length < 0)
+    return absl::InvalidArgumentError("username must be valid UTF-8");
   if (length > static_cast<int64_t>(kMaxUsernameLength)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("username longer than ", kMaxUsernameLength, " characters"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "username longer than ", kMaxUsernameLength, " characters"));
   }
   return absl::OkStatus();
 }
@@ -209,10 +219,12 @@ absl::Status ValidateUsername(absl::string_view username) {
 // StorableText: PostgreSQL text holds neither NUL nor invalid UTF-8.
 absl::Status StorableText(absl::string_view value, absl::string_view field) {
   if (value.find('\0') != absl::string_view::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(field, " must not contain NUL characters"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " must not contain NUL characters"));
   }
   if (CountCodePoints(value) < 0) {
-    return absl::InvalidArgumentError(absl::StrCat(field, " must be valid UTF-8"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " must be valid UTF-8"));
   }
   return absl::OkStatus();
 }
@@ -224,11 +236,13 @@ absl::StatusOr<std::string> TimeLiteral(absl::Time t) {
     return absl::InvalidArgumentError("login time must be finite");
   }
   const absl::Time truncated = absl::FromUnixMicros(absl::ToUnixMicros(t));
-  const absl::CivilSecond civil = absl::ToCivilSecond(truncated, absl::UTCTimeZone());
+  const absl::CivilSecond civil =
+      absl::ToCivilSecond(truncated, absl::UTCTimeZone());
   if (civil.year() < 1 || civil.year() > 9999) {
     return absl::InvalidArgumentError("time out of range (years 1 to 9999)");
   }
-  return absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", truncated, absl::UTCTimeZone());
+  return absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", truncated,
+                          absl::UTCTimeZone());
 }
 
 std::string Value(const PGresult* r, int row, int column) {
@@ -272,7 +286,8 @@ User ReadUser(const PGresult* r, int row) {
 // name, password or parameters.
 std::string DisplayName(const PQconninfoOption* options) {
   std::string host, port, dbname;
-  for (const PQconninfoOption* o = options; o != nullptr && o->keyword != nullptr; ++o) {
+  for (const PQconninfoOption* o = options;
+       o != nullptr && o->keyword != nullptr; ++o) {
     if (o->val == nullptr || o->val[0] == '\0') continue;
     const absl::string_view key = o->keyword;
     if (key == "host") {
@@ -289,7 +304,8 @@ std::string DisplayName(const PQconninfoOption* options) {
   if (absl::StrContains(host, ':') && !absl::StrContains(host, ',')) {
     host = absl::StrCat("[", host, "]");  // IPv6
   }
-  return absl::StrCat("postgresql://", host, port.empty() ? "" : ":", port, "/", dbname);
+  return absl::StrCat("postgresql://", host, port.empty() ? "" : ":", port, "/",
+                      dbname);
 }
 
 // LooksAlive probes an idle connection without blocking. Nothing may arrive
@@ -297,7 +313,8 @@ std::string DisplayName(const PQconninfoOption* options) {
 // server's goodbye ("terminating connection due to administrator command")
 // or the end of the stream, so the connection is not worth a failed call.
 bool LooksAlive(PGconn* pg) {
-  if (PQstatus(pg) != CONNECTION_OK || PQtransactionStatus(pg) != PQTRANS_IDLE) return false;
+  if (PQstatus(pg) != CONNECTION_OK || PQtransactionStatus(pg) != PQTRANS_IDLE)
+    return false;
   pollfd p{};
   p.fd = PQsocket(pg);
   p.events = POLLIN;
@@ -306,7 +323,8 @@ bool LooksAlive(PGconn* pg) {
 
 // Millis: a positive duration in whole milliseconds (rounded up), as text.
 std::string Millis(absl::Duration d) {
-  return absl::StrCat(std::max<int64_t>(1, absl::ToInt64Milliseconds(d + absl::Microseconds(999))));
+  return absl::StrCat(std::max<int64_t>(
+      1, absl::ToInt64Milliseconds(d + absl::Microseconds(999))));
 }
 
 inline const absl::Status& StatusOf(const absl::Status& s) { return s; }
@@ -340,27 +358,33 @@ struct PostgresUserStore::Impl {
     return !idle.empty() || open_count < options.pool_size;
   }
 
-  absl::Status Unavailable(absl::string_view what, absl::string_view why) const {
-    return absl::UnavailableError(absl::StrCat("user store ", display, ": ", what, ": ", why));
+  absl::Status Unavailable(absl::string_view what,
+                           absl::string_view why) const {
+    return absl::UnavailableError(
+        absl::StrCat("user store ", display, ": ", what, ": ", why));
   }
 
   // Error maps a failed statement to the UserStore error contract and marks
   // the connection broken when the failure was at connection level.
-  absl::Status Error(Connection& c, const PGresult* r, absl::string_view what) const {
-    const char* state = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  absl::Status Error(Connection& c, const PGresult* r,
+                     absl::string_view what) const {
+    const char* state =
+        r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
     const std::string sqlstate = state != nullptr ? state : "";
-    const char* primary = r != nullptr ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+    const char* primary =
+        r != nullptr ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
     const std::string message = primary != nullptr ? OneLine(primary) : "";
     if (PQstatus(c.conn) != CONNECTION_OK || sqlstate.empty() ||
-        absl::StartsWith(sqlstate, "08") || sqlstate == "57P01" || sqlstate == "57P02" ||
-        sqlstate == "57P03") {
+        absl::StartsWith(sqlstate, "08") || sqlstate == "57P01" ||
+        sqlstate == "57P02" || sqlstate == "57P03") {
       c.broken = true;
       if (sqlstate == "57P01" || sqlstate == "57P02" || sqlstate == "57P03") {
-        return Unavailable(what, absl::StrCat("the server is shutting down or restarting (",
-                                              message, "); try again"));
+        return Unavailable(
+            what, absl::StrCat("the server is shutting down or restarting (",
+                               message, "); try again"));
       }
-      const std::string why = OneLine(r != nullptr && !message.empty() ? message
-                                                                       : PQerrorMessage(c.conn));
+      const std::string why = OneLine(
+          r != nullptr && !message.empty() ? message : PQerrorMessage(c.conn));
       return Unavailable(what, absl::StrCat("lost the connection to the server",
                                             why.empty() ? "" : ": ", why));
     }
@@ -373,18 +397,21 @@ struct PostgresUserStore::Impl {
     if (sqlstate == "23505") {
       const char* constraint = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
       if (constraint != nullptr && absl::EndsWith(constraint, "_pkey")) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "user store ", display, ": ", what,
-            ": the id sequence of auth_user is behind its rows (rows inserted with explicit "
-            "ids?); reset it with setval"));
+        return absl::FailedPreconditionError(
+            absl::StrCat("user store ", display, ": ", what,
+                         ": the id sequence of auth_user is behind its rows "
+                         "(rows inserted with explicit "
+                         "ids?); reset it with setval"));
       }
-      return absl::AlreadyExistsError("a user with that username already exists");
+      return absl::AlreadyExistsError(
+          "a user with that username already exists");
     }
     if (sqlstate == "23503") {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "user store ", display, ": ", what,
-          ": other rows still refer to this user (e.g. Django groups, permissions or admin "
-          "log); remove them first"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("user store ", display, ": ", what,
+                       ": other rows still refer to this user (e.g. Django "
+                       "groups, permissions or admin "
+                       "log); remove them first"));
     }
     if (absl::StartsWith(sqlstate, "23")) {
       return absl::FailedPreconditionError(
@@ -392,14 +419,17 @@ struct PostgresUserStore::Impl {
     }
     if (absl::StartsWith(sqlstate, "22")) {
       // The server's text may quote the value: report the SQLSTATE only.
-      return absl::InvalidArgumentError(absl::StrCat(
-          "user store ", display, ": ", what, ": a value cannot be stored (SQLSTATE ", sqlstate,
-          ", e.g. too long for its column)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("user store ", display, ": ", what,
+                       ": a value cannot be stored (SQLSTATE ", sqlstate,
+                       ", e.g. too long for its column)"));
     }
-    if (sqlstate == "25006") return Unavailable(what, "the database is read-only");
+    if (sqlstate == "25006")
+      return Unavailable(what, "the database is read-only");
     // Locks, deadlocks, serialization failures, resources, privileges,
     // missing tables: schema- or server-level, retryable or operator work.
-    return Unavailable(what, absl::StrCat(message, " (SQLSTATE ", sqlstate, ")"));
+    return Unavailable(what,
+                       absl::StrCat(message, " (SQLSTATE ", sqlstate, ")"));
   }
 
   // Exec runs one statement with text parameters; OK results only.
@@ -409,9 +439,10 @@ struct PostgresUserStore::Impl {
     std::vector<const char*> values;
     values.reserve(params.size());
     for (const std::string& p : params) values.push_back(p.c_str());
-    Result r(PQexecParams(c.conn, sql, static_cast<int>(values.size()), nullptr, values.data(),
-                          nullptr, nullptr, 0));
-    const ExecStatusType status = r != nullptr ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+    Result r(PQexecParams(c.conn, sql, static_cast<int>(values.size()), nullptr,
+                          values.data(), nullptr, nullptr, 0));
+    const ExecStatusType status =
+        r != nullptr ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return r;
     return Error(c, r.get(), what);
   }
@@ -423,20 +454,22 @@ struct PostgresUserStore::Impl {
   }
 
   // Connect makes and configures a new connection.
-  absl::StatusOr<std::unique_ptr<Connection>> Connect(absl::string_view what) const {
+  absl::StatusOr<std::unique_ptr<Connection>> Connect(
+      absl::string_view what) const {
     const std::string connect_timeout = absl::StrCat(
-        std::max<int64_t>(1, absl::ToInt64Seconds(absl::Ceil(options.connect_timeout,
-                                                             absl::Seconds(1)))));
+        std::max<int64_t>(1, absl::ToInt64Seconds(absl::Ceil(
+                                 options.connect_timeout, absl::Seconds(1)))));
     const absl::Duration statement =
         std::max(options.statement_timeout, absl::ZeroDuration());
     // Unacknowledged data on a dead link fails the call after this long.
     const std::string tcp_user_timeout = Millis(statement + absl::Seconds(5));
     // Later keywords override earlier ones; the URL expands in place of
     // "dbname", so it can tune keepalives but not the timeouts or encoding.
-    const char* keywords[] = {"keepalives",       "keepalives_idle",  "keepalives_interval",
-                              "keepalives_count", "application_name", "dbname",
-                              "connect_timeout",  "tcp_user_timeout", "client_encoding",
-                              nullptr};
+    const char* keywords[] = {"keepalives",          "keepalives_idle",
+                              "keepalives_interval", "keepalives_count",
+                              "application_name",    "dbname",
+                              "connect_timeout",     "tcp_user_timeout",
+                              "client_encoding",     nullptr};
     const char* values[] = {"1",
                             "30",
                             "10",
@@ -449,15 +482,18 @@ struct PostgresUserStore::Impl {
                             nullptr};
     auto c = std::make_unique<Connection>();
     c->conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
-    if (c->conn == nullptr) return Unavailable(what, "cannot connect: out of memory");
+    if (c->conn == nullptr)
+      return Unavailable(what, "cannot connect: out of memory");
     if (PQstatus(c->conn) != CONNECTION_OK) {
-      return Unavailable(what, absl::StrCat("cannot connect: ", OneLine(PQerrorMessage(c->conn))));
+      return Unavailable(what, absl::StrCat("cannot connect: ",
+                                            OneLine(PQerrorMessage(c->conn))));
     }
     PQsetNoticeProcessor(c->conn, &IgnoreNotice, nullptr);
     const std::string timeout_ms =
         statement > absl::ZeroDuration() ? Millis(statement) : std::string("0");
     absl::StatusOr<Result> set =
-        Exec(*c, "SELECT set_config('statement_timeout', $1, false)", {timeout_ms}, what);
+        Exec(*c, "SELECT set_config('statement_timeout', $1, false)",
+             {timeout_ms}, what);
     if (!set.ok()) return set.status();
     return c;
   }
@@ -475,10 +511,11 @@ struct PostgresUserStore::Impl {
       absl::MutexLock lock(&mu);
       if (!mu.AwaitWithTimeout(absl::Condition(this, &Impl::CanAcquire),
                                options.acquire_timeout)) {
-        return Unavailable(what, absl::StrCat("all ", options.pool_size,
-                                              " connections are busy (waited ",
-                                              absl::FormatDuration(options.acquire_timeout),
-                                              "); try again"));
+        return Unavailable(
+            what, absl::StrCat("all ", options.pool_size,
+                               " connections are busy (waited ",
+                               absl::FormatDuration(options.acquire_timeout),
+                               "); try again"));
       }
       if (!idle.empty()) {
         lease.conn = std::move(idle.back());
@@ -552,19 +589,22 @@ struct PostgresUserStore::Impl {
     }
   }
 
-  absl::StatusOr<std::optional<User>> FindOne(const std::string& sql, std::string param) {
+  absl::StatusOr<std::optional<User>> FindOne(const std::string& sql,
+                                              std::string param) {
     constexpr absl::string_view kWhat = "cannot look up user";
-    return WithConnection(kWhat, true, [&](Connection& c) -> absl::StatusOr<std::optional<User>> {
-      absl::StatusOr<Result> r = Exec(c, sql, {param}, kWhat);
-      if (!r.ok()) return r.status();
-      if (PQntuples(r->get()) == 0) return std::optional<User>();
-      return std::optional<User>(ReadUser(r->get(), 0));
-    });
+    return WithConnection(
+        kWhat, true, [&](Connection& c) -> absl::StatusOr<std::optional<User>> {
+          absl::StatusOr<Result> r = Exec(c, sql, {param}, kWhat);
+          if (!r.ok()) return r.status();
+          if (PQntuples(r->get()) == 0) return std::optional<User>();
+          return std::optional<User>(ReadUser(r->get(), 0));
+        });
   }
 
   // UpdateOne runs a mutation of user `id` (bound as $1, then `more`);
   // NOT_FOUND when no row changed.
-  absl::Status UpdateOne(const char* sql, int64_t id, std::vector<std::string> more,
+  absl::Status UpdateOne(const char* sql, int64_t id,
+                         std::vector<std::string> more,
                          absl::string_view what) {
     std::vector<std::string> params;
     params.push_back(absl::StrCat(id));
@@ -581,19 +621,22 @@ struct PostgresUserStore::Impl {
   }
 
   // QueryBool / QueryInt: one-off queries answering one value.
-  absl::StatusOr<bool> TableExists(Connection& c, const char* table, absl::string_view what) const {
-    absl::StatusOr<Result> r =
-        Exec(c, "SELECT to_regclass($1) IS NOT NULL", {std::string(table)}, what);
+  absl::StatusOr<bool> TableExists(Connection& c, const char* table,
+                                   absl::string_view what) const {
+    absl::StatusOr<Result> r = Exec(c, "SELECT to_regclass($1) IS NOT NULL",
+                                    {std::string(table)}, what);
     if (!r.ok()) return r.status();
     return PQntuples(r->get()) == 1 && BoolValue(r->get(), 0, 0);
   }
 
   absl::StatusOr<int> Version(Connection& c, absl::string_view what) const {
-    absl::StatusOr<bool> exists = TableExists(c, "jwtauth_schema_migrations", what);
+    absl::StatusOr<bool> exists =
+        TableExists(c, "jwtauth_schema_migrations", what);
     if (!exists.ok()) return exists.status();
     if (!*exists) return 0;
-    absl::StatusOr<Result> r =
-        Exec(c, "SELECT COALESCE(MAX(version), 0) FROM jwtauth_schema_migrations", {}, what);
+    absl::StatusOr<Result> r = Exec(
+        c, "SELECT COALESCE(MAX(version), 0) FROM jwtauth_schema_migrations",
+        {}, what);
     if (!r.ok()) return r.status();
     return static_cast<int>(IntValue(r->get(), 0, 0).value_or(0));
   }
@@ -610,22 +653,26 @@ struct PostgresUserStore::Impl {
       }
       return status;
     };
-    r = Exec(c, "SELECT pg_advisory_xact_lock($1::bigint)", {absl::StrCat(kMigrationLockKey)},
-             kWhat);
+    r = Exec(c, "SELECT pg_advisory_xact_lock($1::bigint)",
+             {absl::StrCat(kMigrationLockKey)}, kWhat);
     if (!r.ok()) return fail(r.status());
     r = Exec(c, kCreateMigrationsTable, {}, kWhat);
     if (!r.ok()) return fail(r.status());
-    r = Exec(c, "SELECT 1 FROM jwtauth_schema_migrations WHERE version = $1::integer",
-             {absl::StrCat(m.version)}, kWhat);
+    r = Exec(
+        c,
+        "SELECT 1 FROM jwtauth_schema_migrations WHERE version = $1::integer",
+        {absl::StrCat(m.version)}, kWhat);
     if (!r.ok()) return fail(r.status());
     if (PQntuples(r->get()) == 0) {
       bool skip = false;
       if (m.unless_table_exists != nullptr) {
-        absl::StatusOr<bool> exists = TableExists(c, m.unless_table_exists, kWhat);
+        absl::StatusOr<bool> exists =
+            TableExists(c, m.unless_table_exists, kWhat);
         if (!exists.ok()) return fail(exists.status());
         skip = *exists;
       }
-      for (const char* const* sql = m.statements; !skip && *sql != nullptr; ++sql) {
+      for (const char* const* sql = m.statements; !skip && *sql != nullptr;
+           ++sql) {
         r = Exec(c, *sql, {}, kWhat);
         if (!r.ok()) return fail(r.status());
       }
@@ -659,7 +706,8 @@ struct PostgresUserStore::Impl {
 absl::StatusOr<std::unique_ptr<PostgresUserStore>> PostgresUserStore::Open(
     const std::string& url, PostgresOptions options) {
   if (url.find('\0') != std::string::npos) {
-    return absl::InvalidArgumentError("user store: the PostgreSQL URL contains a NUL character");
+    return absl::InvalidArgumentError(
+        "user store: the PostgreSQL URL contains a NUL character");
   }
   char* parse_error = nullptr;
   PQconninfoOption* parsed = PQconninfoParse(url.c_str(), &parse_error);
@@ -667,7 +715,8 @@ absl::StatusOr<std::unique_ptr<PostgresUserStore>> PostgresUserStore::Open(
     // libpq's text may quote parts of the URL, password included.
     PQfreemem(parse_error);
     return absl::InvalidArgumentError(
-        "user store: not a valid PostgreSQL URL (expected postgresql://user@host:port/dbname)");
+        "user store: not a valid PostgreSQL URL (expected "
+        "postgresql://user@host:port/dbname)");
   }
   const std::string display = DisplayName(parsed);
   PQconninfoFree(parsed);
@@ -682,21 +731,24 @@ absl::StatusOr<std::unique_ptr<PostgresUserStore>> PostgresUserStore::Open(
   } else {
     // Without `migrate` nothing is written: the database must hold users.
     constexpr absl::string_view kWhat = "cannot open";
-    absl::StatusOr<bool> has_users =
-        impl->WithConnection(kWhat, true, [&](Connection& c) -> absl::StatusOr<bool> {
+    absl::StatusOr<bool> has_users = impl->WithConnection(
+        kWhat, true, [&](Connection& c) -> absl::StatusOr<bool> {
           return impl->TableExists(c, "auth_user", kWhat);
         });
     if (!has_users.ok()) return has_users.status();
     if (!*has_users) {
       return absl::FailedPreconditionError(
           absl::StrCat("user store ", display,
-                       ": no auth_user table; run `jwtauth-admin migrate` to initialise it"));
+                       ": no auth_user table; run `jwtauth-admin migrate` to "
+                       "initialise it"));
     }
   }
-  return std::unique_ptr<PostgresUserStore>(new PostgresUserStore(std::move(impl)));
+  return std::unique_ptr<PostgresUserStore>(
+      new PostgresUserStore(std::move(impl)));
 }
 
-PostgresUserStore::PostgresUserStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+PostgresUserStore::PostgresUserStore(std::unique_ptr<Impl> impl)
+    : impl_(std::move(impl)) {}
 PostgresUserStore::~PostgresUserStore() = default;
 
 int PostgresUserStore::LatestSchemaVersion() {
@@ -709,9 +761,10 @@ absl::Status PostgresUserStore::Migrate() { return impl_->Migrate(); }
 
 absl::StatusOr<int> PostgresUserStore::SchemaVersion() {
   constexpr absl::string_view kWhat = "cannot read the schema version";
-  return impl_->WithConnection(kWhat, true, [&](Connection& c) -> absl::StatusOr<int> {
-    return impl_->Version(c, kWhat);
-  });
+  return impl_->WithConnection(kWhat, true,
+                               [&](Connection& c) -> absl::StatusOr<int> {
+                                 return impl_->Version(c, kWhat);
+                               });
 }
 
 absl::StatusOr<std::optional<User>> PostgresUserStore::FindByUsername(
@@ -727,19 +780,18 @@ absl::StatusOr<std::optional<User>> PostgresUserStore::FindById(int64_t id) {
 
 absl::StatusOr<std::vector<User>> PostgresUserStore::ListUsers() {
   constexpr absl::string_view kWhat = "cannot list users";
-  return impl_->WithConnection(kWhat, true,
-                               [&](Connection& c) -> absl::StatusOr<std::vector<User>> {
-                                 absl::StatusOr<Result> r =
-                                     impl_->Exec(c, ListUsersSql(), {}, kWhat);
-                                 if (!r.ok()) return r.status();
-                                 std::vector<User> users;
-                                 const int rows = PQntuples(r->get());
-                                 users.reserve(static_cast<size_t>(rows));
-                                 for (int i = 0; i < rows; ++i) {
-                                   users.push_back(ReadUser(r->get(), i));
-                                 }
-                                 return users;
-                               });
+  return impl_->WithConnection(
+      kWhat, true, [&](Connection& c) -> absl::StatusOr<std::vector<User>> {
+        absl::StatusOr<Result> r = impl_->Exec(c, ListUsersSql(), {}, kWhat);
+        if (!r.ok()) return r.status();
+        std::vector<User> users;
+        const int rows = PQntuples(r->get());
+        users.reserve(static_cast<size_t>(rows));
+        for (int i = 0; i < rows; ++i) {
+          users.push_back(ReadUser(r->get(), i));
+        }
+        return users;
+      });
 }
 
 absl::StatusOr<User> PostgresUserStore::CreateUser(const NewUser& user) {
@@ -748,40 +800,48 @@ absl::StatusOr<User> PostgresUserStore::CreateUser(const NewUser& user) {
   if (valid.ok()) valid = StorableText(user.email, "email");
   if (valid.ok()) valid = StorableText(user.password_hash, "password hash");
   if (!valid.ok()) return valid;
-  const absl::Time joined = absl::FromUnixMicros(absl::ToUnixMicros(absl::Now()));
+  const absl::Time joined =
+      absl::FromUnixMicros(absl::ToUnixMicros(absl::Now()));
   absl::StatusOr<std::string> joined_text = TimeLiteral(joined);
   if (!joined_text.ok()) return joined_text.status();
-  const std::vector<std::string> params = {
-      user.password_hash, user.is_superuser ? "true" : "false",
-      user.username,      user.email,
-      user.is_staff ? "true" : "false", user.is_active ? "true" : "false",
-      *joined_text};
-  return impl_->WithConnection(kWhat, false, [&](Connection& c) -> absl::StatusOr<User> {
-    absl::StatusOr<Result> r = impl_->Exec(c, kInsertUserSql, params, kWhat);
-    if (!r.ok()) return r.status();
-    User created;
-    created.id = IntValue(r->get(), 0, 0).value_or(0);
-    created.username = user.username;
-    created.email = user.email;
-    created.password_hash = user.password_hash;
-    created.is_active = user.is_active;
-    created.is_staff = user.is_staff;
-    created.is_superuser = user.is_superuser;
-    created.date_joined = joined;
-    return created;
-  });
+  const std::vector<std::string> params = {user.password_hash,
+                                           user.is_superuser ? "true" : "false",
+                                           user.username,
+                                           user.email,
+                                           user.is_staff ? "true" : "false",
+                                           user.is_active ? "true" : "false",
+                                           *joined_text};
+  return impl_->WithConnection(
+      kWhat, false, [&](Connection& c) -> absl::StatusOr<User> {
+        absl::StatusOr<Result> r =
+            impl_->Exec(c, kInsertUserSql, params, kWhat);
+        if (!r.ok()) return r.status();
+        User created;
+        created.id = IntValue(r->get(), 0, 0).value_or(0);
+        created.username = user.username;
+        created.email = user.email;
+        created.password_hash = user.password_hash;
+        created.is_active = user.is_active;
+        created.is_staff = user.is_staff;
+        created.is_superuser = user.is_superuser;
+        created.date_joined = joined;
+        return created;
+      });
 }
 
-absl::Status PostgresUserStore::SetPasswordHash(int64_t id, absl::string_view hash) {
+absl::Status PostgresUserStore::SetPasswordHash(int64_t id,
+                                                absl::string_view hash) {
   absl::Status valid = StorableText(hash, "password hash");
   if (!valid.ok()) return valid;
-  return impl_->UpdateOne("UPDATE auth_user SET password = $2 WHERE id = $1::bigint", id,
-                          {std::string(hash)}, "cannot set password");
+  return impl_->UpdateOne(
+      "UPDATE auth_user SET password = $2 WHERE id = $1::bigint", id,
+      {std::string(hash)}, "cannot set password");
 }
 
 absl::Status PostgresUserStore::SetActive(int64_t id, bool active) {
-  return impl_->UpdateOne("UPDATE auth_user SET is_active = $2::boolean WHERE id = $1::bigint", id,
-                          {active ? "true" : "false"}, "cannot set active flag");
+  return impl_->UpdateOne(
+      "UPDATE auth_user SET is_active = $2::boolean WHERE id = $1::bigint", id,
+      {active ? "true" : "false"}, "cannot set active flag");
 }
 
 absl::Status PostgresUserStore::DeleteUser(int64_t id) {
@@ -792,8 +852,9 @@ absl::Status PostgresUserStore::DeleteUser(int64_t id) {
 absl::Status PostgresUserStore::RecordLogin(int64_t id, absl::Time when) {
   absl::StatusOr<std::string> text = TimeLiteral(when);
   if (!text.ok()) return text.status();
-  return impl_->UpdateOne("UPDATE auth_user SET last_login = $2::timestamptz WHERE id = $1::bigint",
-                          id, {*text}, "cannot record login");
+  return impl_->UpdateOne(
+      "UPDATE auth_user SET last_login = $2::timestamptz WHERE id = $1::bigint",
+      id, {*text}, "cannot record login");
 }
 
 }  // namespace jwtauth::server

@@ -58,8 +58,8 @@ class PostgresUserStore : public UserStore {
  public:
   // Open checks the URL (INVALID_ARGUMENT), connects once (UNAVAILABLE when
   // the server cannot be reached) and migrates when options.migrate is set.
-  static absl::StatusOr<std::unique_ptr<PostgresUserStore>> Open(const std::string& url,
-                                                                 PostgresOptions options = {});
+  static absl::StatusOr<std::unique_ptr<PostgresUserStore>> Open(
+      const std::string& url, PostgresOptions options = {});
   ~PostgresUserStore() override;
 
   // Migrate applies pending jwtauth migrations (idempotent; safe from several
@@ -70,7 +70,8 @@ class PostgresUserStore : public UserStore {
   // LatestSchemaVersion is the version Migrate() brings a database to.
   static int LatestSchemaVersion();
 
-  absl::StatusOr<std::optional<User>> FindByUsername(absl::string_view username) override;
+  absl::StatusOr<std::optional<User>> FindByUsername(
+      absl::string_view username) override;
   absl::StatusOr<std::optional<User>> FindById(int64_t id) override;
   absl::StatusOr<std::vector<User>> ListUsers() override;
   absl::StatusOr<User> CreateUser(const NewUser& user) override;

@@ -34,47 +34,75 @@
 
 using jwtauth::server::HumanDuration;
 
-ABSL_FLAG(std::string, algorithm, "HS256", "JWT_ALGORITHM: the one algorithm tokens are signed with");
-ABSL_FLAG(std::string, secret_key_file, "", "JWT_SECRET_KEY from a file (HS*); mode 0600");
+ABSL_FLAG(std::string, algorithm, "HS256",
+          "JWT_ALGORITHM: the one algorithm tokens are signed with");
+ABSL_FLAG(std::string, secret_key_file, "",
+          "JWT_SECRET_KEY from a file (HS*); mode 0600");
 ABSL_FLAG(std::string, secret_key_env, "",
-          "JWT_SECRET_KEY from this environment variable (HS*), e.g. JWTAUTH_SECRET_KEY");
-ABSL_FLAG(std::string, private_key_file, "", "JWT_PRIVATE_KEY: PEM private key (RS/PS/ES/EdDSA)");
-ABSL_FLAG(std::string, public_key_file, "", "JWT_PUBLIC_KEY: PEM public key; must match the private key");
-ABSL_FLAG(bool, verify, true, "JWT_VERIFY: check token signatures (false is dangerous)");
-ABSL_FLAG(bool, verify_expiration, true, "JWT_VERIFY_EXPIRATION: check exp (false is dangerous)");
-ABSL_FLAG(HumanDuration, leeway, HumanDuration{}, "JWT_LEEWAY: clock skew allowed on exp/nbf");
+          "JWT_SECRET_KEY from this environment variable (HS*), e.g. "
+          "JWTAUTH_SECRET_KEY");
+ABSL_FLAG(std::string, private_key_file, "",
+          "JWT_PRIVATE_KEY: PEM private key (RS/PS/ES/EdDSA)");
+ABSL_FLAG(std::string, public_key_file, "",
+          "JWT_PUBLIC_KEY: PEM public key; must match the private key");
+ABSL_FLAG(bool, verify, true,
+          "JWT_VERIFY: check token signatures (false is dangerous)");
+ABSL_FLAG(bool, verify_expiration, true,
+          "JWT_VERIFY_EXPIRATION: check exp (false is dangerous)");
+ABSL_FLAG(HumanDuration, leeway, HumanDuration{},
+          "JWT_LEEWAY: clock skew allowed on exp/nbf");
 ABSL_FLAG(HumanDuration, expiration_delta, HumanDuration{absl::Seconds(300)},
           "JWT_EXPIRATION_DELTA: token lifetime");
-ABSL_FLAG(bool, allow_refresh, false, "JWT_ALLOW_REFRESH: issue refreshable tokens (orig_iat)");
-ABSL_FLAG(HumanDuration, refresh_expiration_delta, HumanDuration{absl::Hours(24 * 7)},
+ABSL_FLAG(bool, allow_refresh, false,
+          "JWT_ALLOW_REFRESH: issue refreshable tokens (orig_iat)");
+ABSL_FLAG(HumanDuration, refresh_expiration_delta,
+          HumanDuration{absl::Hours(24 * 7)},
           "JWT_REFRESH_EXPIRATION_DELTA: how long a refresh chain may last");
 ABSL_FLAG(bool, allow_expired_refresh, false,
           "Refresh expired tokens that are still inside their refresh window");
-ABSL_FLAG(std::string, audience, "", "JWT_AUDIENCE: written as aud and required on decode");
-ABSL_FLAG(std::string, issuer, "", "JWT_ISSUER: written as iss and required on decode");
+ABSL_FLAG(std::string, audience, "",
+          "JWT_AUDIENCE: written as aud and required on decode");
+ABSL_FLAG(std::string, issuer, "",
+          "JWT_ISSUER: written as iss and required on decode");
 ABSL_FLAG(std::string, auth_header_prefix, "JWT",
           "JWT_AUTH_HEADER_PREFIX: used by protected services' validation");
-ABSL_FLAG(std::string, extra_claims, "{}", "Static claims added to every token (a JSON object)");
-ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "Address to serve on (host:port; port 0 = any)");
-ABSL_FLAG(std::string, port_file, "", "Write the bound port here once serving (for tests/scripts)");
-ABSL_FLAG(std::string, data_dir, "data", "Folder for the database and generated secret (0700)");
+ABSL_FLAG(std::string, extra_claims, "{}",
+          "Static claims added to every token (a JSON object)");
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+          "Address to serve on (host:port; port 0 = any)");
+ABSL_FLAG(std::string, port_file, "",
+          "Write the bound port here once serving (for tests/scripts)");
+ABSL_FLAG(std::string, data_dir, "data",
+          "Folder for the database and generated secret (0700)");
 ABSL_FLAG(std::string, database, "",
           "User store: a SQLite file (default <data_dir>/jwtauth.sqlite3) or a "
-          "postgresql://user@host:port/db URL (password via PGPASSWORD or ~/.pgpass)");
+          "postgresql://user@host:port/db URL (password via PGPASSWORD or "
+          "~/.pgpass)");
 ABSL_FLAG(bool, migrate_on_start, true,
-          "Apply pending schema migrations at start (else run `jwtauth-admin migrate` first)");
-ABSL_FLAG(int, io_workers, 8, "Threads for user-store calls when the store is PostgreSQL");
+          "Apply pending schema migrations at start (else run `jwtauth-admin "
+          "migrate` first)");
+ABSL_FLAG(int, io_workers, 8,
+          "Threads for user-store calls when the store is PostgreSQL");
 ABSL_FLAG(std::string, tls_cert_file, "", "PEM certificate chain: serve TLS");
-ABSL_FLAG(std::string, tls_key_file, "", "PEM private key for --tls_cert_file (mode 0600)");
-ABSL_FLAG(std::string, tls_client_ca_file, "", "PEM CA bundle: require and verify client certificates (mTLS)");
+ABSL_FLAG(std::string, tls_key_file, "",
+          "PEM private key for --tls_cert_file (mode 0600)");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "PEM CA bundle: require and verify client certificates (mTLS)");
 ABSL_FLAG(bool, insecure_allow_plaintext_non_loopback, false,
-          "INSECURE: allow plaintext on a non-loopback address (tokens and passwords in clear)");
-ABSL_FLAG(int64_t, pbkdf2_iterations, 1'000'000, "PBKDF2 iterations for new password hashes");
-ABSL_FLAG(int, hash_workers, 0, "Threads for password hashing (0 = number of cores)");
-ABSL_FLAG(int, hash_queue, 1024, "Logins that may wait for a hashing thread before OVERLOADED");
-ABSL_FLAG(int, throttle_user_failures, 5, "Failed logins per username within the window");
-ABSL_FLAG(int, throttle_peer_failures, 20, "Failed logins per client address within the window");
-ABSL_FLAG(HumanDuration, throttle_window, HumanDuration{absl::Minutes(5)}, "Throttle window");
+          "INSECURE: allow plaintext on a non-loopback address (tokens and "
+          "passwords in clear)");
+ABSL_FLAG(int64_t, pbkdf2_iterations, 1'000'000,
+          "PBKDF2 iterations for new password hashes");
+ABSL_FLAG(int, hash_workers, 0,
+          "Threads for password hashing (0 = number of cores)");
+ABSL_FLAG(int, hash_queue, 1024,
+          "Logins that may wait for a hashing thread before OVERLOADED");
+ABSL_FLAG(int, throttle_user_failures, 5,
+          "Failed logins per username within the window");
+ABSL_FLAG(int, throttle_peer_failures, 20,
+          "Failed logins per client address within the window");
+ABSL_FLAG(HumanDuration, throttle_window, HumanDuration{absl::Minutes(5)},
+          "Throttle window");
 ABSL_FLAG(HumanDuration, shutdown_grace, HumanDuration{absl::Seconds(10)},
           "On SIGTERM, how long in-flight calls may take");
 
@@ -89,30 +117,40 @@ int Fail(absl::string_view message) {
 }
 
 bool IsLoopbackHost(absl::string_view listen) {
-  return absl::StartsWith(listen, "127.") || absl::StartsWith(listen, "localhost:") ||
-         absl::StartsWith(listen, "[::1]:") || absl::StartsWith(listen, "unix:");
+  return absl::StartsWith(listen, "127.") ||
+         absl::StartsWith(listen, "localhost:") ||
+         absl::StartsWith(listen, "[::1]:") ||
+         absl::StartsWith(listen, "unix:");
 }
 
 absl::StatusOr<std::string> ReadPublicFile(const std::string& path) {
   std::ifstream in(path);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read ", path, ": ", std::strerror(errno)));
+  if (!in)
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read ", path, ": ", std::strerror(errno)));
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const std::string& listen) {
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
+    const std::string& listen) {
   const std::string cert = absl::GetFlag(FLAGS_tls_cert_file);
   const std::string key = absl::GetFlag(FLAGS_tls_key_file);
   const std::string ca = absl::GetFlag(FLAGS_tls_client_ca_file);
   if (cert.empty() != key.empty()) {
-    return absl::InvalidArgumentError("--tls_cert_file and --tls_key_file go together");
+    return absl::InvalidArgumentError(
+        "--tls_cert_file and --tls_key_file go together");
   }
   if (cert.empty()) {
-    if (!ca.empty()) return absl::InvalidArgumentError("--tls_client_ca_file needs --tls_cert_file");
-    if (!IsLoopbackHost(listen) && !absl::GetFlag(FLAGS_insecure_allow_plaintext_non_loopback)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "refusing plaintext on non-loopback address ", listen,
-          ": configure --tls_cert_file/--tls_key_file, or pass "
-          "--insecure_allow_plaintext_non_loopback if a trusted proxy terminates TLS"));
+    if (!ca.empty())
+      return absl::InvalidArgumentError(
+          "--tls_client_ca_file needs --tls_cert_file");
+    if (!IsLoopbackHost(listen) &&
+        !absl::GetFlag(FLAGS_insecure_allow_plaintext_non_loopback)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("refusing plaintext on non-loopback address ", listen,
+                       ": configure --tls_cert_file/--tls_key_file, or pass "
+                       "--insecure_allow_plaintext_non_loopback if a trusted "
+                       "proxy terminates TLS"));
     }
     return grpc::InsecureServerCredentials();
   }
@@ -133,14 +171,18 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const std::
 }
 
 int Serve() {
-  std::optional<jwt::Algorithm> alg = jwt::ParseAlgorithm(absl::GetFlag(FLAGS_algorithm));
+  std::optional<jwt::Algorithm> alg =
+      jwt::ParseAlgorithm(absl::GetFlag(FLAGS_algorithm));
   if (!alg.has_value()) {
-    return Fail(absl::StrCat("--algorithm: unknown algorithm \"", absl::GetFlag(FLAGS_algorithm),
-                             "\" (HS256/384/512, RS256/384/512, PS256/384/512, ES256/384/512, EdDSA)"));
+    return Fail(absl::StrCat("--algorithm: unknown algorithm \"",
+                             absl::GetFlag(FLAGS_algorithm),
+                             "\" (HS256/384/512, RS256/384/512, PS256/384/512, "
+                             "ES256/384/512, EdDSA)"));
   }
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
   if (::mkdir(data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return Fail(absl::StrCat("--data_dir ", data_dir, ": ", std::strerror(errno)));
+    return Fail(
+        absl::StrCat("--data_dir ", data_dir, ": ", std::strerror(errno)));
   }
   server::KeyConfig key_config{*alg,
                                absl::GetFlag(FLAGS_secret_key_file),
@@ -149,11 +191,13 @@ int Serve() {
                                absl::GetFlag(FLAGS_public_key_file),
                                data_dir};
   bool generated = false;
-  absl::StatusOr<jwt::KeySet> keys = server::LoadServerKeys(key_config, &generated);
+  absl::StatusOr<jwt::KeySet> keys =
+      server::LoadServerKeys(key_config, &generated);
   if (!keys.ok()) return Fail(keys.status().message());
   if (generated) {
-    server::LogLine(absl::StrCat("generated a new random ", absl::GetFlag(FLAGS_algorithm),
-                                 " secret in ", data_dir, "/secret.key (mode 0600); keep it safe"));
+    server::LogLine(absl::StrCat(
+        "generated a new random ", absl::GetFlag(FLAGS_algorithm),
+        " secret in ", data_dir, "/secret.key (mode 0600); keep it safe"));
   }
 
   server::TokenSettings settings;
@@ -162,18 +206,27 @@ int Serve() {
   settings.leeway = absl::GetFlag(FLAGS_leeway).value;
   settings.expiration_delta = absl::GetFlag(FLAGS_expiration_delta).value;
   settings.allow_refresh = absl::GetFlag(FLAGS_allow_refresh);
-  settings.refresh_expiration_delta = absl::GetFlag(FLAGS_refresh_expiration_delta).value;
+  settings.refresh_expiration_delta =
+      absl::GetFlag(FLAGS_refresh_expiration_delta).value;
   settings.allow_expired_refresh = absl::GetFlag(FLAGS_allow_expired_refresh);
-  if (!absl::GetFlag(FLAGS_audience).empty()) settings.audience = absl::GetFlag(FLAGS_audience);
-  if (!absl::GetFlag(FLAGS_issuer).empty()) settings.issuer = absl::GetFlag(FLAGS_issuer);
-  absl::StatusOr<jwt::Json> extra = jwt::ParseJson(absl::GetFlag(FLAGS_extra_claims));
-  if (!extra.ok() || !extra->is_object()) return Fail("--extra_claims: not a JSON object");
+  if (!absl::GetFlag(FLAGS_audience).empty())
+    settings.audience = absl::GetFlag(FLAGS_audience);
+  if (!absl::GetFlag(FLAGS_issuer).empty())
+    settings.issuer = absl::GetFlag(FLAGS_issuer);
+  absl::StatusOr<jwt::Json> extra =
+      jwt::ParseJson(absl::GetFlag(FLAGS_extra_claims));
+  if (!extra.ok() || !extra->is_object())
+    return Fail("--extra_claims: not a JSON object");
   settings.extra_claims = *extra;
   if (!settings.verify) {
-    server::LogLine("WARNING: --verify=false: token signatures are NOT checked; anyone can forge tokens");
+    server::LogLine(
+        "WARNING: --verify=false: token signatures are NOT checked; anyone can "
+        "forge tokens");
   }
   if (!settings.verify_expiration) {
-    server::LogLine("WARNING: --verify_expiration=false: expired tokens are accepted forever");
+    server::LogLine(
+        "WARNING: --verify_expiration=false: expired tokens are accepted "
+        "forever");
   }
 
   std::string db_path = absl::GetFlag(FLAGS_database);
@@ -183,37 +236,43 @@ int Serve() {
   absl::StatusOr<std::unique_ptr<server::UserStore>> store =
       server::OpenUserStore(db_path, store_options);
   if (!store.ok()) {
-    return Fail(absl::StrCat("--database ", server::RedactDatabase(db_path), ": ",
-                             store.status().message()));
+    return Fail(absl::StrCat("--database ", server::RedactDatabase(db_path),
+                             ": ", store.status().message()));
   }
 
   server::ThrottleOptions throttle;
-  throttle.max_failures_per_username = absl::GetFlag(FLAGS_throttle_user_failures);
+  throttle.max_failures_per_username =
+      absl::GetFlag(FLAGS_throttle_user_failures);
   throttle.max_failures_per_peer = absl::GetFlag(FLAGS_throttle_peer_failures);
   throttle.window = absl::GetFlag(FLAGS_throttle_window).value;
   const int64_t iterations = absl::GetFlag(FLAGS_pbkdf2_iterations);
-  absl::StatusOr<std::unique_ptr<server::TokenService>> tokens = server::TokenService::Create(
-      settings, *keys, store->get(), server::PasswordHasher(iterations), throttle,
-      jwt::SystemClock());
+  absl::StatusOr<std::unique_ptr<server::TokenService>> tokens =
+      server::TokenService::Create(settings, *keys, store->get(),
+                                   server::PasswordHasher(iterations), throttle,
+                                   jwt::SystemClock());
   if (!tokens.ok()) return Fail(tokens.status().message());
 
   int workers = absl::GetFlag(FLAGS_hash_workers);
-  if (workers <= 0) workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (workers <= 0)
+    workers =
+        static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int queue = absl::GetFlag(FLAGS_hash_queue);
   if (queue <= 0) return Fail("--hash_queue must be positive");
-  auto pool = std::make_unique<jwtauth::common::WorkerPool>(static_cast<size_t>(workers),
-                                                   static_cast<size_t>(queue));
+  auto pool = std::make_unique<jwtauth::common::WorkerPool>(
+      static_cast<size_t>(workers), static_cast<size_t>(queue));
   // A networked store's calls may wait (network, locks, restarts): keep them
   // off gRPC's callback threads.
   std::unique_ptr<jwtauth::common::WorkerPool> io_pool;
   if (server::IsRemoteStore(db_path)) {
     io_pool = std::make_unique<jwtauth::common::WorkerPool>(
-        static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_io_workers))), 4096);
+        static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_io_workers))),
+        4096);
   }
   server::AuthServiceImpl service(tokens->get(), pool.get(), io_pool.get());
 
   const std::string listen = absl::GetFlag(FLAGS_listen);
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds = Credentials(listen);
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds =
+      Credentials(listen);
   if (!creds.ok()) return Fail(creds.status().message());
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -226,10 +285,10 @@ int Serve() {
   if (grpc_server == nullptr || port == 0) {
     return Fail(absl::StrCat("--listen ", listen, ": cannot listen there"));
   }
-  server::LogLine(absl::StrCat("jwtauth-server serving jwtauth.v1.AuthService on ", listen,
-                               " (port ", port, "), ", absl::GetFlag(FLAGS_algorithm),
-                               ", database ", server::RedactDatabase(db_path), ", ", workers,
-                               " hashing threads"));
+  server::LogLine(absl::StrCat(
+      "jwtauth-server serving jwtauth.v1.AuthService on ", listen, " (port ",
+      port, "), ", absl::GetFlag(FLAGS_algorithm), ", database ",
+      server::RedactDatabase(db_path), ", ", workers, " hashing threads"));
   const std::string port_file = absl::GetFlag(FLAGS_port_file);
   if (!port_file.empty()) {
     std::ofstream(port_file + ".tmp") << port << "\n";
@@ -243,10 +302,12 @@ int Serve() {
   sigaddset(&set, SIGINT);
   int sig = 0;
   sigwait(&set, &sig);
-  server::LogLine(absl::StrCat("received ", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+  server::LogLine(absl::StrCat("received ",
+                               sig == SIGTERM ? "SIGTERM" : "SIGINT",
                                ": draining in-flight calls"));
-  grpc_server->Shutdown(std::chrono::system_clock::now() +
-                        absl::ToChronoSeconds(absl::GetFlag(FLAGS_shutdown_grace).value));
+  grpc_server->Shutdown(
+      std::chrono::system_clock::now() +
+      absl::ToChronoSeconds(absl::GetFlag(FLAGS_shutdown_grace).value));
   grpc_server->Wait();
   pool.reset();
   io_pool.reset();
@@ -264,8 +325,10 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   ::umask(077);  // the database holds password hashes; secrets are ours alone
-  absl::SetProgramUsageMessage("jwtauth-server [--flag=value ...] | --flagfile=FILE");
+  absl::SetProgramUsageMessage(
+      "jwtauth-server [--flag=value ...] | --flagfile=FILE");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
-  if (args.size() > 1) return Fail(absl::StrCat("unexpected argument \"", args[1], "\""));
+  if (args.size() > 1)
+    return Fail(absl::StrCat("unexpected argument \"", args[1], "\""));
   return Serve();
 }

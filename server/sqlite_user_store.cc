@@ -53,14 +53,19 @@ enum Stmt : size_t {
 };
 
 constexpr const char* kSql[kStmtCount] = {
-    "SELECT id, password, last_login, is_superuser, username, first_name, last_name, email, "
+    "SELECT id, password, last_login, is_superuser, username, first_name, "
+    "last_name, email, "
     "is_staff, is_active, date_joined FROM auth_user WHERE username = ?1",
-    "SELECT id, password, last_login, is_superuser, username, first_name, last_name, email, "
+    "SELECT id, password, last_login, is_superuser, username, first_name, "
+    "last_name, email, "
     "is_staff, is_active, date_joined FROM auth_user WHERE id = ?1",
-    "SELECT id, password, last_login, is_superuser, username, first_name, last_name, email, "
+    "SELECT id, password, last_login, is_superuser, username, first_name, "
+    "last_name, email, "
     "is_staff, is_active, date_joined FROM auth_user ORDER BY id",
-    "INSERT INTO auth_user (password, last_login, is_superuser, username, first_name, last_name, "
-    "email, is_staff, is_active, date_joined) VALUES (?1, NULL, ?2, ?3, '', '', ?4, ?5, ?6, ?7)",
+    "INSERT INTO auth_user (password, last_login, is_superuser, username, "
+    "first_name, last_name, "
+    "email, is_staff, is_active, date_joined) VALUES (?1, NULL, ?2, ?3, '', "
+    "'', ?4, ?5, ?6, ?7)",
     "UPDATE auth_user SET password = ?2 WHERE id = ?1",
     "UPDATE auth_user SET is_active = ?2 WHERE id = ?1",
     "DELETE FROM auth_user WHERE id = ?1",
@@ -138,14 +143,16 @@ class ScopedStmt {
 // ScopedStmt guarantees for the values of one call.
 int BindText(sqlite3_stmt* stmt, int index, absl::string_view value) {
   const char* data = value.data() != nullptr ? value.data() : "";
-  return sqlite3_bind_text64(stmt, index, data, value.size(), nullptr, SQLITE_UTF8);
+  return sqlite3_bind_text64(stmt, index, data, value.size(), nullptr,
+                             SQLITE_UTF8);
 }
 
 std::string ColumnText(sqlite3_stmt* stmt, int column) {
   const unsigned char* text = sqlite3_column_text(stmt, column);
   if (text == nullptr) return std::string();
   const int size = sqlite3_column_bytes(stmt, column);
-  return std::string(reinterpret_cast<const char*>(text), static_cast<size_t>(size));
+  return std::string(reinterpret_cast<const char*>(text),
+                     static_cast<size_t>(size));
 }
 
 // FormatDjangoTime writes `t` (UTC, truncated to microseconds) as Django's
@@ -154,7 +161,8 @@ std::string ColumnText(sqlite3_stmt* stmt, int column) {
 std::string FormatDjangoTime(absl::Time t) {
   const int64_t micros = absl::ToUnixMicros(t);
   const absl::Time truncated = absl::FromUnixMicros(micros);
-  const char* format = micros % 1'000'000 == 0 ? "%Y-%m-%d %H:%M:%S" : "%Y-%m-%d %H:%M:%E6S";
+  const char* format =
+      micros % 1'000'000 == 0 ? "%Y-%m-%d %H:%M:%S" : "%Y-%m-%d %H:%M:%E6S";
   return absl::FormatTime(format, truncated, absl::UTCTimeZone());
 }
 
@@ -169,12 +177,15 @@ std::optional<absl::Time> ParseDjangoTime(absl::string_view text) {
   for (const char* format : kFormats) {
     absl::Time t;
     std::string error;
-    if (absl::ParseTime(format, text, absl::UTCTimeZone(), &t, &error)) return t;
+    if (absl::ParseTime(format, text, absl::UTCTimeZone(), &t, &error))
+      return t;
   }
   return std::nullopt;
 }
 
-absl::Time TruncateToMicros(absl::Time t) { return absl::FromUnixMicros(absl::ToUnixMicros(t)); }
+absl::Time TruncateToMicros(absl::Time t) {
+  return absl::FromUnixMicros(absl::ToUnixMicros(t));
+}
 
 // ReadUser reads a row selected with the column order of kSql's SELECTs.
 // Unreadable datetimes do not fail the lookup: date_joined falls back to the
@@ -194,7 +205,8 @@ User ReadUser(sqlite3_stmt* stmt) {
   user.email = ColumnText(stmt, 7);
   user.is_staff = sqlite3_column_int64(stmt, 8) != 0;
   user.is_active = sqlite3_column_int64(stmt, 9) != 0;
-  user.date_joined = ParseDjangoTime(ColumnText(stmt, 10)).value_or(absl::UnixEpoch());
+  user.date_joined =
+      ParseDjangoTime(ColumnText(stmt, 10)).value_or(absl::UnixEpoch());
   return user;
 }
 
@@ -229,7 +241,9 @@ int64_t CountCodePoints(absl::string_view s) {
       if ((next & 0xC0) != 0x80) return -1;
       cp = (cp << 6) | static_cast<uint32_t>(next & 0x3F);
     }
-    if (cp < kMinForLength[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return -1;
+    if (cp < kMinForLength[len] || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+      return -1;
     i += len;
     ++count;
   }
@@ -238,15 +252,18 @@ int64_t CountCodePoints(absl::string_view s) {
 
 // ValidateUsername applies Django's limits (max_length counts characters).
 absl::Status ValidateUsername(absl::string_view username) {
-  if (username.empty()) return absl::InvalidArgumentError("username must not be empty");
+  if (username.empty())
+    return absl::InvalidArgumentError("username must not be empty");
   if (username.find('\0') != absl::string_view::npos) {
-    return absl::InvalidArgumentError("username must not contain NUL characters");
+    return absl::InvalidArgumentError(
+        "username must not contain NUL characters");
   }
   const int64_t length = CountCodePoints(username);
-  if (length < 0) return absl::InvalidArgumentError("username must be valid UTF-8");
+  if (length < 0)
+    return absl::InvalidArgumentError("username must be valid UTF-8");
   if (length > static_cast<int64_t>(kMaxUsernameLength)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("username longer than ", kMaxUsernameLength, " characters"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "username longer than ", kMaxUsernameLength, " characters"));
   }
   return absl::OkStatus();
 }
@@ -275,8 +292,10 @@ struct SqliteUserStore::Impl {
     return !idle.empty() || open_count < kMaxConnections;
   }
 
-  absl::Status Unavailable(absl::string_view what, absl::string_view why) const {
-    return absl::UnavailableError(absl::StrCat("user store ", path, ": ", what, ": ", why));
+  absl::Status Unavailable(absl::string_view what,
+                           absl::string_view why) const {
+    return absl::UnavailableError(
+        absl::StrCat("user store ", path, ": ", what, ": ", why));
   }
 
   // Error maps a SQLite result code to the UserStore error contract. Messages
@@ -284,29 +303,34 @@ struct SqliteUserStore::Impl {
   absl::Status Error(sqlite3* db, int rc, absl::string_view what) const {
     switch (rc & 0xff) {
       case SQLITE_CONSTRAINT:
-        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
-          return absl::AlreadyExistsError("a user with that username already exists");
+        if (rc == SQLITE_CONSTRAINT_UNIQUE ||
+            rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+          return absl::AlreadyExistsError(
+              "a user with that username already exists");
         }
         if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "user store ", path, ": ", what,
-              ": other rows still refer to this user (e.g. Django groups, permissions or "
-              "admin log); remove them first"));
+          return absl::FailedPreconditionError(
+              absl::StrCat("user store ", path, ": ", what,
+                           ": other rows still refer to this user (e.g. Django "
+                           "groups, permissions or "
+                           "admin log); remove them first"));
         }
-        return absl::FailedPreconditionError(
-            absl::StrCat("user store ", path, ": ", what, ": ", sqlite3_errstr(rc)));
+        return absl::FailedPreconditionError(absl::StrCat(
+            "user store ", path, ": ", what, ": ", sqlite3_errstr(rc)));
       case SQLITE_BUSY:
       case SQLITE_LOCKED:
         return Unavailable(
             what, absl::StrCat("the database is locked (waited ",
-                               absl::FormatDuration(options.busy_timeout), "); try again"));
+                               absl::FormatDuration(options.busy_timeout),
+                               "); try again"));
       case SQLITE_READONLY:
         return Unavailable(what, "the database is read-only");
       case SQLITE_CANTOPEN:
         return Unavailable(what, "the database file cannot be opened");
       case SQLITE_ERROR:
         // Schema-level errors ("no such table: auth_user"): no bound values.
-        return Unavailable(what, db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        return Unavailable(
+            what, db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
       default:
         return Unavailable(what, sqlite3_errstr(rc));
     }
@@ -314,32 +338,37 @@ struct SqliteUserStore::Impl {
 
   absl::Status Missing(absl::string_view what, int err) const {
     if (err == ENOENT || err == ENOTDIR) {
-      return Unavailable(what, "the database file is missing (jwtauth does not recreate it)");
+      return Unavailable(
+          what, "the database file is missing (jwtauth does not recreate it)");
     }
-    return Unavailable(what, absl::StrCat("cannot access the database file: ", std::strerror(err)));
+    return Unavailable(what, absl::StrCat("cannot access the database file: ",
+                                          std::strerror(err)));
   }
 
-  absl::Status Exec(sqlite3* db, const char* sql, absl::string_view what) const {
+  absl::Status Exec(sqlite3* db, const char* sql,
+                    absl::string_view what) const {
     const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
     return rc == SQLITE_OK ? absl::OkStatus() : Error(db, rc, what);
   }
 
   // OpenConnection opens and configures a new connection. With create=false
   // a missing file is an error rather than a new empty database.
-  absl::StatusOr<std::unique_ptr<Connection>> OpenConnection(bool create,
-                                                             absl::string_view what) const {
+  absl::StatusOr<std::unique_ptr<Connection>> OpenConnection(
+      bool create, absl::string_view what) const {
     auto conn = std::make_unique<Connection>();
-    const int flags =
-        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+                      (create ? SQLITE_OPEN_CREATE : 0);
     int rc = sqlite3_open_v2(path.c_str(), &conn->db, flags, nullptr);
     if (rc != SQLITE_OK) {
       struct stat st;
-      if (!create && ::stat(path.c_str(), &st) != 0) return Missing(what, errno);
+      if (!create && ::stat(path.c_str(), &st) != 0)
+        return Missing(what, errno);
       return Error(conn->db, rc, what);
     }
     sqlite3_extended_result_codes(conn->db, 1);
     const int64_t ms = absl::ToInt64Milliseconds(options.busy_timeout);
-    sqlite3_busy_timeout(conn->db, static_cast<int>(std::clamp<int64_t>(ms, 0, INT_MAX)));
+    sqlite3_busy_timeout(conn->db,
+                         static_cast<int>(std::clamp<int64_t>(ms, 0, INT_MAX)));
     // journal_mode answers with a row; the mode itself is persistent in the
     // file. A file that cannot switch (e.g. read-only media) keeps its mode.
     absl::Status s = Exec(conn->db, "PRAGMA journal_mode=WAL", what);
@@ -391,7 +420,8 @@ struct SqliteUserStore::Impl {
     }
     stale.clear();
     if (conn != nullptr) return conn;
-    absl::StatusOr<std::unique_ptr<Connection>> opened = OpenConnection(/*create=*/false, what);
+    absl::StatusOr<std::unique_ptr<Connection>> opened =
+        OpenConnection(/*create=*/false, what);
     if (!opened.ok()) {
       absl::MutexLock lock(&mu);
       --open_count;
@@ -425,7 +455,8 @@ struct SqliteUserStore::Impl {
     absl::StatusOr<std::unique_ptr<Connection>> conn = Acquire(what);
     if (!conn.ok()) return conn.status();
     auto result = fn(**conn);
-    Release(*std::move(conn), StatusOf(result).code() != absl::StatusCode::kUnavailable);
+    Release(*std::move(conn),
+            StatusOf(result).code() != absl::StatusCode::kUnavailable);
     return result;
   }
 
@@ -433,8 +464,8 @@ struct SqliteUserStore::Impl {
                                         absl::string_view what) const {
     sqlite3_stmt*& stmt = conn.stmts[which];
     if (stmt == nullptr) {
-      const int rc =
-          sqlite3_prepare_v3(conn.db, kSql[which], -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+      const int rc = sqlite3_prepare_v3(
+          conn.db, kSql[which], -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
       if (rc != SQLITE_OK) {
         sqlite3_finalize(stmt);
         stmt = nullptr;
@@ -445,25 +476,27 @@ struct SqliteUserStore::Impl {
   }
 
   // FindOne runs a lookup whose ?1 is bound by `bind`.
-  absl::StatusOr<std::optional<User>> FindOne(Stmt which,
-                                              const std::function<int(sqlite3_stmt*)>& bind) {
+  absl::StatusOr<std::optional<User>> FindOne(
+      Stmt which, const std::function<int(sqlite3_stmt*)>& bind) {
     constexpr absl::string_view kWhat = "cannot look up user";
-    return WithConnection(kWhat, [&](Connection& conn) -> absl::StatusOr<std::optional<User>> {
-      absl::StatusOr<sqlite3_stmt*> prepared = Prepare(conn, which, kWhat);
-      if (!prepared.ok()) return prepared.status();
-      ScopedStmt stmt(*prepared);
-      int rc = bind(stmt.get());
-      if (rc != SQLITE_OK) return Error(conn.db, rc, kWhat);
-      rc = sqlite3_step(stmt.get());
-      if (rc == SQLITE_DONE) return std::optional<User>();
-      if (rc != SQLITE_ROW) return Error(conn.db, rc, kWhat);
-      return std::optional<User>(ReadUser(stmt.get()));
-    });
+    return WithConnection(
+        kWhat, [&](Connection& conn) -> absl::StatusOr<std::optional<User>> {
+          absl::StatusOr<sqlite3_stmt*> prepared = Prepare(conn, which, kWhat);
+          if (!prepared.ok()) return prepared.status();
+          ScopedStmt stmt(*prepared);
+          int rc = bind(stmt.get());
+          if (rc != SQLITE_OK) return Error(conn.db, rc, kWhat);
+          rc = sqlite3_step(stmt.get());
+          if (rc == SQLITE_DONE) return std::optional<User>();
+          if (rc != SQLITE_ROW) return Error(conn.db, rc, kWhat);
+          return std::optional<User>(ReadUser(stmt.get()));
+        });
   }
 
   // UpdateOne runs a mutation of the user `id` (bound as ?1; `bind` binds
   // the rest); NOT_FOUND when no row changed.
-  absl::Status UpdateOne(Stmt which, int64_t id, const std::function<int(sqlite3_stmt*)>& bind,
+  absl::Status UpdateOne(Stmt which, int64_t id,
+                         const std::function<int(sqlite3_stmt*)>& bind,
                          absl::string_view what) {
     return WithConnection(what, [&](Connection& conn) -> absl::Status {
       absl::StatusOr<sqlite3_stmt*> prepared = Prepare(conn, which, what);
@@ -486,7 +519,8 @@ struct SqliteUserStore::Impl {
                                    absl::string_view what) const {
     sqlite3_stmt* raw = nullptr;
     int rc = sqlite3_prepare_v2(conn.db, sql, -1, &raw, nullptr);
-    std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> stmt(raw, &sqlite3_finalize);
+    std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> stmt(
+        raw, &sqlite3_finalize);
     if (rc != SQLITE_OK) return Error(conn.db, rc, what);
     rc = sqlite3_step(stmt.get());
     if (rc != SQLITE_ROW) return Error(conn.db, rc, what);
@@ -513,10 +547,12 @@ struct SqliteUserStore::Impl {
     s = Exec(conn.db, kCreateMigrationsTable, kWhat);
     if (!s.ok()) return fail(s);
     sqlite3_stmt* raw = nullptr;
-    int rc = sqlite3_prepare_v2(conn.db,
-                                "SELECT count(*) FROM jwtauth_schema_migrations WHERE version = ?1",
-                                -1, &raw, nullptr);
-    std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> select(raw, &sqlite3_finalize);
+    int rc = sqlite3_prepare_v2(
+        conn.db,
+        "SELECT count(*) FROM jwtauth_schema_migrations WHERE version = ?1", -1,
+        &raw, nullptr);
+    std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> select(
+        raw, &sqlite3_finalize);
     if (rc == SQLITE_OK) rc = sqlite3_bind_int(select.get(), 1, m.version);
     if (rc == SQLITE_OK) rc = sqlite3_step(select.get());
     if (rc != SQLITE_ROW) return fail(Error(conn.db, rc, kWhat));
@@ -526,10 +562,12 @@ struct SqliteUserStore::Impl {
       s = Exec(conn.db, m.sql, kWhat);
       if (!s.ok()) return fail(s);
       raw = nullptr;
-      rc = sqlite3_prepare_v2(
-          conn.db, "INSERT INTO jwtauth_schema_migrations (version, applied_at) VALUES (?1, ?2)",
-          -1, &raw, nullptr);
-      std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> insert(raw, &sqlite3_finalize);
+      rc = sqlite3_prepare_v2(conn.db,
+                              "INSERT INTO jwtauth_schema_migrations (version, "
+                              "applied_at) VALUES (?1, ?2)",
+                              -1, &raw, nullptr);
+      std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> insert(
+          raw, &sqlite3_finalize);
       const std::string now = FormatDjangoTime(absl::Now());
       if (rc == SQLITE_OK) rc = sqlite3_bind_int(insert.get(), 1, m.version);
       if (rc == SQLITE_OK) rc = BindText(insert.get(), 2, now);
@@ -544,18 +582,21 @@ struct SqliteUserStore::Impl {
 
 namespace {
 constexpr const char* kAuthUserExists =
-    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'auth_user'";
+    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = "
+    "'auth_user'";
 constexpr const char* kMigrationsTableExists =
     "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
     "name = 'jwtauth_schema_migrations'";
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<SqliteUserStore>> SqliteUserStore::Open(const std::string& path,
-                                                                       SqliteOptions options) {
+absl::StatusOr<std::unique_ptr<SqliteUserStore>> SqliteUserStore::Open(
+    const std::string& path, SqliteOptions options) {
   if (path.empty() || path.find('\0') != std::string::npos) {
-    return absl::InvalidArgumentError("user store: the database path must be a file name");
+    return absl::InvalidArgumentError(
+        "user store: the database path must be a file name");
   }
-  if (options.busy_timeout < absl::ZeroDuration()) options.busy_timeout = absl::ZeroDuration();
+  if (options.busy_timeout < absl::ZeroDuration())
+    options.busy_timeout = absl::ZeroDuration();
   auto impl = std::make_unique<Impl>(path, options);
   absl::StatusOr<std::unique_ptr<Connection>> conn =
       impl->OpenConnection(options.create, "cannot open the database");
@@ -567,11 +608,13 @@ absl::StatusOr<std::unique_ptr<SqliteUserStore>> SqliteUserStore::Open(const std
     }
   } else {
     // Without `create` nothing is written: the file must already hold users.
-    absl::StatusOr<bool> has_users = impl->TableExists(**conn, kAuthUserExists, "cannot open");
+    absl::StatusOr<bool> has_users =
+        impl->TableExists(**conn, kAuthUserExists, "cannot open");
     if (!has_users.ok()) return has_users.status();
     if (!*has_users) {
       return absl::FailedPreconditionError(absl::StrCat(
-          "user store ", path, ": no auth_user table; open it with create=true to initialise it"));
+          "user store ", path,
+          ": no auth_user table; open it with create=true to initialise it"));
     }
   }
   {
@@ -582,44 +625,55 @@ absl::StatusOr<std::unique_ptr<SqliteUserStore>> SqliteUserStore::Open(const std
   return std::unique_ptr<SqliteUserStore>(new SqliteUserStore(std::move(impl)));
 }
 
-SqliteUserStore::SqliteUserStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SqliteUserStore::SqliteUserStore(std::unique_ptr<Impl> impl)
+    : impl_(std::move(impl)) {}
 SqliteUserStore::~SqliteUserStore() = default;
 
 absl::StatusOr<int> SqliteUserStore::SchemaVersion() {
   constexpr absl::string_view kWhat = "cannot read the schema version";
-  return impl_->WithConnection(kWhat, [&](Connection& conn) -> absl::StatusOr<int> {
-    absl::StatusOr<bool> exists = impl_->TableExists(conn, kMigrationsTableExists, kWhat);
-    if (!exists.ok()) return exists.status();
-    if (!*exists) return 0;
-    absl::StatusOr<int64_t> version = impl_->QueryInt(
-        conn, "SELECT COALESCE(MAX(version), 0) FROM jwtauth_schema_migrations", kWhat);
-    if (!version.ok()) return version.status();
-    return static_cast<int>(*version);
+  return impl_->WithConnection(
+      kWhat, [&](Connection& conn) -> absl::StatusOr<int> {
+        absl::StatusOr<bool> exists =
+            impl_->TableExists(conn, kMigrationsTableExists, kWhat);
+        if (!exists.ok()) return exists.status();
+        if (!*exists) return 0;
+        absl::StatusOr<int64_t> version = impl_->QueryInt(
+            conn,
+            "SELECT COALESCE(MAX(version), 0) FROM jwtauth_schema_migrations",
+            kWhat);
+        if (!version.ok()) return version.status();
+        return static_cast<int>(*version);
+      });
+}
+
+absl::StatusOr<std::optional<User>> SqliteUserStore::FindByUsername(
+    absl::string_view username) {
+  return impl_->FindOne(kFindByUsername, [&](sqlite3_stmt* stmt) {
+    return BindText(stmt, 1, username);
   });
 }
 
-absl::StatusOr<std::optional<User>> SqliteUserStore::FindByUsername(absl::string_view username) {
-  return impl_->FindOne(kFindByUsername,
-                        [&](sqlite3_stmt* stmt) { return BindText(stmt, 1, username); });
-}
-
 absl::StatusOr<std::optional<User>> SqliteUserStore::FindById(int64_t id) {
-  return impl_->FindOne(kFindById,
-                        [&](sqlite3_stmt* stmt) { return sqlite3_bind_int64(stmt, 1, id); });
+  return impl_->FindOne(kFindById, [&](sqlite3_stmt* stmt) {
+    return sqlite3_bind_int64(stmt, 1, id);
+  });
 }
 
 absl::StatusOr<std::vector<User>> SqliteUserStore::ListUsers() {
   constexpr absl::string_view kWhat = "cannot list users";
-  return impl_->WithConnection(kWhat, [&](Connection& conn) -> absl::StatusOr<std::vector<User>> {
-    absl::StatusOr<sqlite3_stmt*> prepared = impl_->Prepare(conn, kListUsers, kWhat);
-    if (!prepared.ok()) return prepared.status();
-    ScopedStmt stmt(*prepared);
-    std::vector<User> users;
-    int rc;
-    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) users.push_back(ReadUser(stmt.get()));
-    if (rc != SQLITE_DONE) return impl_->Error(conn.db, rc, kWhat);
-    return users;
-  });
+  return impl_->WithConnection(
+      kWhat, [&](Connection& conn) -> absl::StatusOr<std::vector<User>> {
+        absl::StatusOr<sqlite3_stmt*> prepared =
+            impl_->Prepare(conn, kListUsers, kWhat);
+        if (!prepared.ok()) return prepared.status();
+        ScopedStmt stmt(*prepared);
+        std::vector<User> users;
+        int rc;
+        while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW)
+          users.push_back(ReadUser(stmt.get()));
+        if (rc != SQLITE_DONE) return impl_->Error(conn.db, rc, kWhat);
+        return users;
+      });
 }
 
 absl::StatusOr<User> SqliteUserStore::CreateUser(const NewUser& user) {
@@ -628,48 +682,59 @@ absl::StatusOr<User> SqliteUserStore::CreateUser(const NewUser& user) {
   if (!valid.ok()) return valid;
   const absl::Time joined = TruncateToMicros(absl::Now());
   const std::string joined_text = FormatDjangoTime(joined);
-  return impl_->WithConnection(kWhat, [&](Connection& conn) -> absl::StatusOr<User> {
-    absl::StatusOr<sqlite3_stmt*> prepared = impl_->Prepare(conn, kInsertUser, kWhat);
-    if (!prepared.ok()) return prepared.status();
-    ScopedStmt stmt(*prepared);
-    int rc = BindText(stmt.get(), 1, user.password_hash);
-    if (rc == SQLITE_OK) rc = sqlite3_bind_int(stmt.get(), 2, user.is_superuser ? 1 : 0);
-    if (rc == SQLITE_OK) rc = BindText(stmt.get(), 3, user.username);
-    if (rc == SQLITE_OK) rc = BindText(stmt.get(), 4, user.email);
-    if (rc == SQLITE_OK) rc = sqlite3_bind_int(stmt.get(), 5, user.is_staff ? 1 : 0);
-    if (rc == SQLITE_OK) rc = sqlite3_bind_int(stmt.get(), 6, user.is_active ? 1 : 0);
-    if (rc == SQLITE_OK) rc = BindText(stmt.get(), 7, joined_text);
-    if (rc != SQLITE_OK) return impl_->Error(conn.db, rc, kWhat);
-    rc = sqlite3_step(stmt.get());
-    if (rc != SQLITE_DONE) return impl_->Error(conn.db, rc, kWhat);
-    User created;
-    created.id = sqlite3_last_insert_rowid(conn.db);
-    created.username = user.username;
-    created.email = user.email;
-    created.password_hash = user.password_hash;
-    created.is_active = user.is_active;
-    created.is_staff = user.is_staff;
-    created.is_superuser = user.is_superuser;
-    created.date_joined = joined;
-    return created;
-  });
+  return impl_->WithConnection(
+      kWhat, [&](Connection& conn) -> absl::StatusOr<User> {
+        absl::StatusOr<sqlite3_stmt*> prepared =
+            impl_->Prepare(conn, kInsertUser, kWhat);
+        if (!prepared.ok()) return prepared.status();
+        ScopedStmt stmt(*prepared);
+        int rc = BindText(stmt.get(), 1, user.password_hash);
+        if (rc == SQLITE_OK)
+          rc = sqlite3_bind_int(stmt.get(), 2, user.is_superuser ? 1 : 0);
+        if (rc == SQLITE_OK) rc = BindText(stmt.get(), 3, user.username);
+        if (rc == SQLITE_OK) rc = BindText(stmt.get(), 4, user.email);
+        if (rc == SQLITE_OK)
+          rc = sqlite3_bind_int(stmt.get(), 5, user.is_staff ? 1 : 0);
+        if (rc == SQLITE_OK)
+          rc = sqlite3_bind_int(stmt.get(), 6, user.is_active ? 1 : 0);
+        if (rc == SQLITE_OK) rc = BindText(stmt.get(), 7, joined_text);
+        if (rc != SQLITE_OK) return impl_->Error(conn.db, rc, kWhat);
+        rc = sqlite3_step(stmt.get());
+        if (rc != SQLITE_DONE) return impl_->Error(conn.db, rc, kWhat);
+        User created;
+        created.id = sqlite3_last_insert_rowid(conn.db);
+        created.username = user.username;
+        created.email = user.email;
+        created.password_hash = user.password_hash;
+        created.is_active = user.is_active;
+        created.is_staff = user.is_staff;
+        created.is_superuser = user.is_superuser;
+        created.date_joined = joined;
+        return created;
+      });
 }
 
-absl::Status SqliteUserStore::SetPasswordHash(int64_t id, absl::string_view hash) {
+absl::Status SqliteUserStore::SetPasswordHash(int64_t id,
+                                              absl::string_view hash) {
   return impl_->UpdateOne(
-      kSetPassword, id, [&](sqlite3_stmt* stmt) { return BindText(stmt, 2, hash); },
+      kSetPassword, id,
+      [&](sqlite3_stmt* stmt) { return BindText(stmt, 2, hash); },
       "cannot set password");
 }
 
 absl::Status SqliteUserStore::SetActive(int64_t id, bool active) {
   return impl_->UpdateOne(
-      kSetActive, id, [&](sqlite3_stmt* stmt) { return sqlite3_bind_int(stmt, 2, active ? 1 : 0); },
+      kSetActive, id,
+      [&](sqlite3_stmt* stmt) {
+        return sqlite3_bind_int(stmt, 2, active ? 1 : 0);
+      },
       "cannot set active flag");
 }
 
 absl::Status SqliteUserStore::DeleteUser(int64_t id) {
   return impl_->UpdateOne(
-      kDeleteUser, id, [](sqlite3_stmt*) { return SQLITE_OK; }, "cannot delete user");
+      kDeleteUser, id, [](sqlite3_stmt*) { return SQLITE_OK; },
+      "cannot delete user");
 }
 
 absl::Status SqliteUserStore::RecordLogin(int64_t id, absl::Time when) {
@@ -678,7 +743,8 @@ absl::Status SqliteUserStore::RecordLogin(int64_t id, absl::Time when) {
   }
   const std::string text = FormatDjangoTime(when);
   return impl_->UpdateOne(
-      kRecordLogin, id, [&](sqlite3_stmt* stmt) { return BindText(stmt, 2, text); },
+      kRecordLogin, id,
+      [&](sqlite3_stmt* stmt) { return BindText(stmt, 2, text); },
       "cannot record login");
 }
 

@@ -34,14 +34,15 @@ struct SqliteOptions {
 
 class SqliteUserStore : public UserStore {
  public:
-  static absl::StatusOr<std::unique_ptr<SqliteUserStore>> Open(const std::string& path,
-                                                               SqliteOptions options = {});
+  static absl::StatusOr<std::unique_ptr<SqliteUserStore>> Open(
+      const std::string& path, SqliteOptions options = {});
   ~SqliteUserStore() override;
 
   // SchemaVersion returns the applied jwtauth migration version.
   absl::StatusOr<int> SchemaVersion();
 
-  absl::StatusOr<std::optional<User>> FindByUsername(absl::string_view username) override;
+  absl::StatusOr<std::optional<User>> FindByUsername(
+      absl::string_view username) override;
   absl::StatusOr<std::optional<User>> FindById(int64_t id) override;
   absl::StatusOr<std::vector<User>> ListUsers() override;
   absl::StatusOr<User> CreateUser(const NewUser& user) override;

@@ -13,9 +13,11 @@
 namespace jwtauth::server {
 namespace {
 
-// Claims the service writes itself; extra claims and hooks may not replace them.
+// Claims the service writes itself; extra claims and hooks may not replace
+// them.
 constexpr std::array<absl::string_view, 9> kOwnClaims = {
-    "user_id", "username", "exp", "email", "orig_iat", "aud", "iss", "iat", "jti"};
+    "user_id", "username", "exp", "email", "orig_iat",
+    "aud",     "iss",      "iat", "jti"};
 
 bool IsOwnClaim(absl::string_view name) {
   for (absl::string_view own : kOwnClaims) {
@@ -24,7 +26,8 @@ bool IsOwnClaim(absl::string_view name) {
   return false;
 }
 
-absl::Status Unauthenticated(absl::string_view message, absl::string_view reason) {
+absl::Status Unauthenticated(absl::string_view message,
+                             absl::string_view reason) {
   return AuthFailure(absl::StatusCode::kUnauthenticated, message, reason);
 }
 
@@ -33,7 +36,8 @@ absl::Status TokenRejected(const absl::Status& status) {
   return Unauthenticated(r.message, r.reason);
 }
 
-jwt::ValidatorOptions ValidatorFor(const TokenSettings& s, bool verify_expiration) {
+jwt::ValidatorOptions ValidatorFor(const TokenSettings& s,
+                                   bool verify_expiration) {
   jwt::ValidatorOptions o;
   o.verify_signature = s.verify;
   o.verify_expiration = verify_expiration;
@@ -46,44 +50,49 @@ jwt::ValidatorOptions ValidatorFor(const TokenSettings& s, bool verify_expiratio
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<TokenService>> TokenService::Create(
-    TokenSettings settings, jwt::KeySet keys, UserStore* store, PasswordHasher hasher,
-    ThrottleOptions throttle, jwt::Clock clock, PayloadHook hook) {
+    TokenSettings settings, jwt::KeySet keys, UserStore* store,
+    PasswordHasher hasher, ThrottleOptions throttle, jwt::Clock clock,
+    PayloadHook hook) {
   if (settings.expiration_delta <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("expiration_delta must be positive");
   }
   if (settings.refresh_expiration_delta <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("refresh_expiration_delta must be positive");
+    return absl::InvalidArgumentError(
+        "refresh_expiration_delta must be positive");
   }
   if (!settings.extra_claims.is_object()) {
     return absl::InvalidArgumentError("extra claims must be a JSON object");
   }
   for (const std::string& name : settings.extra_claims.keys()) {
     if (IsOwnClaim(name)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("extra claim \"", name, "\" would override a claim jwtauth writes"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "extra claim \"", name, "\" would override a claim jwtauth writes"));
     }
   }
-  if (store == nullptr) return absl::InvalidArgumentError("a user store is required");
+  if (store == nullptr)
+    return absl::InvalidArgumentError("a user store is required");
   if (hasher.iterations() < 1 || hasher.iterations() > kMaxPbkdf2Iterations) {
     return absl::InvalidArgumentError("PBKDF2 iterations out of range");
   }
-  absl::StatusOr<jwt::JwtSigner> signer = jwt::JwtSigner::Create(keys.current());
+  absl::StatusOr<jwt::JwtSigner> signer =
+      jwt::JwtSigner::Create(keys.current());
   if (!signer.ok()) return signer.status();
-  absl::StatusOr<jwt::Verifier> verifier =
-      jwt::Verifier::Create(keys, ValidatorFor(settings, settings.verify_expiration), clock);
+  absl::StatusOr<jwt::Verifier> verifier = jwt::Verifier::Create(
+      keys, ValidatorFor(settings, settings.verify_expiration), clock);
   if (!verifier.ok()) return verifier.status();
   absl::StatusOr<jwt::Verifier> expired_ok =
       jwt::Verifier::Create(keys, ValidatorFor(settings, false), clock);
   if (!expired_ok.ok()) return expired_ok.status();
   return std::unique_ptr<TokenService>(new TokenService(
-      std::move(settings), *std::move(signer), *std::move(verifier), *std::move(expired_ok),
-      store, hasher, throttle, clock, std::move(hook)));
+      std::move(settings), *std::move(signer), *std::move(verifier),
+      *std::move(expired_ok), store, hasher, throttle, clock, std::move(hook)));
 }
 
-TokenService::TokenService(TokenSettings settings, jwt::JwtSigner signer, jwt::Verifier verifier,
+TokenService::TokenService(TokenSettings settings, jwt::JwtSigner signer,
+                           jwt::Verifier verifier,
                            jwt::Verifier expired_ok_verifier, UserStore* store,
-                           PasswordHasher hasher, ThrottleOptions throttle, jwt::Clock clock,
-                           PayloadHook hook)
+                           PasswordHasher hasher, ThrottleOptions throttle,
+                           jwt::Clock clock, PayloadHook hook)
     : settings_(std::move(settings)),
       signer_(std::move(signer)),
       verifier_(std::move(verifier)),
@@ -97,25 +106,29 @@ TokenService::TokenService(TokenSettings settings, jwt::JwtSigner signer, jwt::V
 namespace {
 
 // CheckCredentialShape applies the request rules that need no state.
-absl::Status CheckCredentialShape(absl::string_view username, absl::string_view password) {
+absl::Status CheckCredentialShape(absl::string_view username,
+                                  absl::string_view password) {
   if (username.empty() || password.empty()) {
-    return AuthFailure(absl::StatusCode::kInvalidArgument, kMsgCredentialsMissing,
-                       "CREDENTIALS_MISSING");
+    return AuthFailure(absl::StatusCode::kInvalidArgument,
+                       kMsgCredentialsMissing, "CREDENTIALS_MISSING");
   }
   size_t characters = 0;  // Django's max_length counts characters, not bytes
-  for (char c : username) characters += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  for (char c : username)
+    characters += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
   if (characters > kMaxUsernameLength || password.size() > kMaxPasswordLength) {
-    return AuthFailure(absl::StatusCode::kInvalidArgument,
-                       absl::StrCat("username must be at most ", kMaxUsernameLength,
-                                    " characters and password at most ", kMaxPasswordLength,
-                                    " bytes"),
-                       "REQUEST_TOO_LARGE");
+    return AuthFailure(
+        absl::StatusCode::kInvalidArgument,
+        absl::StrCat("username must be at most ", kMaxUsernameLength,
+                     " characters and password at most ", kMaxPasswordLength,
+                     " bytes"),
+        "REQUEST_TOO_LARGE");
   }
   // DRF's CharField refuses NUL characters (ProhibitNullCharactersValidator);
   // they would also alias shorter passwords (PBKDF2-HMAC zero-pads keys).
   if (username.find('\0') != absl::string_view::npos ||
       password.find('\0') != absl::string_view::npos) {
-    return AuthFailure(absl::StatusCode::kInvalidArgument, kMsgNullCharacters, "NULL_CHARACTERS");
+    return AuthFailure(absl::StatusCode::kInvalidArgument, kMsgNullCharacters,
+                       "NULL_CHARACTERS");
   }
   return absl::OkStatus();
 }
@@ -127,7 +140,8 @@ absl::Status TokenService::CheckObtainRequest(absl::string_view username,
                                               absl::string_view peer) {
   absl::Status shape = CheckCredentialShape(username, password);
   if (!shape.ok()) return shape;
-  if (std::optional<absl::Duration> wait = throttle_.Check(username, peer); wait.has_value()) {
+  if (std::optional<absl::Duration> wait = throttle_.Check(username, peer);
+      wait.has_value()) {
     return ThrottledFailure(absl::ToInt64Seconds(*wait));
   }
   return absl::OkStatus();
@@ -140,7 +154,8 @@ absl::StatusOr<IssuedToken> TokenService::Obtain(absl::string_view username,
   if (!shape.ok()) return shape;
   // Admit counts this attempt before the hash, so concurrent attempts cannot
   // all slip past the limit; a successful login takes the count back.
-  if (std::optional<absl::Duration> wait = throttle_.Admit(username, peer); wait.has_value()) {
+  if (std::optional<absl::Duration> wait = throttle_.Admit(username, peer);
+      wait.has_value()) {
     return ThrottledFailure(absl::ToInt64Seconds(*wait));
   }
   absl::StatusOr<std::optional<User>> user = store_->FindByUsername(username);
@@ -157,7 +172,8 @@ absl::StatusOr<IssuedToken> TokenService::Obtain(absl::string_view username,
   // Django's ModelBackend refuses inactive users inside authenticate(), so
   // the message does not reveal which of the three it was.
   if (!ok || !(*user)->is_active) {
-    return Unauthenticated(kMsgBadCredentials, "BAD_CREDENTIALS");  // already counted
+    return Unauthenticated(kMsgBadCredentials,
+                           "BAD_CREDENTIALS");  // already counted
   }
   throttle_.Succeeded(username, peer);
   const User& u = **user;
@@ -169,8 +185,8 @@ absl::StatusOr<IssuedToken> TokenService::Obtain(absl::string_view username,
   return Issue(u, std::nullopt);
 }
 
-absl::StatusOr<IssuedToken> TokenService::Issue(const User& user,
-                                                std::optional<int64_t> orig_iat) {
+absl::StatusOr<IssuedToken> TokenService::Issue(
+    const User& user, std::optional<int64_t> orig_iat) {
   const absl::Time now = clock_();
   const absl::Time exp = now + settings_.expiration_delta;
   jwt::RawJwt raw;
@@ -186,25 +202,28 @@ absl::StatusOr<IssuedToken> TokenService::Issue(const User& user,
   if (!jti.ok()) return absl::InternalError("random generator failed");
   raw.SetString("jti", jwt::Base64UrlEncode(*jti));
   const jwt::Json& extra = settings_.extra_claims;
-  for (size_t i = 0; i < extra.keys().size(); ++i) raw.Set(extra.keys()[i], extra.items()[i]);
+  for (size_t i = 0; i < extra.keys().size(); ++i)
+    raw.Set(extra.keys()[i], extra.items()[i]);
   if (hook_) {
     jwt::RawJwt custom;
     hook_(user, custom);
     const jwt::Json& c = custom.claims();
     for (size_t i = 0; i < c.keys().size(); ++i) {
       if (IsOwnClaim(c.keys()[i])) {
-        return absl::InternalError("payload hook tried to override a registered claim");
+        return absl::InternalError(
+            "payload hook tried to override a registered claim");
       }
       raw.Set(c.keys()[i], c.items()[i]);
     }
   }
   absl::StatusOr<std::string> token = signer_.Sign(raw);
   if (!token.ok()) return absl::InternalError("token signing failed");
-  IssuedToken issued{*std::move(token), absl::FromUnixSeconds(absl::ToUnixSeconds(exp)),
+  IssuedToken issued{*std::move(token),
+                     absl::FromUnixSeconds(absl::ToUnixSeconds(exp)),
                      std::nullopt, user};
   if (orig_iat.has_value()) {
-    issued.refresh_expires_at = absl::FromUnixSeconds(*orig_iat) +
-                                settings_.refresh_expiration_delta;
+    issued.refresh_expires_at =
+        absl::FromUnixSeconds(*orig_iat) + settings_.refresh_expiration_delta;
   }
   return issued;
 }
@@ -216,7 +235,8 @@ absl::StatusOr<User> TokenService::CheckUser(const jwt::VerifiedJwt& jwt) {
   }
   absl::StatusOr<std::optional<User>> user = store_->FindByUsername(*username);
   if (!user.ok()) return StoreUnavailable();
-  if (!user->has_value()) return Unauthenticated(kMsgUserNotFound, "USER_NOT_FOUND");
+  if (!user->has_value())
+    return Unauthenticated(kMsgUserNotFound, "USER_NOT_FOUND");
   // Stricter than drf-jwt: a token's user_id, when present, must be this
   // user's, so a re-created username does not inherit old tokens.
   if (const jwt::Json* id = jwt.claims().Find("user_id"); id != nullptr) {
@@ -224,7 +244,8 @@ absl::StatusOr<User> TokenService::CheckUser(const jwt::VerifiedJwt& jwt) {
       return Unauthenticated(kMsgUserNotFound, "USER_NOT_FOUND");
     }
   }
-  if (!(*user)->is_active) return Unauthenticated(kMsgUserInactive, "USER_INACTIVE");
+  if (!(*user)->is_active)
+    return Unauthenticated(kMsgUserInactive, "USER_INACTIVE");
   return **std::move(user);
 }
 
@@ -254,10 +275,12 @@ absl::StatusOr<IssuedToken> TokenService::Refresh(absl::string_view token) {
     return Unauthenticated(kMsgOrigIatRequired, "ORIG_IAT_MISSING");
   }
   const int64_t orig_iat = *orig->int_value();
-  const absl::Time limit = absl::FromUnixSeconds(orig_iat) + settings_.refresh_expiration_delta;
+  const absl::Time limit =
+      absl::FromUnixSeconds(orig_iat) + settings_.refresh_expiration_delta;
   const absl::Time now = clock_();
   // drf-jwt: refused when now > orig_iat + delta (equality still passes).
-  if (now > limit) return Unauthenticated(kMsgRefreshExpired, "REFRESH_EXPIRED");
+  if (now > limit)
+    return Unauthenticated(kMsgRefreshExpired, "REFRESH_EXPIRED");
   return Issue(*user, orig_iat);
 }
 

@@ -43,17 +43,18 @@ inline constexpr size_t kMaxPasswordLength = 4096;
 
 // TokenSettings are drf-jwt's settings (SPEC §1) with its defaults.
 struct TokenSettings {
-  bool verify = true;                                       // JWT_VERIFY
-  bool verify_expiration = true;                            // JWT_VERIFY_EXPIRATION
-  absl::Duration leeway = absl::ZeroDuration();             // JWT_LEEWAY
-  absl::Duration expiration_delta = absl::Seconds(300);     // JWT_EXPIRATION_DELTA
-  bool allow_refresh = false;                               // JWT_ALLOW_REFRESH
-  absl::Duration refresh_expiration_delta = absl::Hours(24 * 7);  // JWT_REFRESH_EXPIRATION_DELTA
+  bool verify = true;                            // JWT_VERIFY
+  bool verify_expiration = true;                 // JWT_VERIFY_EXPIRATION
+  absl::Duration leeway = absl::ZeroDuration();  // JWT_LEEWAY
+  absl::Duration expiration_delta = absl::Seconds(300);  // JWT_EXPIRATION_DELTA
+  bool allow_refresh = false;                            // JWT_ALLOW_REFRESH
+  absl::Duration refresh_expiration_delta =
+      absl::Hours(24 * 7);  // JWT_REFRESH_EXPIRATION_DELTA
   // Accept an expired token at RefreshToken while it is inside its refresh
   // window (the most requested drf-jwt change; off by default).
   bool allow_expired_refresh = false;
-  std::optional<std::string> audience;                      // JWT_AUDIENCE
-  std::optional<std::string> issuer;                        // JWT_ISSUER
+  std::optional<std::string> audience;  // JWT_AUDIENCE
+  std::optional<std::string> issuer;    // JWT_ISSUER
   // Static claims added to every token (a JSON object); may not override
   // the claims above.
   jwt::Json extra_claims = jwt::Json::Object();
@@ -82,16 +83,19 @@ class TokenService {
   // that does not override the payload's own claims) and builds the signer and
   // verifier. `store` must outlive the service.
   static absl::StatusOr<std::unique_ptr<TokenService>> Create(
-      TokenSettings settings, jwt::KeySet keys, UserStore* store, PasswordHasher hasher,
-      ThrottleOptions throttle, jwt::Clock clock, PayloadHook hook = nullptr);
+      TokenSettings settings, jwt::KeySet keys, UserStore* store,
+      PasswordHasher hasher, ThrottleOptions throttle, jwt::Clock clock,
+      PayloadHook hook = nullptr);
 
   // Obtain checks a username and password (one password hash, whether or not
   // the user exists) and issues a token. `peer` keys the throttle.
-  absl::StatusOr<IssuedToken> Obtain(absl::string_view username, absl::string_view password,
+  absl::StatusOr<IssuedToken> Obtain(absl::string_view username,
+                                     absl::string_view password,
                                      absl::string_view peer);
   // CheckObtainRequest does Obtain's cheap checks (missing fields, sizes,
   // throttle) so a caller can refuse before queueing the hash.
-  absl::Status CheckObtainRequest(absl::string_view username, absl::string_view password,
+  absl::Status CheckObtainRequest(absl::string_view username,
+                                  absl::string_view password,
                                   absl::string_view peer);
 
   absl::StatusOr<IssuedToken> Refresh(absl::string_view token);
@@ -102,11 +106,13 @@ class TokenService {
   const PasswordHasher& hasher() const { return hasher_; }
 
  private:
-  TokenService(TokenSettings settings, jwt::JwtSigner signer, jwt::Verifier verifier,
-               jwt::Verifier expired_ok_verifier, UserStore* store, PasswordHasher hasher,
+  TokenService(TokenSettings settings, jwt::JwtSigner signer,
+               jwt::Verifier verifier, jwt::Verifier expired_ok_verifier,
+               UserStore* store, PasswordHasher hasher,
                ThrottleOptions throttle, jwt::Clock clock, PayloadHook hook);
 
-  absl::StatusOr<IssuedToken> Issue(const User& user, std::optional<int64_t> orig_iat);
+  absl::StatusOr<IssuedToken> Issue(const User& user,
+                                    std::optional<int64_t> orig_iat);
   // CheckUser applies SPEC §3's user checks to a verified payload.
   absl::StatusOr<User> CheckUser(const jwt::VerifiedJwt& jwt);
 

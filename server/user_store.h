@@ -42,17 +42,20 @@ class UserStore {
  public:
   virtual ~UserStore() = default;
 
-  virtual absl::StatusOr<std::optional<User>> FindByUsername(absl::string_view username) = 0;
+  virtual absl::StatusOr<std::optional<User>> FindByUsername(
+      absl::string_view username) = 0;
   virtual absl::StatusOr<std::optional<User>> FindById(int64_t id) = 0;
   virtual absl::StatusOr<std::vector<User>> ListUsers() = 0;
 
   // CreateUser inserts a user (date_joined = now) and returns it with its id.
   virtual absl::StatusOr<User> CreateUser(const NewUser& user) = 0;
-  [[nodiscard]] virtual absl::Status SetPasswordHash(int64_t id, absl::string_view hash) = 0;
+  [[nodiscard]] virtual absl::Status SetPasswordHash(
+      int64_t id, absl::string_view hash) = 0;
   [[nodiscard]] virtual absl::Status SetActive(int64_t id, bool active) = 0;
   [[nodiscard]] virtual absl::Status DeleteUser(int64_t id) = 0;
   // RecordLogin sets last_login (Django's update_last_login).
-  [[nodiscard]] virtual absl::Status RecordLogin(int64_t id, absl::Time when) = 0;
+  [[nodiscard]] virtual absl::Status RecordLogin(int64_t id,
+                                                 absl::Time when) = 0;
 };
 
 }  // namespace jwtauth::server

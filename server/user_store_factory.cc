@@ -60,15 +60,16 @@ std::string RedactDatabase(const std::string& database) {
   if (!query.empty()) {
     std::vector<absl::string_view> kept;
     for (absl::string_view parameter : absl::StrSplit(query, '&')) {
-      if (!parameter.empty() && !IsSecretParameter(parameter)) kept.push_back(parameter);
+      if (!parameter.empty() && !IsSecretParameter(parameter))
+        kept.push_back(parameter);
     }
     if (!kept.empty()) out += "?" + absl::StrJoin(kept, "&");
   }
   return out;
 }
 
-absl::StatusOr<std::unique_ptr<UserStore>> OpenUserStore(const std::string& database,
-                                                         StoreOpenOptions options) {
+absl::StatusOr<std::unique_ptr<UserStore>> OpenUserStore(
+    const std::string& database, StoreOpenOptions options) {
   if (IsRemoteStore(database)) {
     PostgresOptions postgres = options.postgres;
     postgres.migrate = options.create_or_migrate;
@@ -79,7 +80,8 @@ absl::StatusOr<std::unique_ptr<UserStore>> OpenUserStore(const std::string& data
   }
   SqliteOptions sqlite = options.sqlite;
   sqlite.create = options.create_or_migrate;
-  absl::StatusOr<std::unique_ptr<SqliteUserStore>> store = SqliteUserStore::Open(database, sqlite);
+  absl::StatusOr<std::unique_ptr<SqliteUserStore>> store =
+      SqliteUserStore::Open(database, sqlite);
   if (!store.ok()) return store.status();
   return std::unique_ptr<UserStore>(*std::move(store));
 }

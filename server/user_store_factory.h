@@ -1,12 +1,13 @@
 // user_store_factory.h: opens the user store a --database value names.
 //
-//   "postgresql://user@host:port/db" or "postgres://..."  PostgreSQL (libpq URL)
-//   anything else                                         a SQLite file path
+//   "postgresql://user@host:port/db" or "postgres://..."  PostgreSQL (libpq
+//   URL) anything else                                         a SQLite file
+//   path
 //
 //   StoreOpenOptions options;
 //   options.create_or_migrate = false;  // tools that must not create databases
-//   absl::StatusOr<std::unique_ptr<UserStore>> store = OpenUserStore(database, options);
-//   LogLine(absl::StrCat("database ", RedactDatabase(database)));
+//   absl::StatusOr<std::unique_ptr<UserStore>> store = OpenUserStore(database,
+//   options); LogLine(absl::StrCat("database ", RedactDatabase(database)));
 //
 // Thread-safety: the functions are thread-safe; the stores are thread-safe.
 #ifndef JWTAUTH_SERVER_USER_STORE_FACTORY_H_
@@ -34,8 +35,8 @@ struct StoreOpenOptions {
 };
 
 // OpenUserStore opens the SQLite file or PostgreSQL database `database` names.
-absl::StatusOr<std::unique_ptr<UserStore>> OpenUserStore(const std::string& database,
-                                                         StoreOpenOptions options = {});
+absl::StatusOr<std::unique_ptr<UserStore>> OpenUserStore(
+    const std::string& database, StoreOpenOptions options = {});
 
 // IsRemoteStore is true for a database reached over the network (PostgreSQL):
 // its calls may block for seconds, so callers must keep them off gRPC

@@ -35,7 +35,9 @@ using ::jwtauth::testing::FakeClock;
 using ::jwtauth::testing::TempDir;
 
 const std::string kSecret = "client side test secret, 32+ bytes!";
-jwt::Key Key() { return *jwt::HmacKeyFromSecret(jwt::Algorithm::kHS256, kSecret); }
+jwt::Key Key() {
+  return *jwt::HmacKeyFromSecret(jwt::Algorithm::kHS256, kSecret);
+}
 
 // WaitUntil polls `done` (a background thread's progress) for up to 20 s.
 bool WaitUntil(const std::function<bool()>& done) {
@@ -50,7 +52,8 @@ bool WaitUntil(const std::function<bool()>& done) {
 // Profile that records the authorization it saw and answers WhoAmI.
 class RecordingProfile final : public ev1::Profile::CallbackService {
  public:
-  grpc::ServerUnaryReactor* WhoAmI(grpc::CallbackServerContext* ctx, const ev1::WhoAmIRequest*,
+  grpc::ServerUnaryReactor* WhoAmI(grpc::CallbackServerContext* ctx,
+                                   const ev1::WhoAmIRequest*,
                                    ev1::WhoAmIResponse* resp) override {
     Record(*ctx);
     absl::StatusOr<std::shared_ptr<const Caller>> caller = CallerClaims(*ctx);
@@ -59,7 +62,8 @@ class RecordingProfile final : public ev1::Profile::CallbackService {
     r->Finish(grpc::Status::OK);
     return r;
   }
-  grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* ctx, const ev1::EchoRequest* req,
+  grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* ctx,
+                                 const ev1::EchoRequest* req,
                                  ev1::EchoResponse* resp) override {
     Record(*ctx);
     resp->set_message(req->message());
@@ -81,7 +85,9 @@ class RecordingProfile final : public ev1::Profile::CallbackService {
     absl::MutexLock lock(&mu_);
     ++calls_;
     auto it = ctx.client_metadata().find("authorization");
-    last_ = it == ctx.client_metadata().end() ? "" : std::string(it->second.data(), it->second.size());
+    last_ = it == ctx.client_metadata().end()
+                ? ""
+                : std::string(it->second.data(), it->second.size());
   }
   absl::Mutex mu_;
   std::string last_ ABSL_GUARDED_BY(mu_);
@@ -92,16 +98,22 @@ class RecordingProfile final : public ev1::Profile::CallbackService {
 // (as if that token had been revoked), so the client must log in again.
 class RejectFirst final : public TokenValidator {
  public:
-  explicit RejectFirst(std::shared_ptr<TokenValidator> inner) : inner_(std::move(inner)) {}
-  absl::StatusOr<std::shared_ptr<const Caller>> Validate(absl::string_view token) override {
+  explicit RejectFirst(std::shared_ptr<TokenValidator> inner)
+      : inner_(std::move(inner)) {}
+  absl::StatusOr<std::shared_ptr<const Caller>> Validate(
+      absl::string_view token) override {
     {
       absl::MutexLock lock(&mu_);
       if (rejected_.empty()) rejected_ = std::string(token);
-      if (rejected_ == token) return absl::UnauthenticatedError("Incorrect authentication credentials.");
+      if (rejected_ == token)
+        return absl::UnauthenticatedError(
+            "Incorrect authentication credentials.");
     }
     return inner_->Validate(token);
   }
-  std::shared_ptr<const Caller> Cached(absl::string_view) override { return nullptr; }
+  std::shared_ptr<const Caller> Cached(absl::string_view) override {
+    return nullptr;
+  }
   bool blocking() const override { return false; }
   TokenCacheStats CacheStats() const override { return inner_->CacheStats(); }
 
@@ -124,12 +136,15 @@ class ClientSideTest : public ::testing::Test {
     settings.expiration_delta = absl::Seconds(60);
     settings.allow_refresh = true;
     settings.refresh_expiration_delta = absl::Seconds(200);
-    tokens_ = *server::TokenService::Create(settings, *jwt::KeySet::Create({Key()}), store_.get(),
-                                            server::PasswordHasher(1000), {}, clock_.AsClock());
-    auth_service_ = std::make_unique<server::AuthServiceImpl>(tokens_.get(), &pool_);
+    tokens_ = *server::TokenService::Create(
+        settings, *jwt::KeySet::Create({Key()}), store_.get(),
+        server::PasswordHasher(1000), {}, clock_.AsClock());
+    auth_service_ =
+        std::make_unique<server::AuthServiceImpl>(tokens_.get(), &pool_);
     grpc::ServerBuilder builder;
     int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                             &port);
     builder.RegisterService(auth_service_.get());
     auth_server_ = builder.BuildAndStart();
     auth_address_ = absl::StrCat("127.0.0.1:", port);
@@ -141,15 +156,17 @@ class ClientSideTest : public ::testing::Test {
   }
 
   std::shared_ptr<TokenValidator> Local() {
-    return LocalValidator(*jwt::Verifier::Create(*jwt::KeySet::Create({Key()}), {}, clock_.AsClock()),
+    return LocalValidator(*jwt::Verifier::Create(*jwt::KeySet::Create({Key()}),
+                                                 {}, clock_.AsClock()),
                           {}, clock_.AsClock());
   }
 
   std::shared_ptr<TokenValidator> Remote() {
     RemoteOptions o;
     o.cache.max_age = absl::Seconds(5);
-    return RemoteValidator(grpc::CreateChannel(auth_address_, grpc::InsecureChannelCredentials()),
-                           o, clock_.AsClock());
+    return RemoteValidator(
+        grpc::CreateChannel(auth_address_, grpc::InsecureChannelCredentials()),
+        o, clock_.AsClock());
   }
 
   // StartProtected serves RecordingProfile behind `validator` and returns
@@ -160,30 +177,38 @@ class ClientSideTest : public ::testing::Test {
     server_auth_ = *ServerAuth::Create(o);
     grpc::ServerBuilder builder;
     int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", server_auth_->InsecureCredentials(), &port);
+    builder.AddListeningPort("127.0.0.1:0", server_auth_->InsecureCredentials(),
+                             &port);
     builder.RegisterService(&profile_);
     protected_server_ = builder.BuildAndStart();
     return absl::StrCat("127.0.0.1:", port);
   }
 
-  std::shared_ptr<AuthServiceTokenSource> Source(AuthServiceSourceOptions o = {}) {
+  std::shared_ptr<AuthServiceTokenSource> Source(
+      AuthServiceSourceOptions o = {}) {
     o.refresh_margin = absl::Seconds(10);
-    absl::StatusOr<std::shared_ptr<AuthServiceTokenSource>> source = AuthServiceTokenSource::Create(
-        grpc::CreateChannel(auth_address_, grpc::InsecureChannelCredentials()), "ada",
-        "correct horse", o, clock_.AsClock());
+    absl::StatusOr<std::shared_ptr<AuthServiceTokenSource>> source =
+        AuthServiceTokenSource::Create(
+            grpc::CreateChannel(auth_address_,
+                                grpc::InsecureChannelCredentials()),
+            "ada", "correct horse", o, clock_.AsClock());
     EXPECT_TRUE(source.ok()) << source.status();
     return *source;
   }
 
-  std::shared_ptr<grpc::Channel> ChannelWith(const std::string& target,
-                                             std::shared_ptr<TokenSource> source) {
-    std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> f;
+  std::shared_ptr<grpc::Channel> ChannelWith(
+      const std::string& target, std::shared_ptr<TokenSource> source) {
+    std::vector<
+        std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>>
+        f;
     f.push_back(ClientAuthInterceptorFactory(std::move(source)));
     return grpc::experimental::CreateCustomChannelWithInterceptors(
-        target, grpc::InsecureChannelCredentials(), grpc::ChannelArguments(), std::move(f));
+        target, grpc::InsecureChannelCredentials(), grpc::ChannelArguments(),
+        std::move(f));
   }
 
-  grpc::Status WhoAmI(const std::shared_ptr<grpc::Channel>& channel, std::string* who) {
+  grpc::Status WhoAmI(const std::shared_ptr<grpc::Channel>& channel,
+                      std::string* who) {
     grpc::ClientContext ctx;
     ev1::WhoAmIResponse resp;
     grpc::Status s = ev1::Profile::NewStub(channel)->WhoAmI(&ctx, {}, &resp);
@@ -228,7 +253,8 @@ TEST_F(ClientSideTest, InterceptorAttachesTokenOnSyncAndCallbackStubs) {
     cv.notify_one();
   });
   std::unique_lock<std::mutex> lock(mu);
-  ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return done; }));
+  ASSERT_TRUE(
+      cv.wait_for(lock, std::chrono::seconds(10), [&] { return done; }));
   EXPECT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(resp.username(), "ada");
 }
@@ -248,12 +274,14 @@ TEST_F(ClientSideTest, CallsToAuthServiceCarryNoToken) {
   grpc::ClientContext ctx;
   v1::VerifyTokenRequest req;
   v1::VerifyTokenResponse resp;
-  grpc::Status s = v1::AuthService::NewStub(channel)->VerifyToken(&ctx, req, &resp);
+  grpc::Status s =
+      v1::AuthService::NewStub(channel)->VerifyToken(&ctx, req, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(s.error_message(), "Authentication credentials were not provided.");
 }
 
-TEST_F(ClientSideTest, TokenSourceRefreshesAcrossSeveralExpiriesThenLogsInAgain) {
+TEST_F(ClientSideTest,
+       TokenSourceRefreshesAcrossSeveralExpiriesThenLogsInAgain) {
   auto source = Source();
   auto channel = ChannelWith(StartProtected(Local()), source);
   EXPECT_EQ(source->obtains(), 1);
@@ -262,7 +290,8 @@ TEST_F(ClientSideTest, TokenSourceRefreshesAcrossSeveralExpiriesThenLogsInAgain)
   for (int i = 1; i <= 3; ++i) {
     clock_.Advance(absl::Seconds(55));
     source->Poke();
-    ASSERT_TRUE(WaitUntil([&] { return source->refreshes() == i; })) << "refresh " << i;
+    ASSERT_TRUE(WaitUntil([&] { return source->refreshes() == i; }))
+        << "refresh " << i;
     std::string who;
     ASSERT_TRUE(WhoAmI(channel, &who).ok()) << "after refresh " << i;
     EXPECT_EQ(who, "ada");
@@ -280,7 +309,8 @@ TEST_F(ClientSideTest, TokenSourceRefreshesAcrossSeveralExpiriesThenLogsInAgain)
 
 TEST_F(ClientSideTest, RefusedTokenMakesSourceLogInAgain) {
   auto source = Source();
-  auto channel = ChannelWith(StartProtected(std::make_shared<RejectFirst>(Local())), source);
+  auto channel = ChannelWith(
+      StartProtected(std::make_shared<RejectFirst>(Local())), source);
   std::string who;
   grpc::Status s = WhoAmI(channel, &who);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
@@ -291,9 +321,10 @@ TEST_F(ClientSideTest, RefusedTokenMakesSourceLogInAgain) {
 
 TEST_F(ClientSideTest, ExpiredStaticTokenIsNotSent) {
   jwt::RawJwt raw;
-  raw.SetString("username", "ada").SetNumericDate("exp", clock_.Now() + absl::Seconds(5));
-  auto source = std::make_shared<StaticTokenSource>(*jwt::JwtSigner::Create(Key())->Sign(raw),
-                                                    clock_.AsClock());
+  raw.SetString("username", "ada")
+      .SetNumericDate("exp", clock_.Now() + absl::Seconds(5));
+  auto source = std::make_shared<StaticTokenSource>(
+      *jwt::JwtSigner::Create(Key())->Sign(raw), clock_.AsClock());
   auto channel = ChannelWith(StartProtected(Local()), source);
   std::string who;
   EXPECT_TRUE(WhoAmI(channel, &who).ok());

@@ -34,11 +34,16 @@ using ::jwtauth::testing::TestPki;
 
 const std::string kSecret = "server auth test secret of 32+ bytes";
 
-jwt::Key Key() { return *jwt::HmacKeyFromSecret(jwt::Algorithm::kHS256, kSecret); }
+jwt::Key Key() {
+  return *jwt::HmacKeyFromSecret(jwt::Algorithm::kHS256, kSecret);
+}
 
-std::string TokenFor(const std::string& user, absl::Time exp, const std::string& extra = "") {
+std::string TokenFor(const std::string& user, absl::Time exp,
+                     const std::string& extra = "") {
   jwt::RawJwt raw;
-  raw.SetInt("user_id", 7).SetString("username", user).SetNumericDate("exp", exp);
+  raw.SetInt("user_id", 7)
+      .SetString("username", user)
+      .SetNumericDate("exp", exp);
   if (!extra.empty()) raw.SetString("scope", extra);
   return *jwt::JwtSigner::Create(Key())->Sign(raw);
 }
@@ -53,18 +58,25 @@ enum class Api { kSync, kCallback, kAsync };
 
 std::string Name(Creds c) {
   switch (c) {
-    case Creds::kInsecure: return "Plaintext";
-    case Creds::kTls: return "Tls";
-    case Creds::kMtls: return "Mtls";
-    case Creds::kLocal: return "Local";
+    case Creds::kInsecure:
+      return "Plaintext";
+    case Creds::kTls:
+      return "Tls";
+    case Creds::kMtls:
+      return "Mtls";
+    case Creds::kLocal:
+      return "Local";
   }
   return "";
 }
 std::string Name(Api a) {
   switch (a) {
-    case Api::kSync: return "Sync";
-    case Api::kCallback: return "Callback";
-    case Api::kAsync: return "Async";
+    case Api::kSync:
+      return "Sync";
+    case Api::kCallback:
+      return "Callback";
+    case Api::kAsync:
+      return "Async";
   }
   return "";
 }
@@ -83,7 +95,8 @@ class SyncProfile final : public v1::Profile::Service {
                       v1::WhoAmIResponse* resp) override {
     ++*calls_;
     absl::StatusOr<std::shared_ptr<const Caller>> caller = CallerClaims(*ctx);
-    if (!caller.ok()) return grpc::Status(grpc::StatusCode::INTERNAL, "no caller in handler");
+    if (!caller.ok())
+      return grpc::Status(grpc::StatusCode::INTERNAL, "no caller in handler");
     resp->set_username((*caller)->username);
     return grpc::Status::OK;
   }
@@ -95,7 +108,8 @@ class SyncProfile final : public v1::Profile::Service {
 class CallbackProfile final : public v1::Profile::CallbackService {
  public:
   explicit CallbackProfile(std::atomic<int>* calls) : calls_(calls) {}
-  grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* ctx, const v1::EchoRequest* req,
+  grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* ctx,
+                                 const v1::EchoRequest* req,
                                  v1::EchoResponse* resp) override {
     ++*calls_;
     resp->set_message(req->message());
@@ -103,14 +117,16 @@ class CallbackProfile final : public v1::Profile::CallbackService {
     r->Finish(grpc::Status::OK);
     return r;
   }
-  grpc::ServerUnaryReactor* WhoAmI(grpc::CallbackServerContext* ctx, const v1::WhoAmIRequest*,
+  grpc::ServerUnaryReactor* WhoAmI(grpc::CallbackServerContext* ctx,
+                                   const v1::WhoAmIRequest*,
                                    v1::WhoAmIResponse* resp) override {
     ++*calls_;
     auto* r = ctx->DefaultReactor();
     absl::StatusOr<std::shared_ptr<const Caller>> caller = CallerClaims(*ctx);
     if (caller.ok()) resp->set_username((*caller)->username);
     r->Finish(caller.ok() ? grpc::Status::OK
-                          : grpc::Status(grpc::StatusCode::INTERNAL, "no caller in handler"));
+                          : grpc::Status(grpc::StatusCode::INTERNAL,
+                                         "no caller in handler"));
     return r;
   }
 
@@ -147,7 +163,8 @@ class AsyncEcho {
   };
   void Request() {
     auto* call = new Call;
-    service_.RequestEcho(&call->ctx, &call->req, &call->responder, cq_.get(), cq_.get(), call);
+    service_.RequestEcho(&call->ctx, &call->req, &call->responder, cq_.get(),
+                         cq_.get(), call);
   }
   void Loop() {
     void* tag = nullptr;
@@ -178,7 +195,8 @@ class AsyncEcho {
 // ProtectedServer: a Profile server of one API behind one credential type.
 class ProtectedServer {
  public:
-  ProtectedServer(Api api, Creds creds, std::shared_ptr<ServerAuth> auth) : api_(api) {
+  ProtectedServer(Api api, Creds creds, std::shared_ptr<ServerAuth> auth)
+      : api_(api) {
     grpc::ServerBuilder builder;
     std::shared_ptr<grpc::ServerCredentials> base;
     switch (creds) {
@@ -191,7 +209,8 @@ class ProtectedServer {
         o.pem_key_cert_pairs.push_back({Pki().server_key, Pki().server_cert});
         if (creds == Creds::kMtls) {
           o.pem_root_certs = Pki().ca_cert;
-          o.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+          o.client_certificate_request =
+              GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
         }
         base = grpc::SslServerCredentials(o);
         break;
@@ -241,7 +260,8 @@ class ProtectedServer {
         channel_creds = grpc::experimental::LocalCredentials(LOCAL_TCP);
         break;
     }
-    channel_ = grpc::CreateChannel(absl::StrCat("localhost:", port), channel_creds);
+    channel_ =
+        grpc::CreateChannel(absl::StrCat("localhost:", port), channel_creds);
     stub_ = v1::Profile::NewStub(channel_);
   }
   ~ProtectedServer() {
@@ -252,8 +272,10 @@ class ProtectedServer {
   // Echo calls Profile.Echo with `authorization` values (none when empty).
   grpc::Status Echo(const std::vector<std::string>& authorization) {
     grpc::ClientContext ctx;
-    for (const std::string& a : authorization) ctx.AddMetadata("authorization", a);
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    for (const std::string& a : authorization)
+      ctx.AddMetadata("authorization", a);
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(10));
     v1::EchoRequest req;
     req.set_message("hi");
     v1::EchoResponse resp;
@@ -287,7 +309,8 @@ class ProtectedServer {
 };
 
 MATCHER_P2(IsRpcError, code, message, "") {
-  *result_listener << "got " << arg.error_code() << " \"" << arg.error_message() << "\"";
+  *result_listener << "got " << arg.error_code() << " \"" << arg.error_message()
+                   << "\"";
   return arg.error_code() == code && arg.error_message() == message;
 }
 
@@ -296,7 +319,8 @@ class ServerAuthTest : public ::testing::Test {
   std::shared_ptr<ServerAuth> MakeAuth(ServerAuthOptions options = {}) {
     if (options.validator == nullptr) {
       options.validator =
-          LocalValidator(*jwt::Verifier::Create(*jwt::KeySet::Create({Key()}), {}, clock_.AsClock()),
+          LocalValidator(*jwt::Verifier::Create(*jwt::KeySet::Create({Key()}),
+                                                {}, clock_.AsClock()),
                          {}, clock_.AsClock());
     }
     return *ServerAuth::Create(std::move(options));
@@ -314,7 +338,8 @@ TEST_P(EveryApiAndCredential, CallsWithoutValidTokenNeverReachTheHandler) {
   const std::string good = TokenFor("ada", clock_.Now() + absl::Minutes(5));
   const std::string expired = TokenFor("ada", clock_.Now() - absl::Seconds(1));
   std::string tampered = good;
-  tampered[tampered.size() - 2] = tampered[tampered.size() - 2] == 'A' ? 'B' : 'A';
+  tampered[tampered.size() - 2] =
+      tampered[tampered.size() - 2] == 'A' ? 'B' : 'A';
   struct Case {
     std::vector<std::string> authorization;
     const char* message;
@@ -324,17 +349,20 @@ TEST_P(EveryApiAndCredential, CallsWithoutValidTokenNeverReachTheHandler) {
       {{"Basic dXNlcjpwYXNz"}, "Authentication credentials were not provided."},
       {{"JWT"}, "Invalid Authorization header. No credentials provided."},
       {{"JWT " + good + " extra"},
-       "Invalid Authorization header. Credentials string should not contain spaces."},
+       "Invalid Authorization header. Credentials string should not contain "
+       "spaces."},
       {{"JWT " + good, "JWT " + good},
-       "Invalid Authorization header. Credentials string should not contain spaces."},
+       "Invalid Authorization header. Credentials string should not contain "
+       "spaces."},
       {{"JWT " + expired}, "Signature has expired."},
       {{"JWT " + tampered}, "Error decoding signature."},
       {{"JWT not-a-token"}, "Error decoding signature."},
       {{"JWT " + std::string(6000, 'a')}, "Error decoding signature."},
   };
   for (const Case& c : cases) {
-    EXPECT_THAT(server.Echo(c.authorization), IsRpcError(grpc::StatusCode::UNAUTHENTICATED,
-                                                         std::string(c.message)));
+    EXPECT_THAT(
+        server.Echo(c.authorization),
+        IsRpcError(grpc::StatusCode::UNAUTHENTICATED, std::string(c.message)));
   }
   EXPECT_EQ(server.calls.load(), 0) << "a refused call reached the handler";
   // And a valid token does reach it, with any case and spacing of the prefix.
@@ -345,23 +373,27 @@ TEST_P(EveryApiAndCredential, CallsWithoutValidTokenNeverReachTheHandler) {
   // Metadata over gRPC's own limit (8 KiB) is refused by the transport, which
   // also drops the connection (so this comes last).
   grpc::Status huge = server.Echo({"JWT " + std::string(20000, 'a')});
-  EXPECT_EQ(huge.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << huge.error_message();
+  EXPECT_EQ(huge.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << huge.error_message();
   EXPECT_EQ(server.calls.load(), 2);
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Matrix, EveryApiAndCredential,
-    ::testing::Combine(::testing::Values(Api::kSync, Api::kCallback, Api::kAsync),
-                       ::testing::Values(Creds::kInsecure, Creds::kTls, Creds::kMtls,
-                                         Creds::kLocal)),
+    ::testing::Combine(::testing::Values(Api::kSync, Api::kCallback,
+                                         Api::kAsync),
+                       ::testing::Values(Creds::kInsecure, Creds::kTls,
+                                         Creds::kMtls, Creds::kLocal)),
     [](const ::testing::TestParamInfo<std::tuple<Api, Creds>>& p) {
       return Name(std::get<0>(p.param)) + Name(std::get<1>(p.param));
     });
 
 TEST_F(ServerAuthTest, TwoUsersOnOneConnectionEachSeeTheirOwnClaims) {
   ProtectedServer server(Api::kCallback, Creds::kInsecure, MakeAuth());
-  const std::string ada = "JWT " + TokenFor("ada", clock_.Now() + absl::Minutes(5));
-  const std::string bob = "JWT " + TokenFor("bob", clock_.Now() + absl::Minutes(5));
+  const std::string ada =
+      "JWT " + TokenFor("ada", clock_.Now() + absl::Minutes(5));
+  const std::string bob =
+      "JWT " + TokenFor("bob", clock_.Now() + absl::Minutes(5));
   std::atomic<int> mismatches{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
@@ -381,7 +413,11 @@ TEST_F(ServerAuthTest, TwoUsersOnOneConnectionEachSeeTheirOwnClaims) {
 TEST_F(ServerAuthTest, SyncHandlerReadsCallerClaims) {
   ProtectedServer server(Api::kSync, Creds::kTls, MakeAuth());
   std::string who;
-  ASSERT_TRUE(server.WhoAmI("JWT " + TokenFor("ada", clock_.Now() + absl::Minutes(1)), &who).ok());
+  ASSERT_TRUE(
+      server
+          .WhoAmI("JWT " + TokenFor("ada", clock_.Now() + absl::Minutes(1)),
+                  &who)
+          .ok());
   EXPECT_EQ(who, "ada");
 }
 
@@ -393,7 +429,8 @@ TEST_F(ServerAuthTest, HealthCheckIsPublicByDefault) {
   grpc::CompletionQueue cq;
   grpc::Slice empty("");
   grpc::ByteBuffer request(&empty, 1);
-  auto call = stub.PrepareUnaryCall(&ctx, "/grpc.health.v1.Health/Check", request, &cq);
+  auto call =
+      stub.PrepareUnaryCall(&ctx, "/grpc.health.v1.Health/Check", request, &cq);
   call->StartCall();
   grpc::ByteBuffer response;
   grpc::Status status;
@@ -412,9 +449,10 @@ TEST_F(ServerAuthTest, ConfiguredPublicMethodNeedsNoToken) {
   ProtectedServer server(Api::kCallback, Creds::kInsecure, MakeAuth(o));
   EXPECT_TRUE(server.Echo({}).ok());
   std::string who;
-  EXPECT_THAT(server.WhoAmI("", &who),
-              IsRpcError(grpc::StatusCode::UNAUTHENTICATED,
-                         std::string("Authentication credentials were not provided.")));
+  EXPECT_THAT(
+      server.WhoAmI("", &who),
+      IsRpcError(grpc::StatusCode::UNAUTHENTICATED,
+                 std::string("Authentication credentials were not provided.")));
 }
 
 TEST_F(ServerAuthTest, MissingRequiredClaimIsPermissionDenied) {
@@ -422,12 +460,16 @@ TEST_F(ServerAuthTest, MissingRequiredClaimIsPermissionDenied) {
   o.required_claims["/jwtauth.examples.v1.Profile/Echo"] = {{"scope", "echo"}};
   ProtectedServer server(Api::kCallback, Creds::kInsecure, MakeAuth(o));
   const absl::Time exp = clock_.Now() + absl::Minutes(1);
-  EXPECT_THAT(server.Echo({"JWT " + TokenFor("ada", exp)}),
-              IsRpcError(grpc::StatusCode::PERMISSION_DENIED,
-                         std::string("You do not have permission to perform this action.")));
-  EXPECT_THAT(server.Echo({"JWT " + TokenFor("ada", exp, "read write")}),
-              IsRpcError(grpc::StatusCode::PERMISSION_DENIED,
-                         std::string("You do not have permission to perform this action.")));
+  EXPECT_THAT(
+      server.Echo({"JWT " + TokenFor("ada", exp)}),
+      IsRpcError(
+          grpc::StatusCode::PERMISSION_DENIED,
+          std::string("You do not have permission to perform this action.")));
+  EXPECT_THAT(
+      server.Echo({"JWT " + TokenFor("ada", exp, "read write")}),
+      IsRpcError(
+          grpc::StatusCode::PERMISSION_DENIED,
+          std::string("You do not have permission to perform this action.")));
   EXPECT_EQ(server.calls.load(), 0);
   EXPECT_TRUE(server.Echo({"JWT " + TokenFor("ada", exp, "read echo")}).ok());
   // WhoAmI has no requirement.
@@ -441,29 +483,33 @@ TEST_F(ServerAuthTest, CustomPrefixIsHonoured) {
   ProtectedServer server(Api::kCallback, Creds::kInsecure, MakeAuth(o));
   const std::string token = TokenFor("ada", clock_.Now() + absl::Minutes(1));
   EXPECT_TRUE(server.Echo({"bearer " + token}).ok());
-  EXPECT_THAT(server.Echo({"JWT " + token}),
-              IsRpcError(grpc::StatusCode::UNAUTHENTICATED,
-                         std::string("Authentication credentials were not provided.")));
+  EXPECT_THAT(
+      server.Echo({"JWT " + token}),
+      IsRpcError(grpc::StatusCode::UNAUTHENTICATED,
+                 std::string("Authentication credentials were not provided.")));
 }
 
 TEST_F(ServerAuthTest, CacheNeverServesAnExpiredToken) {
   std::shared_ptr<ServerAuth> auth = MakeAuth();
   ProtectedServer server(Api::kCallback, Creds::kInsecure, auth);
-  const std::string token = "JWT " + TokenFor("ada", clock_.Now() + absl::Seconds(30));
+  const std::string token =
+      "JWT " + TokenFor("ada", clock_.Now() + absl::Seconds(30));
   EXPECT_TRUE(server.Echo({token}).ok());
   EXPECT_TRUE(server.Echo({token}).ok());
   EXPECT_GE(auth->CacheStats().hits, 1u);
   EXPECT_EQ(auth->CacheStats().size, 1u);
   clock_.Advance(absl::Seconds(30));
-  EXPECT_THAT(server.Echo({token}), IsRpcError(grpc::StatusCode::UNAUTHENTICATED,
-                                               std::string("Signature has expired.")));
+  EXPECT_THAT(server.Echo({token}),
+              IsRpcError(grpc::StatusCode::UNAUTHENTICATED,
+                         std::string("Signature has expired.")));
   EXPECT_EQ(server.calls.load(), 2);
 }
 
 TEST_F(ServerAuthTest, CreateRefusesBadOptions) {
   EXPECT_FALSE(ServerAuth::Create({}).ok());
   ServerAuthOptions o;
-  o.validator = LocalValidator(*jwt::Verifier::Create(*jwt::KeySet::Create({Key()}), {}));
+  o.validator =
+      LocalValidator(*jwt::Verifier::Create(*jwt::KeySet::Create({Key()}), {}));
   o.header_prefix = "J W T";
   EXPECT_FALSE(ServerAuth::Create(o).ok());
 }

@@ -16,7 +16,8 @@ using ::jwtauth::testing::FakeClock;
 
 const absl::Time kNow = absl::FromUnixSeconds(1'700'000'000);
 
-std::shared_ptr<const Caller> CallerExpiring(absl::Time exp, std::string name = "ada") {
+std::shared_ptr<const Caller> CallerExpiring(absl::Time exp,
+                                             std::string name = "ada") {
   auto c = std::make_shared<Caller>();
   c->username = std::move(name);
   c->expires_at = exp;
@@ -69,7 +70,8 @@ TEST(TokenCache, SizeNeverExceedsCapacity) {
   FakeClock clock(kNow);
   TokenCache cache({160, absl::InfiniteDuration()}, clock.AsClock());
   for (int i = 0; i < 5000; ++i) {
-    cache.Insert(absl::StrCat("token-", i), CallerExpiring(kNow + absl::Hours(1)));
+    cache.Insert(absl::StrCat("token-", i),
+                 CallerExpiring(kNow + absl::Hours(1)));
     ASSERT_LE(cache.Stats().size, 160u);
   }
   EXPECT_GT(cache.Stats().size, 100u);

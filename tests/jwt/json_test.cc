@@ -18,7 +18,8 @@ TEST(Json, ObjectKeepsMemberOrderAndTypes) {
       R"( {"user_id": 42, "username": "ada", "exp": 1.5e9, "ok": true, "n": null, "a": [1, "x"]} )");
   ASSERT_THAT(v, IsOk());
   ASSERT_TRUE(v->is_object());
-  EXPECT_THAT(v->keys(), ::testing::ElementsAre("user_id", "username", "exp", "ok", "n", "a"));
+  EXPECT_THAT(v->keys(), ::testing::ElementsAre("user_id", "username", "exp",
+                                                "ok", "n", "a"));
   EXPECT_EQ(v->Find("user_id")->int_value(), 42);
   EXPECT_EQ(v->Find("username")->string_value(), "ada");
   EXPECT_DOUBLE_EQ(v->Find("exp")->number_value(), 1.5e9);
@@ -28,7 +29,8 @@ TEST(Json, ObjectKeepsMemberOrderAndTypes) {
 }
 
 TEST(Json, SerializeIsCompactAndRoundTrips) {
-  const std::string text = R"({"a":1,"b":"x\"y\\z\n\u0001","c":[true,false,null],"d":{"e":-2.5}})";
+  const std::string text =
+      R"({"a":1,"b":"x\"y\\z\n\u0001","c":[true,false,null],"d":{"e":-2.5}})";
   absl::StatusOr<Json> v = ParseJson(text);
   ASSERT_THAT(v, IsOk());
   EXPECT_EQ(SerializeJson(*v), text);
@@ -49,7 +51,8 @@ TEST(Json, LargeIntegerKeepsExactValue) {
 class JsonRejects : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(JsonRejects, InputIsMalformed) {
-  EXPECT_THAT(ParseJson(GetParam()), IsJwtError(JwtError::kMalformed)) << GetParam();
+  EXPECT_THAT(ParseJson(GetParam()), IsJwtError(JwtError::kMalformed))
+      << GetParam();
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -67,8 +70,8 @@ INSTANTIATE_TEST_SUITE_P(
         // control characters and bad escapes
         std::string("\"a\x01\""), "\"a\tb\"", R"("\x41")", R"("\u12")",
         // structure
-        "", " ", "{", "[1,]", R"({"a":1,})", R"({"a" 1})", R"({a:1})", "[1] 2", "{}{}",
-        "tru", "nul", std::string("{}\0", 3), "'a'",
+        "", " ", "{", "[1,]", R"({"a":1,})", R"({"a" 1})", R"({a:1})", "[1] 2",
+        "{}{}", "tru", "nul", std::string("{}\0", 3), "'a'",
         // nesting deeper than the bound
         std::string(17, '[') + std::string(17, ']')));
 

@@ -31,7 +31,8 @@ Json RunPyJwt(const Json& request) {
   const int fd = ::mkstemp(path);  // mode 0600
   EXPECT_GE(fd, 0);
   const std::string body = SerializeJson(request);
-  EXPECT_EQ(::write(fd, body.data(), body.size()), static_cast<ssize_t>(body.size()));
+  EXPECT_EQ(::write(fd, body.data(), body.size()),
+            static_cast<ssize_t>(body.size()));
   ::close(fd);
   const std::string cmd = absl::StrCat(JWTAUTH_PYTHON3, " ", JWTAUTH_TESTS_DIR,
                                        "/jwt/pyjwt_check.py ", path);
@@ -39,7 +40,8 @@ Json RunPyJwt(const Json& request) {
   std::string out;
   char buf[4096];
   size_t n;
-  while (pipe != nullptr && (n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+  while (pipe != nullptr && (n = std::fread(buf, 1, sizeof buf, pipe)) > 0)
+    out.append(buf, n);
   const int rc = pipe == nullptr ? -1 : ::pclose(pipe);
   ::unlink(path);
   EXPECT_EQ(rc, 0) << out;
@@ -69,7 +71,8 @@ const std::string kSecret = "drf-jwt shared secret, 32+ bytes long!";
 
 TEST(PyJwtInterop, JwtauthHs256TokenDecodesInPyJwtAsDrfJwtDoes) {
   Key key = *HmacKeyFromSecret(Algorithm::kHS256, kSecret);
-  const std::string token = *JwtSigner::Create(key)->Sign(DrfPayload(absl::Now()));
+  const std::string token =
+      *JwtSigner::Create(key)->Sign(DrfPayload(absl::Now()));
   Json req = Request("decode", Algorithm::kHS256);
   req.Set("token", Json::String(token));
   req.Set("key_hex", Json::String(absl::BytesToHexString(kSecret)));
@@ -105,14 +108,17 @@ TEST(PyJwtInterop, PyJwtDrfTokenVerifiesInJwtauth) {
   req.Set("key_hex", Json::String(absl::BytesToHexString(kSecret)));
   Json answer = RunPyJwt(req);
   ASSERT_TRUE(answer.Find("ok")->bool_value()) << SerializeJson(answer);
-  Verifier v = *Verifier::Create(*KeySet::Create({*HmacKeyFromSecret(Algorithm::kHS256, kSecret)}),
-                                 {});
-  absl::StatusOr<VerifiedJwt> jwt = v.Verify(answer.Find("token")->string_value());
+  Verifier v = *Verifier::Create(
+      *KeySet::Create({*HmacKeyFromSecret(Algorithm::kHS256, kSecret)}), {});
+  absl::StatusOr<VerifiedJwt> jwt =
+      v.Verify(answer.Find("token")->string_value());
   ASSERT_THAT(jwt, IsOk());
   EXPECT_EQ(jwt->claims(), payload);
   // The same token under another secret is refused.
   Verifier other = *Verifier::Create(
-      *KeySet::Create({*HmacKeyFromSecret(Algorithm::kHS256, std::string(32, 'x'))}), {});
+      *KeySet::Create(
+          {*HmacKeyFromSecret(Algorithm::kHS256, std::string(32, 'x'))}),
+      {});
   EXPECT_THAT(other.Verify(answer.Find("token")->string_value()),
               IsJwtError(JwtError::kBadSignature));
 }
@@ -124,15 +130,19 @@ TEST_P(AsymmetricInterop, TokensCrossVerifyBothWays) {
   Key priv = *GenerateKey(alg);
   // jwtauth signs, PyJWT verifies with the public PEM.
   Json req = Request("decode", alg);
-  req.Set("token", Json::String(*JwtSigner::Create(priv)->Sign(DrfPayload(absl::Now()))));
+  req.Set(
+      "token",
+      Json::String(*JwtSigner::Create(priv)->Sign(DrfPayload(absl::Now()))));
   req.Set("key_pem", Json::String(*PublicKeyPem(priv)));
   Json answer = RunPyJwt(req);
   EXPECT_TRUE(answer.Find("ok")->bool_value()) << SerializeJson(answer);
 }
 
 INSTANTIATE_TEST_SUITE_P(Algorithms, AsymmetricInterop,
-                         ::testing::Values(Algorithm::kRS256, Algorithm::kPS256, Algorithm::kES256,
-                                           Algorithm::kES384, Algorithm::kES512, Algorithm::kEdDSA),
+                         ::testing::Values(Algorithm::kRS256, Algorithm::kPS256,
+                                           Algorithm::kES256, Algorithm::kES384,
+                                           Algorithm::kES512,
+                                           Algorithm::kEdDSA),
                          ::jwtauth::testing::AlgorithmParamName);
 
 }  // namespace

@@ -39,9 +39,10 @@ TEST(JwtSigner, WritesDrfPayloadInOrderWithCanonicalHeader) {
   absl::StatusOr<std::string> token = JwtSigner::Create(key)->Sign(raw);
   ASSERT_THAT(token, IsOk());
   EXPECT_EQ(Segment(*token, 0), R"({"alg":"HS256","typ":"JWT"})");
-  EXPECT_EQ(Segment(*token, 1),
-            R"({"user_id":1,"username":"ada","exp":1700000300,"email":"ada@example.com",)"
-            R"("orig_iat":1700000000})");
+  EXPECT_EQ(
+      Segment(*token, 1),
+      R"({"user_id":1,"username":"ada","exp":1700000300,"email":"ada@example.com",)"
+      R"("orig_iat":1700000000})");
   EXPECT_EQ(Segment(*token, 2).size(), 32u);
 }
 
@@ -49,7 +50,8 @@ TEST(JwtSigner, KidGoesIntoHeader) {
   Key key = *GenerateKey(Algorithm::kES256, "2026-11");
   absl::StatusOr<std::string> token = JwtSigner::Create(key)->Sign(RawJwt());
   ASSERT_THAT(token, IsOk());
-  EXPECT_EQ(Segment(*token, 0), R"({"alg":"ES256","typ":"JWT","kid":"2026-11"})");
+  EXPECT_EQ(Segment(*token, 0),
+            R"({"alg":"ES256","typ":"JWT","kid":"2026-11"})");
   EXPECT_EQ(Segment(*token, 2).size(), 64u);
 }
 
@@ -60,9 +62,12 @@ TEST(JwtSigner, PublicKeyCannotCreateSigner) {
 
 TEST(JwtSigner, RegisteredClaimsOfWrongTypeAreRefused) {
   JwtSigner signer = *JwtSigner::Create(*GenerateKey(Algorithm::kHS256));
-  EXPECT_THAT(signer.Sign(RawJwt().SetString("exp", "soon")), IsJwtError(JwtError::kInvalidClaim));
-  EXPECT_THAT(signer.Sign(RawJwt().SetInt("sub", 5)), IsJwtError(JwtError::kInvalidClaim));
-  EXPECT_THAT(signer.Sign(RawJwt().SetInt("aud", 5)), IsJwtError(JwtError::kInvalidClaim));
+  EXPECT_THAT(signer.Sign(RawJwt().SetString("exp", "soon")),
+              IsJwtError(JwtError::kInvalidClaim));
+  EXPECT_THAT(signer.Sign(RawJwt().SetInt("sub", 5)),
+              IsJwtError(JwtError::kInvalidClaim));
+  EXPECT_THAT(signer.Sign(RawJwt().SetInt("aud", 5)),
+              IsJwtError(JwtError::kInvalidClaim));
   Json aud = Json::Array();
   aud.Append(Json::String("a"));
   EXPECT_THAT(signer.Sign(RawJwt().Set("aud", aud)), IsOk());
@@ -70,7 +75,8 @@ TEST(JwtSigner, RegisteredClaimsOfWrongTypeAreRefused) {
 
 TEST(JwtSigner, SettingAClaimTwiceKeepsOneMember) {
   JwtSigner signer = *JwtSigner::Create(*GenerateKey(Algorithm::kHS256));
-  absl::StatusOr<std::string> token = signer.Sign(RawJwt().SetInt("a", 1).SetInt("a", 2));
+  absl::StatusOr<std::string> token =
+      signer.Sign(RawJwt().SetInt("a", 1).SetInt("a", 2));
   ASSERT_THAT(token, IsOk());
   EXPECT_EQ(Segment(*token, 1), R"({"a":2})");
 }

@@ -92,8 +92,8 @@ bool IsTrue(const Json& obj, absl::string_view name) {
 std::string Describe(const absl::Status& s) {
   if (s.ok()) return "OK";
   const std::optional<JwtError> kind = GetJwtError(s);
-  return absl::StrCat(kind.has_value() ? JwtErrorName(*kind) : "no JwtError", " (",
-                      s.message(), ")");
+  return absl::StrCat(kind.has_value() ? JwtErrorName(*kind) : "no JwtError",
+                      " (", s.message(), ")");
 }
 
 std::string B64UrlDecodeOrDie(absl::string_view in) {
@@ -109,7 +109,8 @@ absl::string_view BeforeLastDot(absl::string_view compact) {
 }
 absl::string_view AfterLastDot(absl::string_view compact) {
   const size_t dot = compact.rfind('.');
-  return dot == absl::string_view::npos ? absl::string_view() : compact.substr(dot + 1);
+  return dot == absl::string_view::npos ? absl::string_view()
+                                        : compact.substr(dot + 1);
 }
 // Segment `i` (0-based) of a dot-separated string, or "" when absent.
 absl::string_view Segment(absl::string_view compact, int i) {
@@ -121,13 +122,15 @@ absl::string_view Segment(absl::string_view compact, int i) {
   return compact.substr(0, compact.find('.'));
 }
 
-absl::StatusOr<VerifiedJws> VerifyWithSet(const KeySet& keys, absl::string_view compact) {
+absl::StatusOr<VerifiedJws> VerifyWithSet(const KeySet& keys,
+                                          absl::string_view compact) {
   absl::StatusOr<JwsVerifier> verifier = JwsVerifier::Create(keys);
   if (!verifier.ok()) return verifier.status();
   return verifier->Verify(compact);
 }
 
-absl::StatusOr<VerifiedJws> VerifyWithKey(const Key& key, absl::string_view compact) {
+absl::StatusOr<VerifiedJws> VerifyWithKey(const Key& key,
+                                          absl::string_view compact) {
   absl::StatusOr<KeySet> keys = KeySet::Create({key});
   if (!keys.ok()) return keys.status();
   return VerifyWithSet(*keys, compact);
@@ -140,7 +143,8 @@ absl::StatusOr<VerifiedJws> VerifyWithKey(const Key& key, absl::string_view comp
 bool IsStructuralRejection(const absl::Status& s, absl::string_view compact) {
   const std::optional<JwtError> kind = GetJwtError(s);
   return !s.ok() && kind.has_value() &&
-         (*kind == JwtError::kMalformed || *kind == JwtError::kAlgorithmNotAllowed ||
+         (*kind == JwtError::kMalformed ||
+          *kind == JwtError::kAlgorithmNotAllowed ||
           *kind == JwtError::kUnsupportedHeader ||
           (*kind == JwtError::kBadSignature && Segment(compact, 1).empty()));
 }
@@ -156,9 +160,11 @@ struct Tally {
   int deviations = 0;  // cases graded by a kKnownDeviations entry
 
   void Print(absl::string_view file) const {
-    std::cout << "[ VECTORS  ] " << file << ": run=" << run << " passed=" << passed
-              << " valid=" << valid << " invalid=" << invalid << " acceptable=" << acceptable
-              << " skipped=" << skipped << " of-which-known-deviations=" << deviations << std::endl;
+    std::cout << "[ VECTORS  ] " << file << ": run=" << run
+              << " passed=" << passed << " valid=" << valid
+              << " invalid=" << invalid << " acceptable=" << acceptable
+              << " skipped=" << skipped
+              << " of-which-known-deviations=" << deviations << std::endl;
     ::testing::Test::RecordProperty(absl::StrCat(file, ".run"), run);
     ::testing::Test::RecordProperty(absl::StrCat(file, ".passed"), passed);
     ::testing::Test::RecordProperty(absl::StrCat(file, ".skipped"), skipped);
@@ -168,7 +174,10 @@ struct Tally {
 // FailureCount is the number of failures recorded so far in the running test,
 // so a loop can tell whether one case added any.
 int FailureCount() {
-  return ::testing::UnitTest::GetInstance()->current_test_info()->result()->total_part_count();
+  return ::testing::UnitTest::GetInstance()
+      ->current_test_info()
+      ->result()
+      ->total_part_count();
 }
 
 // Known deviations from the labels that testdata/README.md does not list.
@@ -206,8 +215,9 @@ const Deviation* FindDeviation(absl::string_view file, int64_t tc_id) {
 // HasUnregisteredKeyOp is true when a JWK's key_ops holds a value RFC 7517
 // §4.3 does not define (e.g. the single string "sign, verify").
 bool HasUnregisteredKeyOp(const Json& jwk) {
-  static constexpr absl::string_view kOps[] = {"sign",    "verify",    "encrypt",   "decrypt",
-                                               "wrapKey", "unwrapKey", "deriveKey", "deriveBits"};
+  static constexpr absl::string_view kOps[] = {
+      "sign",    "verify",    "encrypt",   "decrypt",
+      "wrapKey", "unwrapKey", "deriveKey", "deriveBits"};
   for (const Json& op : Items(jwk, "key_ops")) {
     if (!op.is_string()) return true;
     bool known = false;
@@ -221,9 +231,10 @@ bool HasUnregisteredKeyOp(const Json& jwk) {
 // 1. rfc.json
 
 struct RfcKeys {
-  std::optional<Key> signer;       // key_jwk (private, or the HMAC secret)
-  std::vector<Key> verifiers;      // every form of the key that must verify
-  std::vector<std::pair<std::string, Key>> signers;  // name -> key that can sign
+  std::optional<Key> signer;   // key_jwk (private, or the HMAC secret)
+  std::vector<Key> verifiers;  // every form of the key that must verify
+  std::vector<std::pair<std::string, Key>>
+      signers;  // name -> key that can sign
 };
 
 // LoadRfcKeys loads every form of the vector's key the file carries and checks
@@ -235,7 +246,8 @@ RfcKeys LoadRfcKeys(const Json& v, Algorithm alg) {
     if (!key.ok()) return;
     EXPECT_EQ(key->algorithm(), alg) << what;
     if (keys.signer.has_value()) {
-      EXPECT_TRUE(key->SameKeyMaterial(*keys.signer)) << what << " differs from key_jwk";
+      EXPECT_TRUE(key->SameKeyMaterial(*keys.signer))
+          << what << " differs from key_jwk";
     }
     if (key->can_sign()) keys.signers.emplace_back(std::string(what), *key);
     keys.verifiers.push_back(*key);
@@ -285,7 +297,8 @@ struct SignedInput {
 };
 
 // SignedInputs lists the (signing input, signature) pairs a vector states:
-// its compact form (attached, detached or unencoded) and its flattened JSON form.
+// its compact form (attached, detached or unencoded) and its flattened JSON
+// form.
 std::vector<SignedInput> SignedInputs(const Json& v) {
   std::vector<SignedInput> out;
   const std::string& compact = Str(v, "expected_compact");
@@ -297,11 +310,14 @@ std::vector<SignedInput> SignedInputs(const Json& v) {
                !detached.empty()) {
       input = absl::StrCat(Segment(compact, 0), ".", detached);
     }
-    out.push_back({"expected_compact", input, B64UrlDecodeOrDie(AfterLastDot(compact))});
+    out.push_back(
+        {"expected_compact", input, B64UrlDecodeOrDie(AfterLastDot(compact))});
   }
   if (const Json* flat = ObjectMember(v, "json_flat"); flat != nullptr) {
-    out.push_back({"json_flat", absl::StrCat(Str(*flat, "protected"), ".", Str(*flat, "payload")),
-                   B64UrlDecodeOrDie(Str(*flat, "signature"))});
+    out.push_back(
+        {"json_flat",
+         absl::StrCat(Str(*flat, "protected"), ".", Str(*flat, "payload")),
+         B64UrlDecodeOrDie(Str(*flat, "signature"))});
   }
   return out;
 }
@@ -359,8 +375,10 @@ TEST(RfcJwsVectors, EveryVectorIsVerifiedOrRefusedAsTheRfcSays) {
           EXPECT_EQ(alg->string_value(), Str(v, "alg"));
           // One flipped bit in the signature must be refused.
           std::string tampered = compact;
-          tampered[tampered.size() - 2] = tampered[tampered.size() - 2] == 'A' ? 'B' : 'A';
-          EXPECT_THAT(StatusOf(VerifyWithKey(key, tampered)), ::testing::Not(IsOk()));
+          tampered[tampered.size() - 2] =
+              tampered[tampered.size() - 2] == 'A' ? 'B' : 'A';
+          EXPECT_THAT(StatusOf(VerifyWithKey(key, tampered)),
+                      ::testing::Not(IsOk()));
         }
         break;
       }
@@ -369,11 +387,12 @@ TEST(RfcJwsVectors, EveryVectorIsVerifiedOrRefusedAsTheRfcSays) {
         // verifier without detached-content support must refuse it...
         ++tally.invalid;
         ASSERT_NE(keys, nullptr);
-        const std::string reattached =
-            absl::StrCat(Segment(compact, 0), ".", Str(v, "detached_payload_b64url"), ".",
-                         AfterLastDot(compact));
+        const std::string reattached = absl::StrCat(
+            Segment(compact, 0), ".", Str(v, "detached_payload_b64url"), ".",
+            AfterLastDot(compact));
         for (const Key& key : keys->verifiers) {
-          const absl::StatusOr<VerifiedJws> detached = VerifyWithKey(key, compact);
+          const absl::StatusOr<VerifiedJws> detached =
+              VerifyWithKey(key, compact);
           EXPECT_TRUE(IsStructuralRejection(detached.status(), compact))
               << Describe(detached.status());
           // ... while the same JWS with its payload put back is ordinary.
@@ -393,7 +412,8 @@ TEST(RfcJwsVectors, EveryVectorIsVerifiedOrRefusedAsTheRfcSays) {
         const std::vector<Json>& algs = Items(v, "alg");
         ASSERT_EQ(list.size(), algs.size());
         for (size_t i = 0; i < list.size(); ++i) {
-          absl::StatusOr<Key> key = KeyFromJwk(list[i], ParseAlgorithm(algs[i].string_value()));
+          absl::StatusOr<Key> key =
+              KeyFromJwk(list[i], ParseAlgorithm(algs[i].string_value()));
           ASSERT_THAT(StatusOf(key), IsOk()) << "keys_jwk[" << i << "]";
           own.push_back(*key);
         }
@@ -404,7 +424,8 @@ TEST(RfcJwsVectors, EveryVectorIsVerifiedOrRefusedAsTheRfcSays) {
           const std::string text = SerializeJson(*json);
           for (const Key& key : own) {
             const absl::StatusOr<VerifiedJws> jws = VerifyWithKey(key, text);
-            EXPECT_THAT(StatusOf(jws), IsJwtError(JwtError::kMalformed)) << form;
+            EXPECT_THAT(StatusOf(jws), IsJwtError(JwtError::kMalformed))
+                << form;
           }
         }
         // The signatures inside are still good ones: each verifies at the
@@ -412,12 +433,14 @@ TEST(RfcJwsVectors, EveryVectorIsVerifiedOrRefusedAsTheRfcSays) {
         const Json* general = ObjectMember(v, "json_serialization");
         ASSERT_NE(general, nullptr);
         for (const Json& sig : Items(*general, "signatures")) {
-          const std::string input =
-              absl::StrCat(Str(sig, "protected"), ".", Str(*general, "payload"));
+          const std::string input = absl::StrCat(Str(sig, "protected"), ".",
+                                                 Str(*general, "payload"));
           const std::string bytes = B64UrlDecodeOrDie(Str(sig, "signature"));
           bool verified = false;
-          for (const Key& key : own) verified = verified || key.VerifySignature(input, bytes);
-          EXPECT_TRUE(verified) << "signature with protected header " << Str(sig, "protected");
+          for (const Key& key : own)
+            verified = verified || key.VerifySignature(input, bytes);
+          EXPECT_TRUE(verified)
+              << "signature with protected header " << Str(sig, "protected");
         }
         break;
       }
@@ -426,13 +449,15 @@ TEST(RfcJwsVectors, EveryVectorIsVerifiedOrRefusedAsTheRfcSays) {
         ++tally.invalid;
         std::vector<Key> verifiers = pool;
         if (keys != nullptr) {
-          verifiers.insert(verifiers.end(), keys->verifiers.begin(), keys->verifiers.end());
+          verifiers.insert(verifiers.end(), keys->verifiers.begin(),
+                           keys->verifiers.end());
         }
         ASSERT_FALSE(verifiers.empty());
         for (const Key& key : verifiers) {
           const absl::StatusOr<VerifiedJws> jws = VerifyWithKey(key, compact);
           EXPECT_TRUE(IsStructuralRejection(jws.status(), compact))
-              << "key " << AlgorithmName(key.algorithm()) << ": " << Describe(jws.status());
+              << "key " << AlgorithmName(key.algorithm()) << ": "
+              << Describe(jws.status());
         }
         break;
       }
@@ -447,7 +472,8 @@ TEST(RfcJwsVectors, EveryVectorIsVerifiedOrRefusedAsTheRfcSays) {
           absl::StatusOr<std::string> sig = signer.Sign(s.signing_input);
           ASSERT_THAT(StatusOf(sig), IsOk());
           if (IsTrue(v, "deterministic_signature")) {
-            EXPECT_EQ(*sig, s.signature) << "re-signing did not give the RFC's signature";
+            EXPECT_EQ(*sig, s.signature)
+                << "re-signing did not give the RFC's signature";
           }
           for (const Key& key : keys->verifiers) {
             EXPECT_TRUE(key.VerifySignature(s.signing_input, *sig));
@@ -465,19 +491,21 @@ TEST(RfcJwsVectors, EveryVectorIsVerifiedOrRefusedAsTheRfcSays) {
 // The must-reject vectors above are refused already for an empty segment.
 // These rebuild each with a correct MAC, so the header rule itself is what
 // refuses them; likewise a correctly MACed header naming another algorithm.
-TEST(RfcJwsVectors, NoneCritB64AndForeignAlgHeadersAreRefusedEvenWhenCorrectlySigned) {
+TEST(RfcJwsVectors,
+     NoneCritB64AndForeignAlgHeadersAreRefusedEvenWhenCorrectlySigned) {
   const Json file = ReadTestJson("rfc.json");
   std::map<std::string, const Json*> by_id;
   for (const Json& v : Items(file, "vectors")) by_id[Str(v, "id")] = &v;
   ASSERT_TRUE(by_id.count("RFC7515-A.1") && by_id.count("RFC7515-A.5") &&
               by_id.count("RFC7515-E") && by_id.count("RFC7797-4.2"));
   const Json& a1 = *by_id["RFC7515-A.1"];
-  absl::StatusOr<Key> key = HmacKeyFromSecret(Algorithm::kHS256, HexDecode(Str(a1, "hmac_secret_hex")));
+  absl::StatusOr<Key> key = HmacKeyFromSecret(
+      Algorithm::kHS256, HexDecode(Str(a1, "hmac_secret_hex")));
   ASSERT_THAT(StatusOf(key), IsOk());
 
   auto sign = [&](absl::string_view header_json, absl::string_view payload) {
-    const std::string input =
-        absl::StrCat(Base64UrlEncode(header_json), ".", Base64UrlEncode(payload));
+    const std::string input = absl::StrCat(Base64UrlEncode(header_json), ".",
+                                           Base64UrlEncode(payload));
     absl::StatusOr<std::string> sig = key->Sign(input);
     EXPECT_THAT(StatusOf(sig), IsOk());
     return absl::StrCat(input, ".", Base64UrlEncode(sig.ok() ? *sig : ""));
@@ -485,14 +513,18 @@ TEST(RfcJwsVectors, NoneCritB64AndForeignAlgHeadersAreRefusedEvenWhenCorrectlySi
 
   // A.5 as an HS256-MACed token: the MAC is right, alg is still "none".
   const Json& a5 = *by_id["RFC7515-A.5"];
-  EXPECT_THAT(StatusOf(VerifyWithKey(*key, sign(Str(a5, "protected_header_utf8"), Str(a5, "payload_utf8")))),
-              IsJwtError(JwtError::kAlgorithmNotAllowed));
+  EXPECT_THAT(
+      StatusOf(VerifyWithKey(*key, sign(Str(a5, "protected_header_utf8"),
+                                        Str(a5, "payload_utf8")))),
+      IsJwtError(JwtError::kAlgorithmNotAllowed));
 
   // A.1's payload under headers whose alg is not exactly the key's (HS256).
-  for (const char* header : {R"({"alg":"HS512"})", R"({"alg":"hs256"})", R"({"alg":"RS256"})",
-                             R"({"typ":"JWT"})", R"({"alg":null})", R"({"alg":["HS256"]})"}) {
-    EXPECT_THAT(StatusOf(VerifyWithKey(*key, sign(header, Str(a1, "payload_utf8")))),
-                IsJwtError(JwtError::kAlgorithmNotAllowed))
+  for (const char* header :
+       {R"({"alg":"HS512"})", R"({"alg":"hs256"})", R"({"alg":"RS256"})",
+        R"({"typ":"JWT"})", R"({"alg":null})", R"({"alg":["HS256"]})"}) {
+    EXPECT_THAT(
+        StatusOf(VerifyWithKey(*key, sign(header, Str(a1, "payload_utf8")))),
+        IsJwtError(JwtError::kAlgorithmNotAllowed))
         << header;
   }
   // ... while A.1's own header, re-signed, is fine.
@@ -501,41 +533,53 @@ TEST(RfcJwsVectors, NoneCritB64AndForeignAlgHeadersAreRefusedEvenWhenCorrectlySi
 
   // A.1's JWK carries a kid: a correctly MACed token naming another kid is
   // refused, one naming this kid (or none, as A.1 itself) is not.
-  absl::StatusOr<Key> kid_key = KeyFromJwk(*ObjectMember(a1, "key_jwk"), Algorithm::kHS256);
+  absl::StatusOr<Key> kid_key =
+      KeyFromJwk(*ObjectMember(a1, "key_jwk"), Algorithm::kHS256);
   ASSERT_THAT(StatusOf(kid_key), IsOk());
   ASSERT_FALSE(kid_key->kid().empty());
   Json with_kid = Json::Object();
   with_kid.Set("alg", Json::String("HS256"));
   with_kid.Set("kid", Json::String(kid_key->kid()));
-  EXPECT_THAT(StatusOf(VerifyWithKey(*kid_key, sign(SerializeJson(with_kid), "{}"))), IsOk());
+  EXPECT_THAT(
+      StatusOf(VerifyWithKey(*kid_key, sign(SerializeJson(with_kid), "{}"))),
+      IsOk());
   with_kid.Set("kid", Json::String(kid_key->kid() + "x"));
-  EXPECT_THAT(StatusOf(VerifyWithKey(*kid_key, sign(SerializeJson(with_kid), "{}"))),
-              IsJwtError(JwtError::kKeyNotFound));
-  EXPECT_THAT(StatusOf(VerifyWithKey(*kid_key, Str(a1, "expected_compact"))), IsOk());
+  EXPECT_THAT(
+      StatusOf(VerifyWithKey(*kid_key, sign(SerializeJson(with_kid), "{}"))),
+      IsJwtError(JwtError::kKeyNotFound));
+  EXPECT_THAT(StatusOf(VerifyWithKey(*kid_key, Str(a1, "expected_compact"))),
+              IsOk());
 
   // E with alg HS256: the unknown crit extension alone must refuse it.
   const Json& e = *by_id["RFC7515-E"];
   absl::StatusOr<Json> e_header = ParseJson(Str(e, "protected_header_utf8"));
   ASSERT_THAT(StatusOf(e_header), IsOk());
   e_header->Set("alg", Json::String("HS256"));
-  EXPECT_THAT(StatusOf(VerifyWithKey(*key, sign(SerializeJson(*e_header), "FAIL"))),
-              IsJwtError(JwtError::kUnsupportedHeader));
+  EXPECT_THAT(
+      StatusOf(VerifyWithKey(*key, sign(SerializeJson(*e_header), "FAIL"))),
+      IsJwtError(JwtError::kUnsupportedHeader));
 
   // RFC 7797 §4.2 header with its payload base64url-encoded after all.
   const Json& b64 = *by_id["RFC7797-4.2"];
-  absl::StatusOr<Key> b64_key = KeyFromJwk(*ObjectMember(b64, "key_jwk"), Algorithm::kHS256);
+  absl::StatusOr<Key> b64_key =
+      KeyFromJwk(*ObjectMember(b64, "key_jwk"), Algorithm::kHS256);
   ASSERT_THAT(StatusOf(b64_key), IsOk());
   ASSERT_TRUE(key->SameKeyMaterial(*b64_key));
-  EXPECT_THAT(StatusOf(VerifyWithKey(*key, sign(Str(b64, "protected_header_utf8"), Str(b64, "payload_utf8")))),
-              IsJwtError(JwtError::kUnsupportedHeader));
+  EXPECT_THAT(
+      StatusOf(VerifyWithKey(*key, sign(Str(b64, "protected_header_utf8"),
+                                        Str(b64, "payload_utf8")))),
+      IsJwtError(JwtError::kUnsupportedHeader));
   // ... and b64=false without crit.
-  EXPECT_THAT(StatusOf(VerifyWithKey(*key, sign(R"({"alg":"HS256","b64":false})", "$.02"))),
+  EXPECT_THAT(StatusOf(VerifyWithKey(
+                  *key, sign(R"({"alg":"HS256","b64":false})", "$.02"))),
               IsJwtError(JwtError::kUnsupportedHeader));
   // The unencoded payload itself is not base64url, so the RFC's own
   // attached form cannot even be parsed.
   const std::string unencoded =
-      absl::StrCat(Str(b64, "signing_input"), ".", AfterLastDot(Str(b64, "expected_compact")));
-  EXPECT_THAT(StatusOf(VerifyWithKey(*key, unencoded)), IsJwtError(JwtError::kMalformed));
+      absl::StrCat(Str(b64, "signing_input"), ".",
+                   AfterLastDot(Str(b64, "expected_compact")));
+  EXPECT_THAT(StatusOf(VerifyWithKey(*key, unencoded)),
+              IsJwtError(JwtError::kMalformed));
 }
 
 // RFC 7515 A.1–A.4 through the JWT Verifier: the tokens carry exp=1300819380
@@ -571,7 +615,8 @@ TEST(RfcJwtVectors, AppendixATokensAreAcceptedBeforeExpAndExpiredFromExp) {
     absl::StatusOr<Json> payload = ParseJson(Str(v, "payload_utf8"));
     if (!payload.ok() || !payload->is_object()) {
       // A.4's payload is the text "Payload": a good JWS, not a JWT.
-      EXPECT_THAT(StatusOf(verifier->Verify(token)), IsJwtError(JwtError::kMalformed));
+      EXPECT_THAT(StatusOf(verifier->Verify(token)),
+                  IsJwtError(JwtError::kMalformed));
       EXPECT_THAT(StatusOf(VerifyWithKey(*key, token)), IsOk());
       continue;
     }
@@ -582,13 +627,18 @@ TEST(RfcJwtVectors, AppendixATokensAreAcceptedBeforeExpAndExpiredFromExp) {
     const Json* is_root = jwt->claims().Find("http://example.com/is_root");
     ASSERT_NE(is_root, nullptr);
     EXPECT_TRUE(is_root->is_bool() && is_root->bool_value());
-    EXPECT_THAT(StatusOf(verifier->VerifyAt(token, absl::FromUnixSeconds(0))), IsOk());
-    EXPECT_THAT(StatusOf(verifier->VerifyAt(token, exp - absl::Nanoseconds(1))), IsOk());
-    EXPECT_THAT(StatusOf(verifier->VerifyAt(token, exp)), IsJwtError(JwtError::kExpired));
-    EXPECT_THAT(StatusOf(verifier->VerifyAt(token, exp + absl::Hours(24 * 365 * 15))),
+    EXPECT_THAT(StatusOf(verifier->VerifyAt(token, absl::FromUnixSeconds(0))),
+                IsOk());
+    EXPECT_THAT(StatusOf(verifier->VerifyAt(token, exp - absl::Nanoseconds(1))),
+                IsOk());
+    EXPECT_THAT(StatusOf(verifier->VerifyAt(token, exp)),
                 IsJwtError(JwtError::kExpired));
+    EXPECT_THAT(
+        StatusOf(verifier->VerifyAt(token, exp + absl::Hours(24 * 365 * 15))),
+        IsJwtError(JwtError::kExpired));
     clock.Set(exp);
-    EXPECT_THAT(StatusOf(verifier->Verify(token)), IsJwtError(JwtError::kExpired));
+    EXPECT_THAT(StatusOf(verifier->Verify(token)),
+                IsJwtError(JwtError::kExpired));
   }
   EXPECT_EQ(checked, 4);
 }
@@ -615,9 +665,12 @@ void CheckDeviation(const Deviation& deviation, const Json& jwk,
                     const absl::StatusOr<Key>& key, absl::string_view jws) {
   switch (deviation.kind) {
     case DeviationKind::kUnregisteredJwkAlg: {
-      std::cout << "[ DEVIATION] " << deviation.file << " tcId " << deviation.tc_id
-                << ": JWK alg \"" << Str(jwk, "alg") << "\" is not a JOSE algorithm; key "
-                << (key.ok() ? "loaded" : absl::StrCat("refused: ", Describe(key.status())))
+      std::cout << "[ DEVIATION] " << deviation.file << " tcId "
+                << deviation.tc_id << ": JWK alg \"" << Str(jwk, "alg")
+                << "\" is not a JOSE algorithm; key "
+                << (key.ok()
+                        ? "loaded"
+                        : absl::StrCat("refused: ", Describe(key.status())))
                 << std::endl;
       EXPECT_THAT(StatusOf(key), IsJwtError(JwtError::kInvalidKey))
           << "deviation no longer happens: remove it from kKnownDeviations";
@@ -642,7 +695,8 @@ TEST(WycheproofJws, EveryCaseMatchesItsLabel) {
     const Json* private_jwk = ObjectMember(group, "private");
     // The public JWK verifies; HS groups only have the secret ("private").
     const Json* jwk = public_jwk != nullptr ? public_jwk : private_jwk;
-    ASSERT_NE(jwk, nullptr) << "group " << Str(group, "comment") << " has no key";
+    ASSERT_NE(jwk, nullptr)
+        << "group " << Str(group, "comment") << " has no key";
     // The algorithm is pinned from the JWK's own "alg" (KeyFromJwk reads it).
     const absl::StatusOr<Key> key = KeyFromJwk(*jwk);
     // Where the group has both halves, the private JWK must load exactly when
@@ -651,15 +705,17 @@ TEST(WycheproofJws, EveryCaseMatchesItsLabel) {
     if (public_jwk != nullptr && private_jwk != nullptr) {
       second = KeyFromJwk(*private_jwk);
       if (key.ok() && !second->ok()) {
-        SCOPED_TRACE(absl::StrCat(kFile, " group ", Str(group, "comment"), " first tcId ",
+        SCOPED_TRACE(absl::StrCat(kFile, " group ", Str(group, "comment"),
+                                  " first tcId ",
                                   Items(group, "tests").empty()
                                       ? -1
                                       : TcId(Items(group, "tests").front())));
         EXPECT_TRUE(HasUnregisteredKeyOp(*private_jwk))
             << "the public JWK loads but the private one does not: "
             << Describe(second->status());
-        std::cout << "[ NOTE     ] " << kFile << " group " << Str(group, "comment")
-                  << ": private JWK refused (" << Describe(second->status())
+        std::cout << "[ NOTE     ] " << kFile << " group "
+                  << Str(group, "comment") << ": private JWK refused ("
+                  << Describe(second->status())
                   << "); its key_ops holds an unregistered value" << std::endl;
         second.reset();
       }
@@ -680,7 +736,8 @@ TEST(WycheproofJws, EveryCaseMatchesItsLabel) {
       }
       const std::string& jws = jws_value->string_value();
       bool expect_valid = Str(test, "result") == "valid";
-      if (auto fix = WycheproofJwsLabelFixes().find(id); fix != WycheproofJwsLabelFixes().end()) {
+      if (auto fix = WycheproofJwsLabelFixes().find(id);
+          fix != WycheproofJwsLabelFixes().end()) {
         expect_valid = fix->second;
       }
       ++tally.run;
@@ -695,8 +752,9 @@ TEST(WycheproofJws, EveryCaseMatchesItsLabel) {
       } else if (!key.ok()) {
         // A refused key rejects every case of its group (encryption keys...).
         EXPECT_THAT(StatusOf(key), IsJwtError(JwtError::kInvalidKey));
-        EXPECT_FALSE(expect_valid) << "valid case rejected: the group's key was refused: "
-                                   << Describe(key.status());
+        EXPECT_FALSE(expect_valid)
+            << "valid case rejected: the group's key was refused: "
+            << Describe(key.status());
       } else {
         const absl::StatusOr<VerifiedJws> verified = VerifyWithKey(*key, jws);
         if (expect_valid) {
@@ -716,7 +774,8 @@ TEST(WycheproofJws, EveryCaseMatchesItsLabel) {
         }
       }
       if (second.has_value() && !key.ok()) {
-        EXPECT_FALSE(second->ok()) << "the private JWK loads but the public one does not";
+        EXPECT_FALSE(second->ok())
+            << "the private JWK loads but the public one does not";
       }
       if (FailureCount() == failures_before) ++tally.passed;
     }
@@ -741,11 +800,12 @@ TEST(WycheproofJwk, EveryKeySetCaseMatchesItsLabel) {
         sets.emplace_back(half, KeySet::FromJwks(*jwks));
       }
     }
-    ASSERT_FALSE(sets.empty()) << "group " << Str(group, "comment") << " has no key set";
+    ASSERT_FALSE(sets.empty())
+        << "group " << Str(group, "comment") << " has no key set";
     for (const Json& test : Items(group, "tests")) {
       const int64_t id = TcId(test);
-      SCOPED_TRACE(absl::StrCat(kFile, " tcId ", id, " (", Str(test, "comment"), "), group ",
-                                Str(group, "comment")));
+      SCOPED_TRACE(absl::StrCat(kFile, " tcId ", id, " (", Str(test, "comment"),
+                                "), group ", Str(group, "comment")));
       const bool expect_valid = Str(test, "result") == "valid";
       ++tally.run;
       ++(expect_valid ? tally.valid : tally.invalid);
@@ -754,16 +814,19 @@ TEST(WycheproofJwk, EveryKeySetCaseMatchesItsLabel) {
       for (const auto& [half, set] : sets) {
         if (expect_valid) {
           ASSERT_THAT(StatusOf(set), IsOk()) << half << " key set refused";
-          EXPECT_THAT(StatusOf(VerifyWithSet(*set, jws)), IsOk()) << half << " key set";
+          EXPECT_THAT(StatusOf(VerifyWithSet(*set, jws)), IsOk())
+              << half << " key set";
         } else if (set.ok()) {
           const absl::StatusOr<VerifiedJws> verified = VerifyWithSet(*set, jws);
-          EXPECT_FALSE(verified.ok()) << "the " << half
-                                      << " key set loaded and the token verified";
+          EXPECT_FALSE(verified.ok())
+              << "the " << half << " key set loaded and the token verified";
           // Refusing the token for its shape (e.g. tc8's and tc9's empty
           // payload) says nothing about the key this file is testing.
-          EXPECT_NE(GetJwtError(verified.status()).value_or(JwtError::kMalformed),
-                    JwtError::kMalformed)
-              << "the " << half << " key set loaded and the token was refused only as "
+          EXPECT_NE(
+              GetJwtError(verified.status()).value_or(JwtError::kMalformed),
+              JwtError::kMalformed)
+              << "the " << half
+              << " key set loaded and the token was refused only as "
               << Describe(verified.status());
         } else {
           EXPECT_THAT(StatusOf(set), IsJwtError(JwtError::kInvalidKey)) << half;
@@ -800,7 +863,8 @@ std::string DerToPem(absl::string_view der) {
   }
   while (b64.size() % 4 != 0) b64.push_back('=');
   std::string pem = "-----BEGIN PUBLIC KEY-----\n";
-  for (size_t i = 0; i < b64.size(); i += 64) absl::StrAppend(&pem, b64.substr(i, 64), "\n");
+  for (size_t i = 0; i < b64.size(); i += 64)
+    absl::StrAppend(&pem, b64.substr(i, 64), "\n");
   absl::StrAppend(&pem, "-----END PUBLIC KEY-----\n");
   return pem;
 }
@@ -818,13 +882,15 @@ absl::StatusOr<Key> LoadGroupKey(const Json& group, Algorithm alg) {
     forms.emplace_back("publicKeyPem", KeyFromPem(alg, pem));
   }
   if (const std::string& der = Str(group, "publicKeyDer"); !der.empty()) {
-    forms.emplace_back("publicKeyDer", KeyFromPem(alg, DerToPem(HexDecode(der))));
+    forms.emplace_back("publicKeyDer",
+                       KeyFromPem(alg, DerToPem(HexDecode(der))));
   }
   if (forms.empty()) return absl::NotFoundError("group has no public key");
   for (size_t i = 1; i < forms.size(); ++i) {
     EXPECT_EQ(forms[i].second.ok(), forms[0].second.ok())
-        << forms[0].first << ": " << Describe(forms[0].second.status()) << " but "
-        << forms[i].first << ": " << Describe(forms[i].second.status());
+        << forms[0].first << ": " << Describe(forms[0].second.status())
+        << " but " << forms[i].first << ": "
+        << Describe(forms[i].second.status());
     if (forms[i].second.ok() && forms[0].second.ok()) {
       EXPECT_TRUE(forms[i].second->SameKeyMaterial(*forms[0].second))
           << forms[i].first << " is not the same key as " << forms[0].first;
@@ -839,7 +905,8 @@ struct PrimitiveFile {
   Algorithm alg;
 };
 
-std::string PrimitiveFileName(const ::testing::TestParamInfo<PrimitiveFile>& file) {
+std::string PrimitiveFileName(
+    const ::testing::TestParamInfo<PrimitiveFile>& file) {
   return file.param.name;
 }
 
@@ -864,8 +931,9 @@ TEST_P(WycheproofSignature, EveryCaseMatchesItsLabel) {
     }
     const absl::StatusOr<Key> key = LoadGroupKey(group, param.alg);
     if (!key.ok()) {
-      std::cout << "[ KEY      ] " << file_name << ": group key refused: "
-                << Describe(key.status()) << std::endl;
+      std::cout << "[ KEY      ] " << file_name
+                << ": group key refused: " << Describe(key.status())
+                << std::endl;
     }
     for (const Json& test : Items(group, "tests")) {
       const int64_t id = TcId(test);
@@ -879,13 +947,16 @@ TEST_P(WycheproofSignature, EveryCaseMatchesItsLabel) {
       const bool verified = key.ok() && key->VerifySignature(msg, sig);
       if (result == "acceptable") {
         ++tally.acceptable;
-        std::cout << "[ ACCEPTBL ] " << file_name << " tcId " << id << " (" << comment
-                  << "): " << (verified ? "verified" : "rejected") << std::endl;
+        std::cout << "[ ACCEPTBL ] " << file_name << " tcId " << id << " ("
+                  << comment << "): " << (verified ? "verified" : "rejected")
+                  << std::endl;
       } else if (result == "valid") {
         ++tally.valid;
-        EXPECT_TRUE(verified) << "valid signature rejected"
-                              << (key.ok() ? "" : absl::StrCat(": key refused: ",
-                                                               Describe(key.status())));
+        EXPECT_TRUE(verified)
+            << "valid signature rejected"
+            << (key.ok()
+                    ? ""
+                    : absl::StrCat(": key refused: ", Describe(key.status())));
       } else {
         ++tally.invalid;
         EXPECT_EQ(result, "invalid");
@@ -901,9 +972,12 @@ TEST_P(WycheproofSignature, EveryCaseMatchesItsLabel) {
 INSTANTIATE_TEST_SUITE_P(
     Files, WycheproofSignature,
     ::testing::Values(
-        PrimitiveFile{"EcdsaP256", "ecdsa_secp256r1_sha256_p1363_test.json", Algorithm::kES256},
-        PrimitiveFile{"EcdsaP384", "ecdsa_secp384r1_sha384_p1363_test.json", Algorithm::kES384},
-        PrimitiveFile{"EcdsaP521", "ecdsa_secp521r1_sha512_p1363_test.json", Algorithm::kES512},
+        PrimitiveFile{"EcdsaP256", "ecdsa_secp256r1_sha256_p1363_test.json",
+                      Algorithm::kES256},
+        PrimitiveFile{"EcdsaP384", "ecdsa_secp384r1_sha384_p1363_test.json",
+                      Algorithm::kES384},
+        PrimitiveFile{"EcdsaP521", "ecdsa_secp521r1_sha512_p1363_test.json",
+                      Algorithm::kES512},
         PrimitiveFile{"Ed25519", "ed25519_test.json", Algorithm::kEdDSA},
         PrimitiveFile{"RsaPkcs1Sha256", "rsa_signature_2048_sha256_test.json",
                       Algorithm::kRS256},
@@ -931,7 +1005,8 @@ TEST(WycheproofHmac, EveryCaseMatchesItsLabelWithoutTruncatedTags) {
       const std::string tag = HexDecode(Str(test, "tag"));
       absl::StatusOr<Key> key = HmacKeyFromSecret(Algorithm::kHS256, secret);
       if (secret.size() < 32) {
-        EXPECT_THAT(StatusOf(key), IsJwtError(JwtError::kInvalidKey)) << secret.size() << "-byte key";
+        EXPECT_THAT(StatusOf(key), IsJwtError(JwtError::kInvalidKey))
+            << secret.size() << "-byte key";
         ++tally.skipped;
         continue;
       }
@@ -944,7 +1019,8 @@ TEST(WycheproofHmac, EveryCaseMatchesItsLabelWithoutTruncatedTags) {
       ++(expect_valid ? tally.valid : tally.invalid);
       const bool verified = key->VerifySignature(msg, tag);
       EXPECT_EQ(verified, expect_valid)
-          << (expect_valid ? "valid tag rejected" : "invalid or truncated tag verified");
+          << (expect_valid ? "valid tag rejected"
+                           : "invalid or truncated tag verified");
       if (expect_valid) {
         absl::StatusOr<std::string> mac = key->Sign(msg);
         ASSERT_THAT(StatusOf(mac), IsOk());

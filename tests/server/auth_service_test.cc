@@ -10,10 +10,10 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
-#include <thread>
-#include <vector>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -40,7 +40,8 @@ using v1::VerifyTokenRequest;
 using v1::VerifyTokenResponse;
 
 const std::string kSecret = "auth service test secret, 32+ bytes";
-constexpr int64_t kTestIterations = 1000;  // fast hashes; the format is what matters here
+constexpr int64_t kTestIterations =
+    1000;  // fast hashes; the format is what matters here
 
 // Reason reads the ErrorInfo reason from grpc-status-details-bin.
 std::string Reason(const grpc::Status& status) {
@@ -61,18 +62,20 @@ std::string RetryAfter(const grpc::Status& status) {
   details.ParseFromString(status.error_details());
   for (const auto& any : details.details()) {
     google::rpc::ErrorInfo info;
-    if (any.UnpackTo(&info)) return info.metadata().count("retry_after_seconds")
-                                        ? info.metadata().at("retry_after_seconds")
-                                        : "";
+    if (any.UnpackTo(&info))
+      return info.metadata().count("retry_after_seconds")
+                 ? info.metadata().at("retry_after_seconds")
+                 : "";
   }
   return "";
 }
 
 MATCHER_P3(IsRpcError, code, message, reason,
            absl::StrCat("is ", code, " \"", message, "\" (", reason, ")")) {
-  *result_listener << "got " << arg.error_code() << " \"" << arg.error_message() << "\" ("
-                   << Reason(arg) << ")";
-  return arg.error_code() == code && arg.error_message() == message && Reason(arg) == reason;
+  *result_listener << "got " << arg.error_code() << " \"" << arg.error_message()
+                   << "\" (" << Reason(arg) << ")";
+  return arg.error_code() == code && arg.error_message() == message &&
+         Reason(arg) == reason;
 }
 
 class AuthServiceTest : public ::testing::Test {
@@ -91,12 +94,15 @@ class AuthServiceTest : public ::testing::Test {
     }
     settings_ = settings;
     ThrottleOptions throttle;
-    tokens_ = *TokenService::Create(settings, *jwt::KeySet::Create({Key()}), store_.get(),
-                                    PasswordHasher(kTestIterations), throttle, clock_.AsClock());
-    service_ = std::make_unique<AuthServiceImpl>(tokens_.get(), &pool_, io_pool_.get());
+    tokens_ = *TokenService::Create(
+        settings, *jwt::KeySet::Create({Key()}), store_.get(),
+        PasswordHasher(kTestIterations), throttle, clock_.AsClock());
+    service_ = std::make_unique<AuthServiceImpl>(tokens_.get(), &pool_,
+                                                 io_pool_.get());
     grpc::ServerBuilder builder;
     int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                             &port);
     builder.RegisterService(service_.get());
     server_ = builder.BuildAndStart();
     ASSERT_NE(port, 0);
@@ -109,9 +115,12 @@ class AuthServiceTest : public ::testing::Test {
     if (server_ != nullptr) server_->Shutdown();
   }
 
-  static jwt::Key Key() { return *jwt::HmacKeyFromSecret(jwt::Algorithm::kHS256, kSecret); }
+  static jwt::Key Key() {
+    return *jwt::HmacKeyFromSecret(jwt::Algorithm::kHS256, kSecret);
+  }
 
-  int64_t AddUser(const std::string& name, const std::string& password, bool active) {
+  int64_t AddUser(const std::string& name, const std::string& password,
+                  bool active) {
     NewUser u;
     u.username = name;
     u.email = name + "@example.com";
@@ -140,7 +149,8 @@ class AuthServiceTest : public ::testing::Test {
     return resp.token();
   }
 
-  grpc::Status Verify(const std::string& token, VerifyTokenResponse* out = nullptr) {
+  grpc::Status Verify(const std::string& token,
+                      VerifyTokenResponse* out = nullptr) {
     grpc::ClientContext ctx;
     VerifyTokenRequest req;
     req.set_token(token);
@@ -162,8 +172,9 @@ class AuthServiceTest : public ::testing::Test {
 
   // Sign signs arbitrary claims with the server's key.
   std::string Sign(const std::string& payload_json) {
-    std::string input = absl::StrCat(jwt::Base64UrlEncode(R"({"alg":"HS256","typ":"JWT"})"), ".",
-                                     jwt::Base64UrlEncode(payload_json));
+    std::string input =
+        absl::StrCat(jwt::Base64UrlEncode(R"({"alg":"HS256","typ":"JWT"})"),
+                     ".", jwt::Base64UrlEncode(payload_json));
     return absl::StrCat(input, ".", jwt::Base64UrlEncode(*Key().Sign(input)));
   }
 
@@ -224,15 +235,20 @@ TEST_F(AuthServiceTest, ObtainRecordsLastLogin) {
 
 TEST_F(AuthServiceTest, ObtainWithMissingFieldIsInvalidArgument) {
   const char* kMsg = "Must include \"username\" and \"password\".";
-  EXPECT_THAT(Obtain("", "x"), IsRpcError(grpc::INVALID_ARGUMENT, kMsg, "CREDENTIALS_MISSING"));
-  EXPECT_THAT(Obtain("ada", ""), IsRpcError(grpc::INVALID_ARGUMENT, kMsg, "CREDENTIALS_MISSING"));
-  EXPECT_THAT(Obtain("", ""), IsRpcError(grpc::INVALID_ARGUMENT, kMsg, "CREDENTIALS_MISSING"));
+  EXPECT_THAT(Obtain("", "x"),
+              IsRpcError(grpc::INVALID_ARGUMENT, kMsg, "CREDENTIALS_MISSING"));
+  EXPECT_THAT(Obtain("ada", ""),
+              IsRpcError(grpc::INVALID_ARGUMENT, kMsg, "CREDENTIALS_MISSING"));
+  EXPECT_THAT(Obtain("", ""),
+              IsRpcError(grpc::INVALID_ARGUMENT, kMsg, "CREDENTIALS_MISSING"));
 }
 
 TEST_F(AuthServiceTest, WrongPasswordUnknownUserAndInactiveUserAnswerAlike) {
   const char* kMsg = "Unable to log in with provided credentials.";
-  EXPECT_THAT(Obtain("ada", "wrong"), IsRpcError(grpc::UNAUTHENTICATED, kMsg, "BAD_CREDENTIALS"));
-  EXPECT_THAT(Obtain("nobody", "x"), IsRpcError(grpc::UNAUTHENTICATED, kMsg, "BAD_CREDENTIALS"));
+  EXPECT_THAT(Obtain("ada", "wrong"),
+              IsRpcError(grpc::UNAUTHENTICATED, kMsg, "BAD_CREDENTIALS"));
+  EXPECT_THAT(Obtain("nobody", "x"),
+              IsRpcError(grpc::UNAUTHENTICATED, kMsg, "BAD_CREDENTIALS"));
   EXPECT_THAT(Obtain("bob", "bob's password"),
               IsRpcError(grpc::UNAUTHENTICATED, kMsg, "BAD_CREDENTIALS"));
   EXPECT_THAT(Obtain("ADA", "correct horse"),
@@ -242,12 +258,15 @@ TEST_F(AuthServiceTest, WrongPasswordUnknownUserAndInactiveUserAnswerAlike) {
 TEST_F(AuthServiceTest, OversizedOrBinaryCredentialsAreClearErrors) {
   EXPECT_THAT(Obtain(std::string(1 << 20, 'u'), "x"),
               IsRpcError(grpc::INVALID_ARGUMENT,
-                         "username must be at most 150 characters and password at most 4096 bytes",
+                         "username must be at most 150 characters and password "
+                         "at most 4096 bytes",
                          "REQUEST_TOO_LARGE"));
-  EXPECT_EQ(Obtain("ada", std::string(5000, 'p')).error_code(), grpc::INVALID_ARGUMENT);
-  EXPECT_THAT(Obtain(std::string("ada\0x", 5), "correct horse"),
-              IsRpcError(grpc::INVALID_ARGUMENT, "Null characters are not allowed.",
-                         "NULL_CHARACTERS"));
+  EXPECT_EQ(Obtain("ada", std::string(5000, 'p')).error_code(),
+            grpc::INVALID_ARGUMENT);
+  EXPECT_THAT(
+      Obtain(std::string("ada\0x", 5), "correct horse"),
+      IsRpcError(grpc::INVALID_ARGUMENT, "Null characters are not allowed.",
+                 "NULL_CHARACTERS"));
   // proto3 strings must be UTF-8: gRPC itself refuses to parse such a request.
   EXPECT_NE(Obtain("\xff\xfe", "x").error_code(), grpc::OK);
   EXPECT_TRUE(Obtain("ada", "correct horse").ok());
@@ -258,22 +277,26 @@ TEST_F(AuthServiceTest, RepeatedFailuresAreThrottledWithDrfMessage) {
     EXPECT_EQ(Obtain("ada", "wrong").error_code(), grpc::UNAUTHENTICATED);
   }
   grpc::Status s = Obtain("ada", "correct horse");
-  EXPECT_THAT(s, IsRpcError(grpc::RESOURCE_EXHAUSTED,
-                            "Request was throttled. Expected available in 300 seconds.",
-                            "THROTTLED"));
+  EXPECT_THAT(
+      s, IsRpcError(grpc::RESOURCE_EXHAUSTED,
+                    "Request was throttled. Expected available in 300 seconds.",
+                    "THROTTLED"));
   EXPECT_EQ(RetryAfter(s), "300");
   // Another user from the same address is not locked out by the attack on ada.
   AddUser("carol", "carol's password", true);
   EXPECT_TRUE(Obtain("carol", "carol's password").ok());
   clock_.Advance(absl::Seconds(299));
-  EXPECT_THAT(Obtain("ada", "correct horse"),
-              IsRpcError(grpc::RESOURCE_EXHAUSTED,
-                         "Request was throttled. Expected available in 1 seconds.", "THROTTLED"));
+  EXPECT_THAT(
+      Obtain("ada", "correct horse"),
+      IsRpcError(grpc::RESOURCE_EXHAUSTED,
+                 "Request was throttled. Expected available in 1 seconds.",
+                 "THROTTLED"));
   clock_.Advance(absl::Seconds(1));
   EXPECT_TRUE(Obtain("ada", "correct horse").ok());
 }
 
-TEST_F(AuthServiceTest, ThrottlingHoldsUnderConcurrentAttemptsFromManyConnections) {
+TEST_F(AuthServiceTest,
+       ThrottlingHoldsUnderConcurrentAttemptsFromManyConnections) {
   // 8 connections x 10 concurrent wrong passwords for ada: exactly the limit
   // (5) get to check a password; every other attempt is throttled.
   std::atomic<int> bad_credentials{0}, throttled{0}, other{0};
@@ -282,8 +305,8 @@ TEST_F(AuthServiceTest, ThrottlingHoldsUnderConcurrentAttemptsFromManyConnection
     threads.emplace_back([&, t] {
       grpc::ChannelArguments args;
       args.SetInt("jwtauth.test.connection", t);  // a connection of its own
-      auto stub = v1::AuthService::NewStub(
-          grpc::CreateCustomChannel(target_, grpc::InsecureChannelCredentials(), args));
+      auto stub = v1::AuthService::NewStub(grpc::CreateCustomChannel(
+          target_, grpc::InsecureChannelCredentials(), args));
       for (int i = 0; i < 10; ++i) {
         grpc::ClientContext ctx;
         ObtainTokenRequest req;
@@ -327,9 +350,9 @@ TEST_F(AuthServiceTest, UnknownUserCostsAsMuchAsAWrongPassword) {
   ThrottleOptions no_throttle;
   no_throttle.max_failures_per_username = 0;
   no_throttle.max_failures_per_peer = 0;
-  std::unique_ptr<TokenService> service =
-      *TokenService::Create({}, *jwt::KeySet::Create({Key()}), store_.get(),
-                            PasswordHasher(kIterations), no_throttle, clock_.AsClock());
+  std::unique_ptr<TokenService> service = *TokenService::Create(
+      {}, *jwt::KeySet::Create({Key()}), store_.get(),
+      PasswordHasher(kIterations), no_throttle, clock_.AsClock());
   // Interleaved pairs, so drifting machine load affects both sides alike.
   auto time_us = [&](const std::string& user) {
     const absl::Time start = absl::Now();
@@ -348,13 +371,16 @@ TEST_F(AuthServiceTest, UnknownUserCostsAsMuchAsAWrongPassword) {
   std::sort(unknown_t.begin(), unknown_t.end());
   std::sort(ratios.begin(), ratios.end());
   const double known = known_t[7], unknown = unknown_t[7], ratio = ratios[7];
-  std::printf("[ TIMING   ] wrong password %.0f us, unknown user %.0f us, median ratio %.3f\n",
-              known, unknown, ratio);
+  std::printf(
+      "[ TIMING   ] wrong password %.0f us, unknown user %.0f us, median ratio "
+      "%.3f\n",
+      known, unknown, ratio);
   EXPECT_GT(ratio, 0.1);
   EXPECT_LT(ratio, 10.0);
 }
 
-// VerifyToken -------------------------------------------------------------------
+// VerifyToken
+// -------------------------------------------------------------------
 
 TEST_F(AuthServiceTest, VerifyExpiredTokenSaysSignatureHasExpired) {
   const std::string token = ObtainToken();
@@ -362,17 +388,21 @@ TEST_F(AuthServiceTest, VerifyExpiredTokenSaysSignatureHasExpired) {
   EXPECT_TRUE(Verify(token).ok());
   clock_.Advance(absl::Seconds(1));
   EXPECT_THAT(Verify(token),
-              IsRpcError(grpc::UNAUTHENTICATED, "Signature has expired.", "TOKEN_EXPIRED"));
+              IsRpcError(grpc::UNAUTHENTICATED, "Signature has expired.",
+                         "TOKEN_EXPIRED"));
 }
 
-TEST_F(AuthServiceTest, VerifyMalformedOrTamperedTokenSaysErrorDecodingSignature) {
+TEST_F(AuthServiceTest,
+       VerifyMalformedOrTamperedTokenSaysErrorDecodingSignature) {
   std::string token = ObtainToken();
   token[token.size() - 3] = token[token.size() - 3] == 'A' ? 'B' : 'A';
-  for (const std::string& bad : {token, std::string("abc"), std::string(""), std::string("a.b.c"),
-                                 std::string(100000, 'x'), std::string(5000, '.'),
-                                 Sign(R"({"exp":"soon","username":"ada"})")}) {
+  for (const std::string& bad :
+       {token, std::string("abc"), std::string(""), std::string("a.b.c"),
+        std::string(100000, 'x'), std::string(5000, '.'),
+        Sign(R"({"exp":"soon","username":"ada"})")}) {
     EXPECT_THAT(Verify(bad),
-                IsRpcError(grpc::UNAUTHENTICATED, "Error decoding signature.", "TOKEN_INVALID"))
+                IsRpcError(grpc::UNAUTHENTICATED, "Error decoding signature.",
+                           "TOKEN_INVALID"))
         << bad.substr(0, 40);
   }
 }
@@ -380,54 +410,71 @@ TEST_F(AuthServiceTest, VerifyMalformedOrTamperedTokenSaysErrorDecodingSignature
 TEST_F(AuthServiceTest, VerifyOtherwiseInvalidTokenSaysIncorrectCredentials) {
   const int64_t exp = Now() + 60;
   for (const std::string& bad :
-       {Sign(absl::StrCat(R"({"username":"ada","exp":)", exp, R"(,"aud":"other"})")),
-        Sign(absl::StrCat(R"({"username":"ada","exp":)", exp, R"(,"nbf":)", exp, "}")),
+       {Sign(absl::StrCat(R"({"username":"ada","exp":)", exp,
+                          R"(,"aud":"other"})")),
+        Sign(absl::StrCat(R"({"username":"ada","exp":)", exp, R"(,"nbf":)", exp,
+                          "}")),
         Sign(R"({"username":"ada"})")}) {
     EXPECT_THAT(Verify(bad), IsRpcError(grpc::UNAUTHENTICATED,
-                                        "Incorrect authentication credentials.", "TOKEN_REJECTED"));
+                                        "Incorrect authentication credentials.",
+                                        "TOKEN_REJECTED"));
   }
   // alg none, even "signed".
-  const std::string none = absl::StrCat(jwt::Base64UrlEncode(R"({"alg":"none"})"), ".",
-                                        jwt::Base64UrlEncode(absl::StrCat(R"({"username":"ada","exp":)", exp, "}")),
-                                        ".AAAA");
+  const std::string none =
+      absl::StrCat(jwt::Base64UrlEncode(R"({"alg":"none"})"), ".",
+                   jwt::Base64UrlEncode(
+                       absl::StrCat(R"({"username":"ada","exp":)", exp, "}")),
+                   ".AAAA");
   EXPECT_THAT(Verify(none), IsRpcError(grpc::UNAUTHENTICATED,
-                                       "Incorrect authentication credentials.", "TOKEN_REJECTED"));
+                                       "Incorrect authentication credentials.",
+                                       "TOKEN_REJECTED"));
 }
 
 TEST_F(AuthServiceTest, VerifyPayloadWithoutUsernameSaysInvalidPayload) {
-  EXPECT_THAT(Verify(Sign(absl::StrCat(R"({"user_id":1,"exp":)", Now() + 60, "}"))),
-              IsRpcError(grpc::UNAUTHENTICATED, "Invalid payload.", "PAYLOAD_INVALID"));
-  EXPECT_THAT(Verify(Sign(absl::StrCat(R"({"username":"","exp":)", Now() + 60, "}"))),
-              IsRpcError(grpc::UNAUTHENTICATED, "Invalid payload.", "PAYLOAD_INVALID"));
+  EXPECT_THAT(
+      Verify(Sign(absl::StrCat(R"({"user_id":1,"exp":)", Now() + 60, "}"))),
+      IsRpcError(grpc::UNAUTHENTICATED, "Invalid payload.", "PAYLOAD_INVALID"));
+  EXPECT_THAT(
+      Verify(Sign(absl::StrCat(R"({"username":"","exp":)", Now() + 60, "}"))),
+      IsRpcError(grpc::UNAUTHENTICATED, "Invalid payload.", "PAYLOAD_INVALID"));
 }
 
 TEST_F(AuthServiceTest, VerifyTokenOfDeletedUserSaysUserDoesNotExist) {
   const std::string token = ObtainToken();
   ASSERT_TRUE(store_->DeleteUser(ada_id_).ok());
   EXPECT_THAT(Verify(token),
-              IsRpcError(grpc::UNAUTHENTICATED, "User doesn't exist.", "USER_NOT_FOUND"));
+              IsRpcError(grpc::UNAUTHENTICATED, "User doesn't exist.",
+                         "USER_NOT_FOUND"));
   // A new user who takes the name does not inherit the old tokens.
   AddUser("ada", "another", true);
   EXPECT_THAT(Verify(token),
-              IsRpcError(grpc::UNAUTHENTICATED, "User doesn't exist.", "USER_NOT_FOUND"));
+              IsRpcError(grpc::UNAUTHENTICATED, "User doesn't exist.",
+                         "USER_NOT_FOUND"));
 }
 
 TEST_F(AuthServiceTest, VerifyTokenOfDisabledUserSaysAccountDisabled) {
   const std::string token = ObtainToken();
   ASSERT_TRUE(store_->SetActive(ada_id_, false).ok());
   EXPECT_THAT(Verify(token),
-              IsRpcError(grpc::UNAUTHENTICATED, "User account is disabled.", "USER_INACTIVE"));
+              IsRpcError(grpc::UNAUTHENTICATED, "User account is disabled.",
+                         "USER_INACTIVE"));
   EXPECT_THAT(Refresh(token),
-              IsRpcError(grpc::UNAUTHENTICATED, "User account is disabled.", "USER_INACTIVE"));
+              IsRpcError(grpc::UNAUTHENTICATED, "User account is disabled.",
+                         "USER_INACTIVE"));
 }
 
-// RefreshToken -------------------------------------------------------------------
+// RefreshToken
+// -------------------------------------------------------------------
 
 TEST_F(AuthServiceTest, RefreshWithoutAllowRefreshSaysOrigIatRequired) {
   EXPECT_THAT(Refresh(ObtainToken()),
-              IsRpcError(grpc::UNAUTHENTICATED, "orig_iat field is required.", "ORIG_IAT_MISSING"));
-  EXPECT_THAT(Refresh(Sign(absl::StrCat(R"({"username":"ada","orig_iat":0,"exp":)", Now() + 60, "}"))),
-              IsRpcError(grpc::UNAUTHENTICATED, "orig_iat field is required.", "ORIG_IAT_MISSING"));
+              IsRpcError(grpc::UNAUTHENTICATED, "orig_iat field is required.",
+                         "ORIG_IAT_MISSING"));
+  EXPECT_THAT(
+      Refresh(Sign(absl::StrCat(R"({"username":"ada","orig_iat":0,"exp":)",
+                                Now() + 60, "}"))),
+      IsRpcError(grpc::UNAUTHENTICATED, "orig_iat field is required.",
+                 "ORIG_IAT_MISSING"));
 }
 
 TEST_F(AuthServiceTest, RefreshChainNeverOutlivesOrigIatPlusDelta) {
@@ -448,7 +495,8 @@ TEST_F(AuthServiceTest, RefreshChainNeverOutlivesOrigIatPlusDelta) {
     EXPECT_EQ(resp.refresh_expires_at().seconds(), orig_iat + 1000);
     VerifyTokenResponse v;
     ASSERT_TRUE(Verify(resp.token(), &v).ok());
-    EXPECT_EQ(v.claims().fields().at("orig_iat").number_value(), static_cast<double>(orig_iat));
+    EXPECT_EQ(v.claims().fields().at("orig_iat").number_value(),
+              static_cast<double>(orig_iat));
     token = resp.token();
   }
   // Now == orig_iat + 1000 exactly: still allowed (drf-jwt uses ">").
@@ -456,7 +504,8 @@ TEST_F(AuthServiceTest, RefreshChainNeverOutlivesOrigIatPlusDelta) {
   ASSERT_TRUE(Refresh(token, &resp).ok());
   clock_.Advance(absl::Seconds(1));
   EXPECT_THAT(Refresh(resp.token()),
-              IsRpcError(grpc::UNAUTHENTICATED, "Refresh has expired.", "REFRESH_EXPIRED"));
+              IsRpcError(grpc::UNAUTHENTICATED, "Refresh has expired.",
+                         "REFRESH_EXPIRED"));
 }
 
 TEST_F(AuthServiceTest, RefreshBuildsPayloadFromCurrentUserRecord) {
@@ -467,7 +516,9 @@ TEST_F(AuthServiceTest, RefreshBuildsPayloadFromCurrentUserRecord) {
   // Change the email the way Django would: an UPDATE on auth_user.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(dir_.File("users.sqlite3").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "UPDATE auth_user SET email = 'ada@new.example' WHERE username = 'ada'",
+  ASSERT_EQ(sqlite3_exec(db,
+                         "UPDATE auth_user SET email = 'ada@new.example' WHERE "
+                         "username = 'ada'",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
@@ -477,7 +528,8 @@ TEST_F(AuthServiceTest, RefreshBuildsPayloadFromCurrentUserRecord) {
   VerifyTokenResponse v;
   ASSERT_TRUE(Verify(resp.token(), &v).ok());
   EXPECT_EQ(v.claims().fields().at("email").string_value(), "ada@new.example");
-  EXPECT_EQ(v.claims().fields().at("exp").number_value(), static_cast<double>(Now() + 300));
+  EXPECT_EQ(v.claims().fields().at("exp").number_value(),
+            static_cast<double>(Now() + 300));
 }
 
 TEST_F(AuthServiceTest, RefreshOfExpiredTokenNeedsTheOption) {
@@ -486,19 +538,23 @@ TEST_F(AuthServiceTest, RefreshOfExpiredTokenNeedsTheOption) {
   s.refresh_expiration_delta = absl::Seconds(1000);
   Start(s);
   const std::string token = ObtainToken();
-  clock_.Advance(absl::Seconds(400));  // expired (exp = +300), inside the window
+  clock_.Advance(
+      absl::Seconds(400));  // expired (exp = +300), inside the window
   EXPECT_THAT(Refresh(token),
-              IsRpcError(grpc::UNAUTHENTICATED, "Signature has expired.", "TOKEN_EXPIRED"));
+              IsRpcError(grpc::UNAUTHENTICATED, "Signature has expired.",
+                         "TOKEN_EXPIRED"));
   s.allow_expired_refresh = true;
   Start(s);
   TokenResponse resp;
   EXPECT_TRUE(Refresh(token, &resp).ok());
   // Verification never accepts the expired token, option or not.
   EXPECT_THAT(Verify(token),
-              IsRpcError(grpc::UNAUTHENTICATED, "Signature has expired.", "TOKEN_EXPIRED"));
+              IsRpcError(grpc::UNAUTHENTICATED, "Signature has expired.",
+                         "TOKEN_EXPIRED"));
   clock_.Advance(absl::Seconds(601));  // past orig_iat + 1000
   EXPECT_THAT(Refresh(token),
-              IsRpcError(grpc::UNAUTHENTICATED, "Refresh has expired.", "REFRESH_EXPIRED"));
+              IsRpcError(grpc::UNAUTHENTICATED, "Refresh has expired.",
+                         "REFRESH_EXPIRED"));
 }
 
 TEST_F(AuthServiceTest, AudienceAndIssuerAreWrittenAndRequired) {
@@ -510,10 +566,11 @@ TEST_F(AuthServiceTest, AudienceAndIssuerAreWrittenAndRequired) {
   ASSERT_TRUE(Verify(ObtainToken(), &v).ok());
   EXPECT_EQ(v.claims().fields().at("aud").string_value(), "orders");
   EXPECT_EQ(v.claims().fields().at("iss").string_value(), "jwtauth.test");
-  EXPECT_THAT(Verify(Sign(absl::StrCat(R"({"username":"ada","exp":)", Now() + 60,
-                                       R"(,"aud":"orders"})"))),
-              IsRpcError(grpc::UNAUTHENTICATED, "Incorrect authentication credentials.",
-                         "TOKEN_REJECTED"));
+  EXPECT_THAT(
+      Verify(Sign(absl::StrCat(R"({"username":"ada","exp":)", Now() + 60,
+                               R"(,"aud":"orders"})"))),
+      IsRpcError(grpc::UNAUTHENTICATED, "Incorrect authentication credentials.",
+                 "TOKEN_REJECTED"));
 }
 
 TEST_F(AuthServiceTest, VerifyAndRefreshOnAnIoPoolAnswerTheSame) {
@@ -529,13 +586,16 @@ TEST_F(AuthServiceTest, VerifyAndRefreshOnAnIoPoolAnswerTheSame) {
   EXPECT_EQ(v.user().username(), "ada");
   EXPECT_TRUE(Refresh(token).ok());
   EXPECT_THAT(Verify("abc"),
-              IsRpcError(grpc::UNAUTHENTICATED, "Error decoding signature.", "TOKEN_INVALID"));
+              IsRpcError(grpc::UNAUTHENTICATED, "Error decoding signature.",
+                         "TOKEN_INVALID"));
   ASSERT_TRUE(store_->SetActive(ada_id_, false).ok());
   EXPECT_THAT(Refresh(token),
-              IsRpcError(grpc::UNAUTHENTICATED, "User account is disabled.", "USER_INACTIVE"));
+              IsRpcError(grpc::UNAUTHENTICATED, "User account is disabled.",
+                         "USER_INACTIVE"));
 }
 
-// The user store ------------------------------------------------------------------
+// The user store
+// ------------------------------------------------------------------
 
 TEST_F(AuthServiceTest, StoreGoneAnswersUnavailable) {
   const std::string token = ObtainToken();
@@ -543,7 +603,8 @@ TEST_F(AuthServiceTest, StoreGoneAnswersUnavailable) {
     std::filesystem::remove(dir_.File(absl::StrCat("users.sqlite3", suffix)));
   }
   const char* kMsg = "The user store is unavailable.";
-  EXPECT_THAT(Verify(token), IsRpcError(grpc::UNAVAILABLE, kMsg, "STORE_UNAVAILABLE"));
+  EXPECT_THAT(Verify(token),
+              IsRpcError(grpc::UNAVAILABLE, kMsg, "STORE_UNAVAILABLE"));
   EXPECT_THAT(Obtain("ada", "correct horse"),
               IsRpcError(grpc::UNAVAILABLE, kMsg, "STORE_UNAVAILABLE"));
 }

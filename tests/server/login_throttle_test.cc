@@ -4,7 +4,6 @@
 #include "server/login_throttle.h"
 
 #include <atomic>
-
 #include <optional>
 #include <string>
 #include <thread>
@@ -50,7 +49,8 @@ TEST(LoginThrottle, FailuresBelowUsernameLimitAreAllowed) {
   EXPECT_EQ(throttle.Check("ada", kPeer), std::nullopt);
 }
 
-TEST(LoginThrottle, UsernameLimitReachedIsThrottledUntilOldestFailureLeavesWindow) {
+TEST(LoginThrottle,
+     UsernameLimitReachedIsThrottledUntilOldestFailureLeavesWindow) {
   FakeClock clock(kStart);
   LoginThrottle throttle(SmallOptions(), clock.AsClock());
   throttle.RecordFailure("ada", kPeer);  // t = 0
@@ -86,7 +86,8 @@ TEST(LoginThrottle, WindowPassedIsAllowedAgain) {
   LoginThrottle throttle(SmallOptions(), clock.AsClock());
   for (int i = 0; i < 3; ++i) throttle.RecordFailure("ada", kPeer);
   ASSERT_NE(throttle.Check("ada", kPeer), std::nullopt);
-  clock.Advance(absl::Minutes(5));  // a failure at t counts while now - t < window
+  clock.Advance(
+      absl::Minutes(5));  // a failure at t counts while now - t < window
   EXPECT_EQ(throttle.Check("ada", kPeer), std::nullopt);
 }
 
@@ -99,7 +100,7 @@ TEST(LoginThrottle, SlidingWindowReleasesOneFailureAtATime) {
   throttle.RecordFailure("ada", kPeer);  // t = 100
   clock.Set(kStart + absl::Seconds(300));
   EXPECT_EQ(throttle.Check("ada", kPeer), std::nullopt);  // the t = 0 one left
-  throttle.RecordFailure("ada", kPeer);                   // t = 300: three again
+  throttle.RecordFailure("ada", kPeer);  // t = 300: three again
   // Now the oldest in the window is at t = 100: free at t = 400.
   EXPECT_THAT(throttle.Check("ada", kPeer), Optional(absl::Seconds(100)));
 }
@@ -135,7 +136,8 @@ TEST(LoginThrottle, OtherUsernamesFromAnotherPeerAreUnaffected) {
   for (int i = 0; i < 3; ++i) throttle.RecordFailure("ada", kPeer);
   EXPECT_NE(throttle.Check("ada", kPeer), std::nullopt);
   EXPECT_EQ(throttle.Check("bob", kOtherPeer), std::nullopt);
-  EXPECT_EQ(throttle.Check("bob", kPeer), std::nullopt);  // peer below its limit
+  EXPECT_EQ(throttle.Check("bob", kPeer),
+            std::nullopt);  // peer below its limit
 }
 
 TEST(LoginThrottle, ThrottledUsernameIsThrottledFromEveryPeer) {
@@ -167,7 +169,8 @@ TEST(LoginThrottle, LongerOfUserAndPeerWaitIsReported) {
   LoginThrottle throttle(options, clock.AsClock());
   for (int i = 0; i < 3; ++i) throttle.RecordFailure("ada", kPeer);  // t = 0
   clock.Advance(absl::Seconds(60));
-  for (int i = 0; i < 3; ++i) throttle.RecordFailure("bob", kOtherPeer);  // t = 60
+  for (int i = 0; i < 3; ++i)
+    throttle.RecordFailure("bob", kOtherPeer);  // t = 60
   // ada from kOtherPeer: user wait 240 s, peer wait 300 s.
   EXPECT_THAT(throttle.Check("ada", kOtherPeer), Optional(absl::Seconds(300)));
 }
@@ -189,8 +192,9 @@ TEST(LoginThrottle, MaxKeysBoundHolds) {
   options.max_keys = 50;
   LoginThrottle throttle(options, clock.AsClock());
   for (int i = 0; i < 1000; ++i) {
-    throttle.RecordFailure(absl::StrCat("user", i),
-                           absl::StrCat("ipv4:10.0.", i / 250, ".", i % 250, ":1"));
+    throttle.RecordFailure(
+        absl::StrCat("user", i),
+        absl::StrCat("ipv4:10.0.", i / 250, ".", i % 250, ":1"));
     ASSERT_LE(throttle.tracked_keys(), 50u) << i;
     throttle.Check(absl::StrCat("probe", i), kPeer);
     ASSERT_LE(throttle.tracked_keys(), 50u) << i;
@@ -203,11 +207,13 @@ TEST(LoginThrottle, LeastRecentlyTouchedKeyIsEvictedFirst) {
   ThrottleOptions options = SmallOptions();
   options.max_keys = 4;
   LoginThrottle throttle(options, clock.AsClock());
-  for (int i = 0; i < 3; ++i) throttle.RecordFailure("ada", kPeer);  // user:ada, peer:kPeer
-  throttle.RecordFailure("bob", kOtherPeer);                         // 4 keys
+  for (int i = 0; i < 3; ++i)
+    throttle.RecordFailure("ada", kPeer);     // user:ada, peer:kPeer
+  throttle.RecordFailure("bob", kOtherPeer);  // 4 keys
   ASSERT_EQ(throttle.tracked_keys(), 4u);
-  ASSERT_NE(throttle.Check("ada", kOtherPeer), std::nullopt);  // touches user:ada
-  throttle.RecordFailure("carol", "ipv4:192.0.2.9:1");         // evicts the two oldest
+  ASSERT_NE(throttle.Check("ada", kOtherPeer),
+            std::nullopt);                              // touches user:ada
+  throttle.RecordFailure("carol", "ipv4:192.0.2.9:1");  // evicts the two oldest
   EXPECT_EQ(throttle.tracked_keys(), 4u);
   EXPECT_NE(throttle.Check("ada", "ipv4:192.0.2.10:1"), std::nullopt);  // kept
 }
@@ -265,7 +271,6 @@ TEST(LoginThrottle, ConcurrentFailuresAreCountedExactly) {
   EXPECT_NE(check.Check("ada", kPeer), std::nullopt);
 }
 
-
 TEST(LoginThrottleAdmit, ConcurrentAttemptsAreAdmittedExactlyUpToTheLimit) {
   jwtauth::testing::FakeClock clock(absl::FromUnixSeconds(1'700'000'000));
   ThrottleOptions o;
@@ -277,7 +282,8 @@ TEST(LoginThrottleAdmit, ConcurrentAttemptsAreAdmittedExactlyUpToTheLimit) {
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 25; ++i) {
-        if (!throttle.Admit("ada", absl::StrCat("peer", t)).has_value()) ++admitted;
+        if (!throttle.Admit("ada", absl::StrCat("peer", t)).has_value())
+          ++admitted;
       }
     });
   }
@@ -295,10 +301,12 @@ TEST(LoginThrottleAdmit, SuccessTakesBackTheAttemptAndClearsTheUser) {
   EXPECT_FALSE(throttle.Admit("ada", "p").has_value());  // another
   EXPECT_FALSE(throttle.Admit("bob", "p").has_value());
   throttle.Succeeded("bob", "p");  // bob logged in: his attempt does not count
-  EXPECT_FALSE(throttle.Admit("carol", "p").has_value());  // peer at 3: ada, ada, carol
+  EXPECT_FALSE(
+      throttle.Admit("carol", "p").has_value());  // peer at 3: ada, ada, carol
   EXPECT_TRUE(throttle.Admit("dave", "p").has_value());
-  EXPECT_FALSE(throttle.Admit("ada", "q").has_value());  // ada at 2 of 3, from elsewhere
-  EXPECT_TRUE(throttle.Admit("ada", "q").has_value());           // now 3
+  EXPECT_FALSE(
+      throttle.Admit("ada", "q").has_value());  // ada at 2 of 3, from elsewhere
+  EXPECT_TRUE(throttle.Admit("ada", "q").has_value());  // now 3
 }
 
 TEST(LoginThrottleAdmit, WithdrawTakesBackOneAttemptOnly) {

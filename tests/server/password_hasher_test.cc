@@ -28,35 +28,41 @@ using ::jwtauth::testing::IsOk;
 //   import django; django.setup()
 //   from django.contrib.auth.hashers import (make_password,
 //       PBKDF2PasswordHasher as H, PBKDF2SHA1PasswordHasher as S)
-//   print(make_password('lètmein', 'seasalt', 'pbkdf2_sha256'))   # kDjango32Sha256
-//   print(make_password('lètmein', 'seasalt', 'pbkdf2_sha1'))     # kDjango32Sha1
-//   print(H().encode('lètmein', 'seasalt', 1000))                 # kLetmein1000
-//   print(S().encode('lètmein', 'seasalt', 1000))                 # kLetmeinSha1
-//   print(H().encode('wonderland', 'AbCdEfGhIjKlMnOpQrStUv', 1000))  # kWonderland
-//   print(H().encode('', 'emptysalt', 1000))                      # kEmpty
-//   print(H().encode('пароль密码🔑', 'unisalt', 1000))            # kUnicode
-//   print(S().encode('wonderland', 'sha1salt', 1000))             # kWonderlandSha1
-//   print(H().encode('wonderland', 'AbCdEfGhIjKlMnOpQrStUv', 1))  # kOneIteration
+//   print(make_password('lètmein', 'seasalt', 'pbkdf2_sha256'))   #
+//   kDjango32Sha256 print(make_password('lètmein', 'seasalt', 'pbkdf2_sha1'))
+//   # kDjango32Sha1 print(H().encode('lètmein', 'seasalt', 1000)) #
+//   kLetmein1000 print(S().encode('lètmein', 'seasalt', 1000)) # kLetmeinSha1
+//   print(H().encode('wonderland', 'AbCdEfGhIjKlMnOpQrStUv', 1000))  #
+//   kWonderland print(H().encode('', 'emptysalt', 1000))                      #
+//   kEmpty print(H().encode('пароль密码🔑', 'unisalt', 1000))            #
+//   kUnicode print(S().encode('wonderland', 'sha1salt', 1000))             #
+//   kWonderlandSha1 print(H().encode('wonderland', 'AbCdEfGhIjKlMnOpQrStUv',
+//   1))  # kOneIteration
 //   "
 // The first is also the value Django 3.2's own test suite asserts
 // (tests/auth_tests/test_hashers.py, test_pbkdf2).
 constexpr char kLetmein[] = "l\xC3\xA8tmein";  // "lètmein" in UTF-8
 constexpr char kDjango32Sha256[] =
     "pbkdf2_sha256$260000$seasalt$YlZ2Vggtqdc61YjArZuoApoBh9JNGYoDRBUGu6tcJQo=";
-constexpr char kDjango32Sha1[] = "pbkdf2_sha1$260000$seasalt$XXHk2gQ7tjWIyrS320RXXsGqkUg=";
+constexpr char kDjango32Sha1[] =
+    "pbkdf2_sha1$260000$seasalt$XXHk2gQ7tjWIyrS320RXXsGqkUg=";
 constexpr char kLetmein1000[] =
     "pbkdf2_sha256$1000$seasalt$JgZryXe2Ga8ysg6XbzkLpTdyPQrHqsinbL9BnnhgX4A=";
-constexpr char kLetmeinSha1[] = "pbkdf2_sha1$1000$seasalt$ljleU4wBmTtz/MoG5YTwxpM0d7I=";
+constexpr char kLetmeinSha1[] =
+    "pbkdf2_sha1$1000$seasalt$ljleU4wBmTtz/MoG5YTwxpM0d7I=";
 constexpr char kWonderland[] =
-    "pbkdf2_sha256$1000$AbCdEfGhIjKlMnOpQrStUv$YZjyuEE+C+BcB61ULhZYUfaxK5pKZSIe2jKcUJ4yEoU=";
+    "pbkdf2_sha256$1000$AbCdEfGhIjKlMnOpQrStUv$YZjyuEE+C+"
+    "BcB61ULhZYUfaxK5pKZSIe2jKcUJ4yEoU=";
 constexpr char kEmpty[] =
     "pbkdf2_sha256$1000$emptysalt$Th/GgYSDV3N4Zpkx3TpFlR/PPyCUSrZ7QQFwKxyd/oo=";
 constexpr char kUnicodePassword[] = "пароль密码🔑";
 constexpr char kUnicode[] =
     "pbkdf2_sha256$1000$unisalt$8aBFuZvNGIFZj45iwWn/il9voT6tBjkLz8Ddhi19Yu4=";
-constexpr char kWonderlandSha1[] = "pbkdf2_sha1$1000$sha1salt$SvbhB36WVJeed8D0E2Euc5tpDo0=";
+constexpr char kWonderlandSha1[] =
+    "pbkdf2_sha1$1000$sha1salt$SvbhB36WVJeed8D0E2Euc5tpDo0=";
 constexpr char kOneIteration[] =
-    "pbkdf2_sha256$1$AbCdEfGhIjKlMnOpQrStUv$gM2pcZSHfteBKijxgn4mzwpBfpqOdBlGcN4ooLnN/vI=";
+    "pbkdf2_sha256$1$AbCdEfGhIjKlMnOpQrStUv$"
+    "gM2pcZSHfteBKijxgn4mzwpBfpqOdBlGcN4ooLnN/vI=";
 
 TEST(PasswordHasher, DjangoDefaultSha256HashAt260000IterationsMatches) {
   PasswordHasher hasher(1000);
@@ -99,7 +105,8 @@ TEST(PasswordHasher, WrongPasswordDoesNotMatch) {
 }
 
 // Replace returns `encoded` with its `index`th $-separated part replaced.
-std::string Replace(absl::string_view encoded, size_t index, absl::string_view part) {
+std::string Replace(absl::string_view encoded, size_t index,
+                    absl::string_view part) {
   std::vector<std::string> parts = absl::StrSplit(encoded, '$');
   parts.at(index) = std::string(part);
   return absl::StrJoin(parts, "$");
@@ -107,8 +114,10 @@ std::string Replace(absl::string_view encoded, size_t index, absl::string_view p
 
 TEST(PasswordHasher, TamperedSaltDoesNotMatch) {
   PasswordHasher hasher(1000);
-  EXPECT_FALSE(hasher.Check("wonderland", Replace(kWonderland, 2, "AbCdEfGhIjKlMnOpQrStUw")));
-  EXPECT_FALSE(hasher.Check("wonderland", Replace(kWonderland, 2, "abCdEfGhIjKlMnOpQrStUv")));
+  EXPECT_FALSE(hasher.Check("wonderland",
+                            Replace(kWonderland, 2, "AbCdEfGhIjKlMnOpQrStUw")));
+  EXPECT_FALSE(hasher.Check("wonderland",
+                            Replace(kWonderland, 2, "abCdEfGhIjKlMnOpQrStUv")));
 }
 
 TEST(PasswordHasher, TamperedIterationsDoNotMatch) {
@@ -124,15 +133,18 @@ TEST(PasswordHasher, TamperedHashDoesNotMatch) {
   EXPECT_FALSE(hasher.Check("wonderland", hash));
   // Same bytes, but the last character's unused bits set: not canonical.
   EXPECT_FALSE(hasher.Check(
-      "wonderland", Replace(kWonderland, 3, "YZjyuEE+C+BcB61ULhZYUfaxK5pKZSIe2jKcUJ4yEoV=")));
+      "wonderland",
+      Replace(kWonderland, 3, "YZjyuEE+C+BcB61ULhZYUfaxK5pKZSIe2jKcUJ4yEoV=")));
 }
 
 TEST(PasswordHasher, AlgorithmSwapDoesNotMatch) {
   PasswordHasher hasher(1000);
   // The sha1 hash relabelled as sha256 has the wrong length; the sha256 one
   // relabelled as sha1 too.
-  EXPECT_FALSE(hasher.Check("wonderland", Replace(kWonderlandSha1, 0, "pbkdf2_sha256")));
-  EXPECT_FALSE(hasher.Check("wonderland", Replace(kWonderland, 0, "pbkdf2_sha1")));
+  EXPECT_FALSE(
+      hasher.Check("wonderland", Replace(kWonderlandSha1, 0, "pbkdf2_sha256")));
+  EXPECT_FALSE(
+      hasher.Check("wonderland", Replace(kWonderland, 0, "pbkdf2_sha1")));
 }
 
 TEST(PasswordHasher, MalformedEncodingsNeverMatch) {
@@ -150,7 +162,8 @@ TEST(PasswordHasher, MalformedEncodingsNeverMatch) {
       absl::StrCat("pbkdf2_sha256$abc$salt$", good_hash),
       absl::StrCat("pbkdf2_sha256$$AbCdEfGhIjKlMnOpQrStUv$", good_hash),
       absl::StrCat("pbkdf2_sha256$1000$$", good_hash),
-      absl::StrCat("pbkdf2_sha256$1000$AbCdEfGhIjKlMnOpQrStUv$", good_hash, "$"),
+      absl::StrCat("pbkdf2_sha256$1000$AbCdEfGhIjKlMnOpQrStUv$", good_hash,
+                   "$"),
       absl::StrCat("pbkdf2_sha256$1000$AbCd$EfGhIjKlMnOpQrStUv$", good_hash),
       absl::StrCat("$pbkdf2_sha256$1000$AbCdEfGhIjKlMnOpQrStUv$", good_hash),
       absl::StrCat("pbkdf2_sha256$0$AbCdEfGhIjKlMnOpQrStUv$", good_hash),
@@ -161,31 +174,42 @@ TEST(PasswordHasher, MalformedEncodingsNeverMatch) {
       absl::StrCat("pbkdf2_sha256$01000$AbCdEfGhIjKlMnOpQrStUv$", good_hash),
       absl::StrCat("pbkdf2_sha256$1e3$AbCdEfGhIjKlMnOpQrStUv$", good_hash),
       absl::StrCat("pbkdf2_sha256$0x3e8$AbCdEfGhIjKlMnOpQrStUv$", good_hash),
-      absl::StrCat("pbkdf2_sha256$", kMaxPbkdf2Iterations + 1, "$AbCdEfGhIjKlMnOpQrStUv$",
-                   good_hash),
-      absl::StrCat("pbkdf2_sha256$99999999999999999999999$AbCdEfGhIjKlMnOpQrStUv$", good_hash),
-      absl::StrCat("pbkdf2_sha256$1000$AbCdEfGhIjKlMnOpQrStUv$", good_hash.substr(0, 43)),
-      absl::StrCat("pbkdf2_sha256$1000$AbCdEfGhIjKlMnOpQrStUv$", good_hash.substr(0, 43), "=="),
-      absl::StrCat("pbkdf2_sha256$1000$AbCdEfGhIjKlMnOpQrStUv$", good_hash.substr(0, 42), "*="),
-      absl::StrCat("pbkdf2_sha256$1000$AbCdEfGhIjKlMnOpQrStUv$", " ", good_hash.substr(1)),
+      absl::StrCat("pbkdf2_sha256$", kMaxPbkdf2Iterations + 1,
+                   "$AbCdEfGhIjKlMnOpQrStUv$", good_hash),
+      absl::StrCat(
+          "pbkdf2_sha256$99999999999999999999999$AbCdEfGhIjKlMnOpQrStUv$",
+          good_hash),
+      absl::StrCat("pbkdf2_sha256$1000$AbCdEfGhIjKlMnOpQrStUv$",
+                   good_hash.substr(0, 43)),
+      absl::StrCat("pbkdf2_sha256$1000$AbCdEfGhIjKlMnOpQrStUv$",
+                   good_hash.substr(0, 43), "=="),
+      absl::StrCat("pbkdf2_sha256$1000$AbCdEfGhIjKlMnOpQrStUv$",
+                   good_hash.substr(0, 42), "*="),
+      absl::StrCat("pbkdf2_sha256$1000$AbCdEfGhIjKlMnOpQrStUv$", " ",
+                   good_hash.substr(1)),
       absl::StrCat("PBKDF2_SHA256$1000$AbCdEfGhIjKlMnOpQrStUv$", good_hash),
       absl::StrCat("!pbkdf2_sha256$1000$AbCdEfGhIjKlMnOpQrStUv$", good_hash),
       "!unusable",
       "!",
-      "!AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd",  // Django's make_password(None)
+      "!AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd",  // Django's
+                                                    // make_password(None)
       "md5$seasalt$f5531bef9f3687d0ccf0f617f0e25573",
       "sha1$seasalt$cff36ea83f5706ce9aa7454e63e431fc726b2dc8",
-      "argon2$argon2id$v=19$m=102400,t=2,p=8$Y041dExhNkljRUUy$TMa6A8fPJhCAUXRhJXCXdw",
-      "bcrypt_sha256$$2b$12$LC30SNd7W8qSA7iLyUy1ueZu1aCvG.Yvc1ZTHzE7DIKkZ4hrMw/r6",
-      "pbkdf2_sha512$1000$AbCdEfGhIjKlMnOpQrStUv$YZjyuEE+C+BcB61ULhZYUfaxK5pKZSIe2jKcUJ4yEoU=",
+      "argon2$argon2id$v=19$m=102400,t=2,p=8$Y041dExhNkljRUUy$"
+      "TMa6A8fPJhCAUXRhJXCXdw",
+      "bcrypt_sha256$$2b$12$LC30SNd7W8qSA7iLyUy1ueZu1aCvG.Yvc1ZTHzE7DIKkZ4hrMw/"
+      "r6",
+      "pbkdf2_sha512$1000$AbCdEfGhIjKlMnOpQrStUv$YZjyuEE+C+"
+      "BcB61ULhZYUfaxK5pKZSIe2jKcUJ4yEoU=",
   };
   for (const std::string& encoded : malformed) {
     EXPECT_FALSE(hasher.Check("wonderland", encoded)) << encoded;
     EXPECT_FALSE(hasher.Check("", encoded)) << encoded;
   }
   // Sanity: the well-formed original does match.
-  EXPECT_TRUE(hasher.Check("wonderland",
-                           absl::StrCat("pbkdf2_sha256$1000$AbCdEfGhIjKlMnOpQrStUv$", good_hash)));
+  EXPECT_TRUE(hasher.Check(
+      "wonderland",
+      absl::StrCat("pbkdf2_sha256$1000$AbCdEfGhIjKlMnOpQrStUv$", good_hash)));
 }
 
 TEST(PasswordHasher, EmbeddedNulInEncodingNeverMatches) {
@@ -213,7 +237,8 @@ TEST(PasswordHasher, HashHasDjangoShapeWithConfiguredIterations) {
   EXPECT_EQ(parts[0], "pbkdf2_sha256");
   EXPECT_EQ(parts[1], "1234");
   EXPECT_EQ(parts[2].size(), 22u);
-  for (char c : parts[2]) EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c))) << parts[2];
+  for (char c : parts[2])
+    EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c))) << parts[2];
   EXPECT_EQ(parts[3].size(), 44u);
   EXPECT_EQ(parts[3].back(), '=');
   EXPECT_TRUE(hasher.Check(kUnicodePassword, *encoded));
@@ -276,7 +301,8 @@ TEST(PasswordHasher, Sha1HashMustUpdate) {
 }
 
 TEST(PasswordHasher, MalformedHashMustUpdate) {
-  EXPECT_TRUE(PasswordHasher(1000).MustUpdate("md5$seasalt$f5531bef9f3687d0ccf0f617f0e25573"));
+  EXPECT_TRUE(PasswordHasher(1000).MustUpdate(
+      "md5$seasalt$f5531bef9f3687d0ccf0f617f0e25573"));
   EXPECT_TRUE(PasswordHasher(1000).MustUpdate("garbage"));
 }
 

@@ -75,14 +75,16 @@ class PostgresUserStoreTest : public ::testing::Test {
     ASSERT_NE(url_file, nullptr) << "run under ctest (fixture postgres)";
     base_url_ = std::string(absl::StripAsciiWhitespace(ReadAll(url_file)));
     ASSERT_FALSE(base_url_.empty()) << url_file;
-    cluster_dir_ = std::string(url_file).substr(0, std::string(url_file).rfind('/'));
+    cluster_dir_ =
+        std::string(url_file).substr(0, std::string(url_file).rfind('/'));
     // postgresql://postgres@127.0.0.1:PORT/jwtauth_test
     const size_t at = base_url_.find('@');
     host_and_db_ = base_url_.substr(at + 1);
     schema_ = absl::StrCat("pgtest_", ::getpid(), "_", ++counter_);
     admin_ = PQconnectdb(base_url_.c_str());
     ASSERT_EQ(PQstatus(admin_), CONNECTION_OK) << PQerrorMessage(admin_);
-    PQsetNoticeProcessor(admin_, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        admin_, [](void*, const char*) {}, nullptr);
     Exec(absl::StrCat("DROP SCHEMA IF EXISTS ", schema_, " CASCADE"));
     Exec(absl::StrCat("CREATE SCHEMA ", schema_));
     Exec(absl::StrCat("SET search_path = ", schema_));
@@ -91,11 +93,15 @@ class PostgresUserStoreTest : public ::testing::Test {
   void TearDown() override {
     if (admin_ != nullptr && PQstatus(admin_) != CONNECTION_OK) {
       PQreset(admin_);
-      PQsetNoticeProcessor(admin_, [](void*, const char*) {}, nullptr);
+      PQsetNoticeProcessor(
+          admin_, [](void*, const char*) {}, nullptr);
     }
     if (admin_ != nullptr) {
-      if (PQtransactionStatus(admin_) != PQTRANS_IDLE) PQclear(PQexec(admin_, "ROLLBACK"));
-      PGresult* r = PQexec(admin_, absl::StrCat("DROP SCHEMA IF EXISTS ", schema_, " CASCADE").c_str());
+      if (PQtransactionStatus(admin_) != PQTRANS_IDLE)
+        PQclear(PQexec(admin_, "ROLLBACK"));
+      PGresult* r = PQexec(
+          admin_,
+          absl::StrCat("DROP SCHEMA IF EXISTS ", schema_, " CASCADE").c_str());
       PQclear(r);
     }
     PQfinish(admin_);
@@ -107,8 +113,8 @@ class PostgresUserStoreTest : public ::testing::Test {
                         "&options=-c%20search_path%3D", schema_, extra_options);
   }
 
-  std::unique_ptr<PostgresUserStore> MustOpen(PostgresOptions options = {},
-                                              absl::string_view extra_options = "") {
+  std::unique_ptr<PostgresUserStore> MustOpen(
+      PostgresOptions options = {}, absl::string_view extra_options = "") {
     absl::StatusOr<std::unique_ptr<PostgresUserStore>> store =
         PostgresUserStore::Open(Url(extra_options), options);
     EXPECT_THAT(store, IsOk());
@@ -127,7 +133,8 @@ class PostgresUserStoreTest : public ::testing::Test {
   // Text: the first column of the first row of `sql`, "<none>" or "<null>".
   std::string Text(const std::string& sql) {
     PGresult* r = PQexec(admin_, sql.c_str());
-    EXPECT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << sql << ": " << PQerrorMessage(admin_);
+    EXPECT_EQ(PQresultStatus(r), PGRES_TUPLES_OK)
+        << sql << ": " << PQerrorMessage(admin_);
     std::string out = "<none>";
     if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0) {
       out = PQgetisnull(r, 0, 0) ? "<null>" : PQgetvalue(r, 0, 0);
@@ -139,7 +146,8 @@ class PostgresUserStoreTest : public ::testing::Test {
   // Rows: every row of `sql`, columns joined by '|'.
   std::vector<std::string> Rows(const std::string& sql) {
     PGresult* r = PQexec(admin_, sql.c_str());
-    EXPECT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << sql << ": " << PQerrorMessage(admin_);
+    EXPECT_EQ(PQresultStatus(r), PGRES_TUPLES_OK)
+        << sql << ": " << PQerrorMessage(admin_);
     std::vector<std::string> rows;
     for (int i = 0; i < PQntuples(r); ++i) {
       std::string row;
@@ -157,8 +165,10 @@ class PostgresUserStoreTest : public ::testing::Test {
   // have exited (their goodbyes sent, their sockets closed).
   void WaitUntilSessionsAreGone() {
     const std::string count = absl::StrCat(
-        "SELECT count(*) FROM pg_stat_activity WHERE application_name = '", schema_, "'");
-    for (int i = 0; i < 250 && Text(count) != "0"; ++i) absl::SleepFor(absl::Milliseconds(20));
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = '",
+        schema_, "'");
+    for (int i = 0; i < 250 && Text(count) != "0"; ++i)
+      absl::SleepFor(absl::Milliseconds(20));
     EXPECT_EQ(Text(count), "0");
   }
 
@@ -183,25 +193,31 @@ TEST_F(PostgresUserStoreTest, FreshSchemaIsDjangosAuthUser) {
   EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(1));
   EXPECT_EQ(PostgresUserStore::LatestSchemaVersion(), 1);
   EXPECT_THAT(
-      Rows(absl::StrCat("SELECT column_name, data_type, is_nullable, "
-                        "coalesce(character_maximum_length::text, ''), is_identity, "
-                        "coalesce(identity_generation, '') FROM information_schema.columns "
-                        "WHERE table_schema = '",
-                        schema_, "' AND table_name = 'auth_user' ORDER BY ordinal_position")),
-      ElementsAre("id|integer|NO||YES|BY DEFAULT", "password|character varying|NO|128|NO|",
+      Rows(absl::StrCat(
+          "SELECT column_name, data_type, is_nullable, "
+          "coalesce(character_maximum_length::text, ''), is_identity, "
+          "coalesce(identity_generation, '') FROM information_schema.columns "
+          "WHERE table_schema = '",
+          schema_, "' AND table_name = 'auth_user' ORDER BY ordinal_position")),
+      ElementsAre("id|integer|NO||YES|BY DEFAULT",
+                  "password|character varying|NO|128|NO|",
                   "last_login|timestamp with time zone|YES||NO|",
-                  "is_superuser|boolean|NO||NO|", "username|character varying|NO|150|NO|",
+                  "is_superuser|boolean|NO||NO|",
+                  "username|character varying|NO|150|NO|",
                   "first_name|character varying|NO|150|NO|",
                   "last_name|character varying|NO|150|NO|",
-                  "email|character varying|NO|254|NO|", "is_staff|boolean|NO||NO|",
-                  "is_active|boolean|NO||NO|",
+                  "email|character varying|NO|254|NO|",
+                  "is_staff|boolean|NO||NO|", "is_active|boolean|NO||NO|",
                   "date_joined|timestamp with time zone|NO||NO|"));
-  EXPECT_THAT(Rows(absl::StrCat("SELECT indexname FROM pg_indexes WHERE schemaname = '", schema_,
-                                "' AND tablename = 'auth_user' ORDER BY indexname")),
+  EXPECT_THAT(Rows(absl::StrCat(
+                  "SELECT indexname FROM pg_indexes WHERE schemaname = '",
+                  schema_, "' AND tablename = 'auth_user' ORDER BY indexname")),
               ElementsAre("auth_user_pkey", "auth_user_username_6821ab7c_like",
                           "auth_user_username_key"));
-  EXPECT_THAT(Rows("SELECT version, applied_at <= now() FROM jwtauth_schema_migrations"),
-              ElementsAre("1|t"));
+  EXPECT_THAT(
+      Rows(
+          "SELECT version, applied_at <= now() FROM jwtauth_schema_migrations"),
+      ElementsAre("1|t"));
   EXPECT_THAT(store->Migrate(), IsOk());
   EXPECT_EQ(Text("SELECT count(*) FROM jwtauth_schema_migrations"), "1");
 }
@@ -209,19 +225,28 @@ TEST_F(PostgresUserStoreTest, FreshSchemaIsDjangosAuthUser) {
 // An auth_user made by Django 3.2 (serial id, no identity) with rows Django
 // wrote: read as they are, written in kind, and the table is never altered.
 TEST_F(PostgresUserStoreTest, ExistingDjangoTableIsUsedAndNotAltered) {
-  Exec("CREATE TABLE \"auth_user\" (\"id\" serial NOT NULL PRIMARY KEY, "
-       "\"password\" varchar(128) NOT NULL, \"last_login\" timestamp with time zone NULL, "
-       "\"is_superuser\" boolean NOT NULL, \"username\" varchar(150) NOT NULL UNIQUE, "
-       "\"first_name\" varchar(150) NOT NULL, \"last_name\" varchar(150) NOT NULL, "
-       "\"email\" varchar(254) NOT NULL, \"is_staff\" boolean NOT NULL, "
-       "\"is_active\" boolean NOT NULL, \"date_joined\" timestamp with time zone NOT NULL)");
-  Exec("INSERT INTO auth_user (password, last_login, is_superuser, username, first_name, "
-       "last_name, email, is_staff, is_active, date_joined) VALUES "
-       "('h1', '2020-01-02 04:04:05.5+01', false, 'alice', 'Alice', 'Liddell', 'a@x', false, "
-       "true, '2019-12-31 23:59:59.000001+00'), "
-       "('h2', 'infinity', true, 'odd', '', '', '', true, false, '-infinity')");
+  Exec(
+      "CREATE TABLE \"auth_user\" (\"id\" serial NOT NULL PRIMARY KEY, "
+      "\"password\" varchar(128) NOT NULL, \"last_login\" timestamp with time "
+      "zone NULL, "
+      "\"is_superuser\" boolean NOT NULL, \"username\" varchar(150) NOT NULL "
+      "UNIQUE, "
+      "\"first_name\" varchar(150) NOT NULL, \"last_name\" varchar(150) NOT "
+      "NULL, "
+      "\"email\" varchar(254) NOT NULL, \"is_staff\" boolean NOT NULL, "
+      "\"is_active\" boolean NOT NULL, \"date_joined\" timestamp with time "
+      "zone NOT NULL)");
+  Exec(
+      "INSERT INTO auth_user (password, last_login, is_superuser, username, "
+      "first_name, "
+      "last_name, email, is_staff, is_active, date_joined) VALUES "
+      "('h1', '2020-01-02 04:04:05.5+01', false, 'alice', 'Alice', 'Liddell', "
+      "'a@x', false, "
+      "true, '2019-12-31 23:59:59.000001+00'), "
+      "('h2', 'infinity', true, 'odd', '', '', '', true, false, '-infinity')");
   const std::string before = Text(
-      "SELECT string_agg(column_name || ' ' || data_type || ' ' || coalesce(column_default, ''), "
+      "SELECT string_agg(column_name || ' ' || data_type || ' ' || "
+      "coalesce(column_default, ''), "
       "', ' ORDER BY ordinal_position) FROM information_schema.columns "
       "WHERE table_name = 'auth_user' AND table_schema = current_schema()");
 
@@ -231,10 +256,12 @@ TEST_F(PostgresUserStoreTest, ExistingDjangoTableIsUsedAndNotAltered) {
   absl::StatusOr<std::optional<User>> alice = store->FindByUsername("alice");
   ASSERT_THAT(alice, IsOk());
   ASSERT_TRUE(alice->has_value());
-  const absl::Time t = absl::FromCivil(absl::CivilSecond(2020, 1, 2, 3, 4, 5), absl::UTCTimeZone());
+  const absl::Time t = absl::FromCivil(absl::CivilSecond(2020, 1, 2, 3, 4, 5),
+                                       absl::UTCTimeZone());
   EXPECT_THAT((*alice)->last_login, Optional(t + absl::Milliseconds(500)));
   EXPECT_EQ((*alice)->date_joined,
-            absl::FromCivil(absl::CivilSecond(2019, 12, 31, 23, 59, 59), absl::UTCTimeZone()) +
+            absl::FromCivil(absl::CivilSecond(2019, 12, 31, 23, 59, 59),
+                            absl::UTCTimeZone()) +
                 absl::Microseconds(1));
   EXPECT_EQ((*alice)->first_name, "Alice");
   EXPECT_EQ((*alice)->last_name, "Liddell");
@@ -252,14 +279,16 @@ TEST_F(PostgresUserStoreTest, ExistingDjangoTableIsUsedAndNotAltered) {
   EXPECT_EQ(bob->id, 3);  // from Django's serial sequence
   EXPECT_EQ(store->ListUsers()->size(), 3u);
   // Untouched: same columns and defaults, and no index of jwtauth's.
-  EXPECT_EQ(Text("SELECT string_agg(column_name || ' ' || data_type || ' ' || "
-                 "coalesce(column_default, ''), ', ' ORDER BY ordinal_position) FROM "
-                 "information_schema.columns WHERE table_name = 'auth_user' AND "
-                 "table_schema = current_schema()"),
-            before);
-  EXPECT_THAT(Rows("SELECT indexname FROM pg_indexes WHERE tablename = 'auth_user' AND "
-                   "schemaname = current_schema() ORDER BY indexname"),
-              ElementsAre("auth_user_pkey", "auth_user_username_key"));
+  EXPECT_EQ(
+      Text("SELECT string_agg(column_name || ' ' || data_type || ' ' || "
+           "coalesce(column_default, ''), ', ' ORDER BY ordinal_position) FROM "
+           "information_schema.columns WHERE table_name = 'auth_user' AND "
+           "table_schema = current_schema()"),
+      before);
+  EXPECT_THAT(
+      Rows("SELECT indexname FROM pg_indexes WHERE tablename = 'auth_user' AND "
+           "schemaname = current_schema() ORDER BY indexname"),
+      ElementsAre("auth_user_pkey", "auth_user_username_key"));
 }
 
 TEST_F(PostgresUserStoreTest, TimesDoNotDependOnTheSessionTimeZone) {
@@ -270,8 +299,10 @@ TEST_F(PostgresUserStoreTest, TimesDoNotDependOnTheSessionTimeZone) {
   const absl::Time login = absl::FromUnixMicros(1'700'000'000'123'456);
   ASSERT_THAT(store->RecordLogin(ada->id, login), IsOk());
   Exec("SET TimeZone = 'UTC'");
-  EXPECT_EQ(Text("SELECT last_login::text FROM auth_user"), "2023-11-14 22:13:20.123456+00");
-  EXPECT_EQ(Text("SELECT (extract(epoch from date_joined) * 1000000)::bigint FROM auth_user"),
+  EXPECT_EQ(Text("SELECT last_login::text FROM auth_user"),
+            "2023-11-14 22:13:20.123456+00");
+  EXPECT_EQ(Text("SELECT (extract(epoch from date_joined) * 1000000)::bigint "
+                 "FROM auth_user"),
             absl::StrCat(absl::ToUnixMicros(ada->date_joined)));
   absl::StatusOr<std::optional<User>> found = store->FindById(ada->id);
   ASSERT_THAT(found, IsOk());
@@ -281,7 +312,8 @@ TEST_F(PostgresUserStoreTest, TimesDoNotDependOnTheSessionTimeZone) {
 
 // ------------------------------------------------------------- errors
 
-TEST_F(PostgresUserStoreTest, ValuesPostgresCannotStoreAreInvalidArgumentWithoutTheValue) {
+TEST_F(PostgresUserStoreTest,
+       ValuesPostgresCannotStoreAreInvalidArgumentWithoutTheValue) {
   auto store = MustOpen();
   ASSERT_NE(store, nullptr);
   NewUser nul = Named("nul");
@@ -293,7 +325,8 @@ TEST_F(PostgresUserStoreTest, ValuesPostgresCannotStoreAreInvalidArgumentWithout
   for (const NewUser& u : {nul, bad, long_email}) {
     absl::StatusOr<User> r = store->CreateUser(u);
     EXPECT_THAT(r, HasCode(absl::StatusCode::kInvalidArgument));
-    EXPECT_THAT(r.status().message(), AllOf(Not(HasSubstr("secret")), Not(HasSubstr("sss"))));
+    EXPECT_THAT(r.status().message(),
+                AllOf(Not(HasSubstr("secret")), Not(HasSubstr("sss"))));
   }
   absl::StatusOr<User> ok = store->CreateUser(Named("ok"));
   ASSERT_THAT(ok, IsOk());
@@ -301,9 +334,11 @@ TEST_F(PostgresUserStoreTest, ValuesPostgresCannotStoreAreInvalidArgumentWithout
               HasCode(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(store->SetPasswordHash(ok->id, std::string(129, 'h')),
               HasCode(absl::StatusCode::kInvalidArgument));  // varchar(128)
-  EXPECT_THAT(store->RecordLogin(ok->id, absl::FromCivil(absl::CivilSecond(10000, 1, 1, 0, 0, 0),
-                                                          absl::UTCTimeZone())),
-              HasCode(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(
+      store->RecordLogin(
+          ok->id, absl::FromCivil(absl::CivilSecond(10000, 1, 1, 0, 0, 0),
+                                  absl::UTCTimeZone())),
+      HasCode(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(store->ListUsers()->size(), 1u);
 }
 
@@ -312,25 +347,35 @@ TEST_F(PostgresUserStoreTest, UserReferencedByDjangoRowsIsFailedPrecondition) {
   ASSERT_NE(store, nullptr);
   absl::StatusOr<User> carol = store->CreateUser(Named("carol"));
   ASSERT_THAT(carol, IsOk());
-  Exec("CREATE TABLE auth_user_groups (id bigserial PRIMARY KEY, "
-       "user_id integer NOT NULL REFERENCES auth_user (id) DEFERRABLE INITIALLY DEFERRED, "
-       "group_id integer NOT NULL)");
-  Exec(absl::StrCat("INSERT INTO auth_user_groups (user_id, group_id) VALUES (", carol->id, ", 1)"));
+  Exec(
+      "CREATE TABLE auth_user_groups (id bigserial PRIMARY KEY, "
+      "user_id integer NOT NULL REFERENCES auth_user (id) DEFERRABLE INITIALLY "
+      "DEFERRED, "
+      "group_id integer NOT NULL)");
+  Exec(absl::StrCat("INSERT INTO auth_user_groups (user_id, group_id) VALUES (",
+                    carol->id, ", 1)"));
   absl::Status deleted = store->DeleteUser(carol->id);
   EXPECT_THAT(deleted, HasCode(absl::StatusCode::kFailedPrecondition));
   EXPECT_THAT(deleted.message(), HasSubstr("refer"));
   EXPECT_TRUE(store->FindById(carol->id)->has_value());
 }
 
-TEST_F(PostgresUserStoreTest, IdSequenceBehindItsRowsIsFailedPreconditionNotAlreadyExists) {
+TEST_F(PostgresUserStoreTest,
+       IdSequenceBehindItsRowsIsFailedPreconditionNotAlreadyExists) {
   auto store = MustOpen();
   ASSERT_NE(store, nullptr);
-  Exec("INSERT INTO auth_user (id, password, is_superuser, username, first_name, last_name, "
-       "email, is_staff, is_active, date_joined) VALUES (1, '', false, 'restored', '', '', '', "
-       "false, true, now())");
-  EXPECT_THAT(store->CreateUser(Named("new")), HasCode(absl::StatusCode::kFailedPrecondition));
-  EXPECT_THAT(store->CreateUser(Named("new")), IsOk());  // the sequence moved on
-  EXPECT_THAT(store->CreateUser(Named("restored")), HasCode(absl::StatusCode::kAlreadyExists));
+  Exec(
+      "INSERT INTO auth_user (id, password, is_superuser, username, "
+      "first_name, last_name, "
+      "email, is_staff, is_active, date_joined) VALUES (1, '', false, "
+      "'restored', '', '', '', "
+      "false, true, now())");
+  EXPECT_THAT(store->CreateUser(Named("new")),
+              HasCode(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(store->CreateUser(Named("new")),
+              IsOk());  // the sequence moved on
+  EXPECT_THAT(store->CreateUser(Named("restored")),
+              HasCode(absl::StatusCode::kAlreadyExists));
 }
 
 TEST_F(PostgresUserStoreTest, TableDroppedBehindTheStoreIsUnavailable) {
@@ -340,14 +385,16 @@ TEST_F(PostgresUserStoreTest, TableDroppedBehindTheStoreIsUnavailable) {
   absl::StatusOr<std::optional<User>> found = store->FindByUsername("ada");
   EXPECT_THAT(found, HasCode(absl::StatusCode::kUnavailable));
   EXPECT_THAT(found.status().message(), HasSubstr("auth_user"));
-  EXPECT_THAT(store->CreateUser(Named("ada")), HasCode(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(store->CreateUser(Named("ada")),
+              HasCode(absl::StatusCode::kUnavailable));
 }
 
 TEST_F(PostgresUserStoreTest, ReadOnlyDatabaseIsUnavailableForWritesOnly) {
   ASSERT_NE(MustOpen(), nullptr);  // migrated
   PostgresOptions no_migrate;
   no_migrate.migrate = false;
-  auto store = MustOpen(no_migrate, "%20-c%20default_transaction_read_only%3Don");
+  auto store =
+      MustOpen(no_migrate, "%20-c%20default_transaction_read_only%3Don");
   ASSERT_NE(store, nullptr);
   absl::StatusOr<User> r = store->CreateUser(Named("ada"));
   EXPECT_THAT(r, HasCode(absl::StatusCode::kUnavailable));
@@ -356,20 +403,26 @@ TEST_F(PostgresUserStoreTest, ReadOnlyDatabaseIsUnavailableForWritesOnly) {
   EXPECT_THAT(store->ListUsers(), IsOk());
 }
 
-TEST_F(PostgresUserStoreTest, OpenWithoutMigrateOnEmptySchemaIsFailedPrecondition) {
+TEST_F(PostgresUserStoreTest,
+       OpenWithoutMigrateOnEmptySchemaIsFailedPrecondition) {
   PostgresOptions no_migrate;
   no_migrate.migrate = false;
   absl::StatusOr<std::unique_ptr<PostgresUserStore>> store =
       PostgresUserStore::Open(Url(), no_migrate);
   EXPECT_THAT(store, HasCode(absl::StatusCode::kFailedPrecondition));
   EXPECT_THAT(store.status().message(), HasSubstr("migrate"));
-  EXPECT_EQ(Text("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()"), "0");
+  EXPECT_EQ(
+      Text(
+          "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()"),
+      "0");
 }
 
-TEST_F(PostgresUserStoreTest, UnreachableServerIsUnavailableAtOpenWithoutThePassword) {
+TEST_F(PostgresUserStoreTest,
+       UnreachableServerIsUnavailableAtOpenWithoutThePassword) {
   const absl::Time start = absl::Now();
   absl::StatusOr<std::unique_ptr<PostgresUserStore>> store =
-      PostgresUserStore::Open("postgresql://jwtauth:s3cret-pw@127.0.0.1:1/users");
+      PostgresUserStore::Open(
+          "postgresql://jwtauth:s3cret-pw@127.0.0.1:1/users");
   EXPECT_THAT(store, HasCode(absl::StatusCode::kUnavailable));
   EXPECT_THAT(store.status().message(),
               AllOf(HasSubstr("user store postgresql://127.0.0.1:1/users: "),
@@ -382,9 +435,11 @@ TEST_F(PostgresUserStoreTest, UnreachableServerIsUnavailableAtOpenWithoutThePass
 }
 
 TEST_F(PostgresUserStoreTest, InvalidUrlIsInvalidArgumentWithoutThePassword) {
-  for (const char* url : {"postgresql://u:s3cret-pw@host/db?no_such_parameter=1",
-                          "postgresql://u:s3cret-pw@host/db?sslmode"}) {
-    absl::StatusOr<std::unique_ptr<PostgresUserStore>> store = PostgresUserStore::Open(url);
+  for (const char* url :
+       {"postgresql://u:s3cret-pw@host/db?no_such_parameter=1",
+        "postgresql://u:s3cret-pw@host/db?sslmode"}) {
+    absl::StatusOr<std::unique_ptr<PostgresUserStore>> store =
+        PostgresUserStore::Open(url);
     EXPECT_THAT(store, HasCode(absl::StatusCode::kInvalidArgument)) << url;
     EXPECT_THAT(store.status().message(), Not(HasSubstr("s3cret"))) << url;
   }
@@ -392,7 +447,8 @@ TEST_F(PostgresUserStoreTest, InvalidUrlIsInvalidArgumentWithoutThePassword) {
 
 // -------------------------------------------------------------- faults
 
-TEST_F(PostgresUserStoreTest, StatementTimeoutIsUnavailableThenTheNextCallSucceeds) {
+TEST_F(PostgresUserStoreTest,
+       StatementTimeoutIsUnavailableThenTheNextCallSucceeds) {
   PostgresOptions options;
   options.statement_timeout = absl::Milliseconds(300);
   auto store = MustOpen(options);
@@ -403,14 +459,19 @@ TEST_F(PostgresUserStoreTest, StatementTimeoutIsUnavailableThenTheNextCallSuccee
   Exec("LOCK TABLE auth_user IN ACCESS EXCLUSIVE MODE");
   const absl::Time start = absl::Now();
   NewUser bob = Named("bob");
-  bob.password_hash = "pbkdf2_sha256$1$secret-looking-salt$secret-looking-hash=";
+  bob.password_hash =
+      "pbkdf2_sha256$1$secret-looking-salt$secret-looking-hash=";
   absl::StatusOr<User> blocked = store->CreateUser(bob);
   EXPECT_THAT(blocked, HasCode(absl::StatusCode::kUnavailable));
-  EXPECT_THAT(blocked.status().message(),
-              AllOf(HasSubstr(absl::StrCat("user store postgresql://", host_and_db_)),
-                    HasSubstr("timed out"), Not(HasSubstr("bob")), Not(HasSubstr("secret"))));
-  EXPECT_THAT(store->SetActive(ada->id, false), HasCode(absl::StatusCode::kUnavailable));
-  EXPECT_THAT(store->FindByUsername("ada"), HasCode(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(
+      blocked.status().message(),
+      AllOf(HasSubstr(absl::StrCat("user store postgresql://", host_and_db_)),
+            HasSubstr("timed out"), Not(HasSubstr("bob")),
+            Not(HasSubstr("secret"))));
+  EXPECT_THAT(store->SetActive(ada->id, false),
+              HasCode(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(store->FindByUsername("ada"),
+              HasCode(absl::StatusCode::kUnavailable));
   EXPECT_LT(absl::Now() - start, absl::Seconds(3));
   Exec("COMMIT");
   EXPECT_THAT(store->CreateUser(bob), IsOk());
@@ -430,13 +491,15 @@ TEST_F(PostgresUserStoreTest, BusyPoolIsUnavailableAfterAcquireTimeout) {
   std::atomic<bool> done{false};
   absl::Status held_status;
   std::thread holder([&] {
-    held_status = store->CreateUser(Named("waiting")).status();  // holds the only connection
+    held_status = store->CreateUser(Named("waiting"))
+                      .status();  // holds the only connection
     done = true;
   });
   // Wait until the holder's statement waits on the lock.
   for (int i = 0; i < 200; ++i) {
-    if (Text(absl::StrCat("SELECT count(*) FROM pg_stat_activity WHERE application_name = '",
-                          schema_, "' AND wait_event_type = 'Lock'")) == "1") {
+    if (Text(absl::StrCat(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = '",
+            schema_, "' AND wait_event_type = 'Lock'")) == "1") {
       break;
     }
     absl::SleepFor(absl::Milliseconds(20));
@@ -464,13 +527,15 @@ TEST_F(PostgresUserStoreTest, TerminatedSessionsAreReplacedWithoutAFailedCall) {
   std::vector<std::thread> threads;
   for (int t = 0; t < 6; ++t) {
     threads.emplace_back([&] {
-      for (int i = 0; i < 5; ++i) EXPECT_THAT(store->FindByUsername("ada"), IsOk());
+      for (int i = 0; i < 5; ++i)
+        EXPECT_THAT(store->FindByUsername("ada"), IsOk());
     });
   }
   for (std::thread& t : threads) t.join();
-  const std::string terminate =
-      absl::StrCat("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
-                   "application_name = '", schema_, "'");
+  const std::string terminate = absl::StrCat(
+      "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
+      "application_name = '",
+      schema_, "'");
   EXPECT_NE(Text(terminate), "0");
   WaitUntilSessionsAreGone();
   for (int i = 0; i < 6; ++i) {
@@ -482,11 +547,14 @@ TEST_F(PostgresUserStoreTest, TerminatedSessionsAreReplacedWithoutAFailedCall) {
   EXPECT_THAT(store->CreateUser(Named("bob")), IsOk());
 }
 
-TEST_F(PostgresUserStoreTest, StoppedServerIsUnavailableThenRecoversWithoutReopening) {
+TEST_F(PostgresUserStoreTest,
+       StoppedServerIsUnavailableThenRecoversWithoutReopening) {
   // A password in the URL (ignored by the trust cluster) must never show.
-  const std::string url = absl::StrCat("postgresql://postgres:s3cret-pw@", host_and_db_,
-                                       "?options=-c%20search_path%3D", schema_);
-  absl::StatusOr<std::unique_ptr<PostgresUserStore>> opened = PostgresUserStore::Open(url);
+  const std::string url =
+      absl::StrCat("postgresql://postgres:s3cret-pw@", host_and_db_,
+                   "?options=-c%20search_path%3D", schema_);
+  absl::StatusOr<std::unique_ptr<PostgresUserStore>> opened =
+      PostgresUserStore::Open(url);
   ASSERT_THAT(opened, IsOk());
   PostgresUserStore& store = **opened;
   absl::StatusOr<User> ada = store.CreateUser(Named("ada"));
@@ -497,15 +565,19 @@ TEST_F(PostgresUserStoreTest, StoppedServerIsUnavailableThenRecoversWithoutReope
   absl::StatusOr<std::optional<User>> found = store.FindByUsername("ada");
   EXPECT_THAT(found, HasCode(absl::StatusCode::kUnavailable));
   EXPECT_THAT(found.status().message(),
-              AllOf(HasSubstr(absl::StrCat("user store postgresql://", host_and_db_, ": ")),
+              AllOf(HasSubstr(absl::StrCat("user store postgresql://",
+                                           host_and_db_, ": ")),
                     Not(HasSubstr("s3cret")), Not(HasSubstr("ada"))));
   absl::StatusOr<User> bob = store.CreateUser(Named("bob"));
   EXPECT_THAT(bob, HasCode(absl::StatusCode::kUnavailable));
-  EXPECT_THAT(bob.status().message(), AllOf(Not(HasSubstr("s3cret")), Not(HasSubstr("bob"))));
-  EXPECT_THAT(store.SetActive(ada->id, false), HasCode(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(bob.status().message(),
+              AllOf(Not(HasSubstr("s3cret")), Not(HasSubstr("bob"))));
+  EXPECT_THAT(store.SetActive(ada->id, false),
+              HasCode(absl::StatusCode::kUnavailable));
   EXPECT_THAT(store.ListUsers(), HasCode(absl::StatusCode::kUnavailable));
   EXPECT_THAT(store.SchemaVersion(), HasCode(absl::StatusCode::kUnavailable));
-  EXPECT_LT(absl::Now() - start, absl::Seconds(5));  // refused at once, not timed out
+  EXPECT_LT(absl::Now() - start,
+            absl::Seconds(5));  // refused at once, not timed out
 
   ASSERT_EQ(Cluster("start"), 0);
   PQreset(admin_);
@@ -531,7 +603,9 @@ TEST_F(PostgresUserStoreTest, RestartUnderPooledConnectionsCostsNoFailedCall) {
   ASSERT_EQ(Cluster("restart"), 0);
   PQreset(admin_);
   for (int i = 0; i < 6; ++i) {
-    EXPECT_THAT(store->RecordLogin(ada->id, absl::FromUnixSeconds(1'700'000'000 + i)), IsOk());
+    EXPECT_THAT(
+        store->RecordLogin(ada->id, absl::FromUnixSeconds(1'700'000'000 + i)),
+        IsOk());
     EXPECT_THAT(store->FindByUsername("ada"), IsOk());
   }
   EXPECT_THAT(store->CreateUser(Named("bob")), IsOk());
@@ -544,7 +618,8 @@ TEST(UserStoreFactory, PostgresUrlsAreRemoteAndEverythingElseIsAFile) {
   EXPECT_TRUE(IsRemoteStore("postgres://h/db"));
   EXPECT_FALSE(IsRemoteStore("data/jwtauth.sqlite3"));
   EXPECT_FALSE(IsRemoteStore("/var/lib/jwtauth/postgresql://x"));
-  EXPECT_FALSE(IsRemoteStore("PostgreSQL://h/db"));  // libpq knows only lower case
+  EXPECT_FALSE(
+      IsRemoteStore("PostgreSQL://h/db"));  // libpq knows only lower case
   EXPECT_FALSE(IsRemoteStore("host=db dbname=x"));
   EXPECT_FALSE(IsRemoteStore(""));
 }
@@ -558,9 +633,11 @@ TEST(UserStoreFactory, RedactDatabaseDropsPasswordsOnly) {
   EXPECT_EQ(RedactDatabase("postgres://:pw@db/x"), "postgres://@db/x");
   EXPECT_EQ(RedactDatabase("postgresql://u:p%40ss:w@rd@db/x?sslmode=require"),
             "postgresql://u@db/x?sslmode=require");
-  EXPECT_EQ(RedactDatabase("postgresql://db/x?password=pw&sslmode=require&sslpassword=k"),
+  EXPECT_EQ(RedactDatabase(
+                "postgresql://db/x?password=pw&sslmode=require&sslpassword=k"),
             "postgresql://db/x?sslmode=require");
-  EXPECT_EQ(RedactDatabase("postgresql://db/x?PASSWORD=pw"), "postgresql://db/x");
+  EXPECT_EQ(RedactDatabase("postgresql://db/x?PASSWORD=pw"),
+            "postgresql://db/x");
   EXPECT_EQ(RedactDatabase("postgresql:///x"), "postgresql:///x");
 }
 
@@ -570,13 +647,15 @@ TEST(UserStoreFactory, OpensSqliteForPathsAndHonoursCreateOrMigrate) {
   const std::string path = absl::StrCat(tmpl, "/users.sqlite3");
   StoreOpenOptions no_create;
   no_create.create_or_migrate = false;
-  EXPECT_THAT(OpenUserStore(path, no_create), HasCode(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(OpenUserStore(path, no_create),
+              HasCode(absl::StatusCode::kUnavailable));
   absl::StatusOr<std::unique_ptr<UserStore>> store = OpenUserStore(path);
   ASSERT_THAT(store, IsOk());
   EXPECT_NE(dynamic_cast<SqliteUserStore*>(store->get()), nullptr);
   EXPECT_THAT(OpenUserStore(path, no_create), IsOk());
   store->reset();
-  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
+  for (const char* suffix : {"", "-wal", "-shm"})
+    std::remove((path + suffix).c_str());
   ::rmdir(tmpl);
 }
 

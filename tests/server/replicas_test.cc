@@ -38,14 +38,16 @@ class Replicas : public ::testing::Test {
     ASSERT_NE(url_file, nullptr) << "run under ctest (fixture postgres)";
     url_ = std::string(absl::StripAsciiWhitespace(ReadAll(url_file)));
     ASSERT_FALSE(url_.empty());
-    cluster_dir_ = std::string(url_file).substr(0, std::string(url_file).rfind('/'));
+    cluster_dir_ =
+        std::string(url_file).substr(0, std::string(url_file).rfind('/'));
     // One secret shared by both replicas.
     const std::string secret = dir_.File("secret.key");
-    std::ofstream(secret) << "replica shared secret of well over thirty-two bytes";
+    std::ofstream(secret)
+        << "replica shared secret of well over thirty-two bytes";
     ::chmod(secret.c_str(), 0600);
     user_ = absl::StrCat("alice", ::getpid(), "_", ++counter_);
-    Subprocess admin({JWTAUTH_ADMIN_BIN, "--database=" + url_, "--pbkdf2_iterations=1000",
-                      "users", "add", user_},
+    Subprocess admin({JWTAUTH_ADMIN_BIN, "--database=" + url_,
+                      "--pbkdf2_iterations=1000", "users", "add", user_},
                      {}, "wonderland\n");
     ASSERT_EQ(admin.Run(), 0) << admin.Stderr();
     for (int i = 0; i < 2; ++i) Start(i, secret);
@@ -55,14 +57,15 @@ class Replicas : public ::testing::Test {
     const std::string port_file = dir_.File(absl::StrCat("port", i));
     servers_[i] = std::make_unique<Subprocess>(std::vector<std::string>{
         JWTAUTH_SERVER_BIN, "--listen=127.0.0.1:0", "--database=" + url_,
-        "--secret_key_file=" + secret, "--allow_refresh", "--data_dir=" + dir_.path(),
-        "--port_file=" + port_file});
+        "--secret_key_file=" + secret, "--allow_refresh",
+        "--data_dir=" + dir_.path(), "--port_file=" + port_file});
     ASSERT_TRUE(servers_[i]->Start());
     const std::string port = WaitForFile(port_file, absl::Seconds(30));
     ASSERT_FALSE(port.empty()) << servers_[i]->Stderr();
     clients_[i] = std::make_unique<client::AuthClient>(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", absl::StripAsciiWhitespace(port)),
-                            grpc::InsecureChannelCredentials()),
+        grpc::CreateChannel(
+            absl::StrCat("127.0.0.1:", absl::StripAsciiWhitespace(port)),
+            grpc::InsecureChannelCredentials()),
         absl::Seconds(10));
   }
 
@@ -77,8 +80,9 @@ class Replicas : public ::testing::Test {
   }
 
   int Cluster(const std::string& action) {
-    Subprocess p({"/bin/bash", std::string(JWTAUTH_SOURCE_DIR) + "/scripts/pg-test-cluster", action,
-                  cluster_dir_});
+    Subprocess p({"/bin/bash",
+                  std::string(JWTAUTH_SOURCE_DIR) + "/scripts/pg-test-cluster",
+                  action, cluster_dir_});
     const int code = p.Run();
     EXPECT_EQ(code, 0) << p.Stderr();
     return code;
@@ -93,20 +97,25 @@ class Replicas : public ::testing::Test {
 int Replicas::counter_ = 0;
 
 TEST_F(Replicas, TokenFromOneReplicaVerifiesAndRefreshesOnTheOther) {
-  absl::StatusOr<client::IssuedToken> token = clients_[0]->Obtain(user_, "wonderland");
+  absl::StatusOr<client::IssuedToken> token =
+      clients_[0]->Obtain(user_, "wonderland");
   ASSERT_TRUE(token.ok()) << token.status();
-  absl::StatusOr<client::VerifiedToken> verified = clients_[1]->Verify(token->token);
+  absl::StatusOr<client::VerifiedToken> verified =
+      clients_[1]->Verify(token->token);
   ASSERT_TRUE(verified.ok()) << verified.status();
   EXPECT_EQ(verified->username, user_);
-  absl::StatusOr<client::IssuedToken> refreshed = clients_[1]->Refresh(token->token);
+  absl::StatusOr<client::IssuedToken> refreshed =
+      clients_[1]->Refresh(token->token);
   ASSERT_TRUE(refreshed.ok()) << refreshed.status();
   EXPECT_TRUE(clients_[0]->Verify(refreshed->token).ok());
 }
 
 TEST_F(Replicas, UserDisabledThroughAdminIsRefusedByBoth) {
-  absl::StatusOr<client::IssuedToken> token = clients_[1]->Obtain(user_, "wonderland");
+  absl::StatusOr<client::IssuedToken> token =
+      clients_[1]->Obtain(user_, "wonderland");
   ASSERT_TRUE(token.ok()) << token.status();
-  Subprocess disable({JWTAUTH_ADMIN_BIN, "--database=" + url_, "users", "disable", user_});
+  Subprocess disable(
+      {JWTAUTH_ADMIN_BIN, "--database=" + url_, "users", "disable", user_});
   ASSERT_EQ(disable.Run(), 0) << disable.Stderr();
   for (auto& c : clients_) {
     absl::StatusOr<client::VerifiedToken> v = c->Verify(token->token);
@@ -117,7 +126,8 @@ TEST_F(Replicas, UserDisabledThroughAdminIsRefusedByBoth) {
 }
 
 TEST_F(Replicas, StoppedDatabaseIsUnavailableUntilItIsBack) {
-  absl::StatusOr<client::IssuedToken> token = clients_[0]->Obtain(user_, "wonderland");
+  absl::StatusOr<client::IssuedToken> token =
+      clients_[0]->Obtain(user_, "wonderland");
   ASSERT_TRUE(token.ok()) << token.status();
   ASSERT_EQ(Cluster("stop"), 0);
   for (auto& c : clients_) {

@@ -4,26 +4,26 @@
 // codes, health checking, and a clean exit on SIGTERM.
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
-#include <sqlite3.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <atomic>
 #include <filesystem>
-#include <thread>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "absl/strings/numbers.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "jwtauth/v1/auth.grpc.pb.h"
 #include "tests/testing/subprocess.h"
-#include "tests/testing/test_pki.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/test_pki.h"
 
 namespace jwtauth::server {
 namespace {
@@ -41,7 +41,8 @@ void WriteFile(const std::string& path, const std::string& data, mode_t mode) {
 }
 
 // RunServer runs jwtauth-server with `flags` expecting a start-up refusal.
-std::pair<int, std::string> Refusal(const TempDir& dir, std::vector<std::string> flags) {
+std::pair<int, std::string> Refusal(const TempDir& dir,
+                                    std::vector<std::string> flags) {
   std::vector<std::string> argv = {JWTAUTH_SERVER_BIN, "--listen=127.0.0.1:0",
                                    absl::StrCat("--data_dir=", dir.path())};
   argv.insert(argv.end(), flags.begin(), flags.end());
@@ -85,7 +86,8 @@ TEST(ServerStartup, GroupReadableSecretIsRefusedNamingIt) {
   WriteFile(path, std::string(64, 's'), 0644);
   auto [code, err] = Refusal(dir, {"--secret_key_file=" + path});
   EXPECT_EQ(code, 2);
-  EXPECT_THAT(err, AllOf(HasSubstr(path), HasSubstr("readable by group or others")));
+  EXPECT_THAT(err,
+              AllOf(HasSubstr(path), HasSubstr("readable by group or others")));
 }
 
 TEST(ServerStartup, ShortSecretIsRefusedNamingFileAndSize) {
@@ -94,12 +96,14 @@ TEST(ServerStartup, ShortSecretIsRefusedNamingFileAndSize) {
   WriteFile(path, std::string(20, 's'), 0600);
   auto [code, err] = Refusal(dir, {"--secret_key_file=" + path});
   EXPECT_EQ(code, 2);
-  EXPECT_THAT(err, AllOf(HasSubstr(path), HasSubstr("20 bytes"), HasSubstr("at least 32")));
+  EXPECT_THAT(err, AllOf(HasSubstr(path), HasSubstr("20 bytes"),
+                         HasSubstr("at least 32")));
 }
 
 TEST(ServerStartup, SecretFromEmptyEnvironmentVariableIsRefused) {
   TempDir dir;
-  auto [code, err] = Refusal(dir, {"--secret_key_env=JWTAUTH_TEST_UNSET_VARIABLE"});
+  auto [code, err] =
+      Refusal(dir, {"--secret_key_env=JWTAUTH_TEST_UNSET_VARIABLE"});
   EXPECT_EQ(code, 2);
   EXPECT_THAT(err, HasSubstr("JWTAUTH_TEST_UNSET_VARIABLE"));
 }
@@ -107,8 +111,11 @@ TEST(ServerStartup, SecretFromEmptyEnvironmentVariableIsRefused) {
 TEST(ServerStartup, WrongKeyTypeIsRefusedNamingTheFile) {
   TempDir dir;
   const std::string path = dir.File("not-a-key.pem");
-  WriteFile(path, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", 0600);
-  auto [code, err] = Refusal(dir, {"--algorithm=RS256", "--private_key_file=" + path});
+  WriteFile(path,
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+            0600);
+  auto [code, err] =
+      Refusal(dir, {"--algorithm=RS256", "--private_key_file=" + path});
   EXPECT_EQ(code, 2);
   EXPECT_THAT(err, HasSubstr(path));
   auto [code2, err2] = Refusal(dir, {"--algorithm=ES256"});
@@ -127,19 +134,21 @@ TEST(ServerStartup, PlaintextOnNonLoopbackAddressIsRefused) {
 class RunningServer : public ::testing::Test {
  protected:
   void SetUp() override {
-    Subprocess admin({JWTAUTH_ADMIN_BIN, absl::StrCat("--data_dir=", dir_.path()),
-                      "--pbkdf2_iterations=1000", "--email=alice@example.com", "users", "add",
-                      "alice"},
-                     {}, "wonderland\n");
+    Subprocess admin(
+        {JWTAUTH_ADMIN_BIN, absl::StrCat("--data_dir=", dir_.path()),
+         "--pbkdf2_iterations=1000", "--email=alice@example.com", "users",
+         "add", "alice"},
+        {}, "wonderland\n");
     ASSERT_EQ(admin.Run(), 0) << admin.Stderr();
     StartServer();
   }
 
   void StartServer(std::vector<std::string> extra = {}) {
     std::filesystem::remove(dir_.File("port"));
-    std::vector<std::string> argv = {JWTAUTH_SERVER_BIN, "--listen=127.0.0.1:0",
-                                     absl::StrCat("--data_dir=", dir_.path()),
-                                     absl::StrCat("--port_file=", dir_.File("port"))};
+    std::vector<std::string> argv = {
+        JWTAUTH_SERVER_BIN, "--listen=127.0.0.1:0",
+        absl::StrCat("--data_dir=", dir_.path()),
+        absl::StrCat("--port_file=", dir_.File("port"))};
     argv.insert(argv.end(), extra.begin(), extra.end());
     server_ = std::make_unique<Subprocess>(argv);
     ASSERT_TRUE(server_->Start());
@@ -158,7 +167,8 @@ class RunningServer : public ::testing::Test {
   }
 
   // Cli runs the jwtauth command against the server.
-  std::pair<int, std::string> Cli(std::vector<std::string> args, const std::string& input,
+  std::pair<int, std::string> Cli(std::vector<std::string> args,
+                                  const std::string& input,
                                   std::string* err = nullptr) {
     std::vector<std::string> argv = {JWTAUTH_CLI_BIN, "--server=" + address_};
     argv.insert(argv.end(), args.begin(), args.end());
@@ -179,7 +189,8 @@ TEST_F(RunningServer, FirstStartGeneratesPrivateSecretOnce) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   EXPECT_EQ(st.st_size, 64);
   EXPECT_EQ(StopServer(), 0);
-  EXPECT_THAT(server_->Stderr(), HasSubstr("generated a new random HS256 secret"));
+  EXPECT_THAT(server_->Stderr(),
+              HasSubstr("generated a new random HS256 secret"));
   StartServer();
   EXPECT_EQ(StopServer(), 0);
   EXPECT_THAT(server_->Stderr(), Not(HasSubstr("generated")));
@@ -196,7 +207,10 @@ TEST_F(RunningServer, CliObtainsVerifiesAndRefusesWithExitCodes) {
   std::string err;
   auto [bad, out] = Cli({"obtain", "alice"}, "wrong\n", &err);
   EXPECT_EQ(bad, 1);
-  EXPECT_THAT(err, HasSubstr("Unable to log in with provided credentials. (BAD_CREDENTIALS)"));
+  EXPECT_THAT(
+      err,
+      HasSubstr(
+          "Unable to log in with provided credentials. (BAD_CREDENTIALS)"));
   // refresh is off by default: drf-jwt's message.
   auto [rcode, rout] = Cli({"refresh"}, token + "\n", &err);
   EXPECT_EQ(rcode, 1);
@@ -217,24 +231,28 @@ TEST_F(RunningServer, CliCannotReachClosedPortExitsThree) {
 }
 
 TEST_F(RunningServer, AdminDisablesUserAndServerRefusesLogin) {
-  Subprocess disable({JWTAUTH_ADMIN_BIN, absl::StrCat("--data_dir=", dir_.path()), "users",
+  Subprocess disable({JWTAUTH_ADMIN_BIN,
+                      absl::StrCat("--data_dir=", dir_.path()), "users",
                       "disable", "alice"});
   ASSERT_EQ(disable.Run(), 0) << disable.Stderr();
   auto [code, out] = Cli({"obtain", "alice"}, "wonderland\n");
   EXPECT_EQ(code, 1);
-  Subprocess missing({JWTAUTH_ADMIN_BIN, absl::StrCat("--data_dir=", dir_.path()), "users",
-                      "show", "nobody"});
+  Subprocess missing({JWTAUTH_ADMIN_BIN,
+                      absl::StrCat("--data_dir=", dir_.path()), "users", "show",
+                      "nobody"});
   EXPECT_EQ(missing.Run(), 1);
 }
 
 TEST_F(RunningServer, HealthServiceAnswersServing) {
-  auto channel = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
   grpc::GenericStub stub(channel);
   grpc::ClientContext ctx;
   grpc::CompletionQueue cq;
   grpc::Slice empty("");
   grpc::ByteBuffer request(&empty, 1);
-  auto call = stub.PrepareUnaryCall(&ctx, "/grpc.health.v1.Health/Check", request, &cq);
+  auto call =
+      stub.PrepareUnaryCall(&ctx, "/grpc.health.v1.Health/Check", request, &cq);
   call->StartCall();
   grpc::ByteBuffer response;
   grpc::Status status;
@@ -246,8 +264,10 @@ TEST_F(RunningServer, HealthServiceAnswersServing) {
   std::vector<grpc::Slice> slices;
   ASSERT_TRUE(response.Dump(&slices).ok());
   std::string bytes;
-  for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  EXPECT_EQ(bytes, std::string("\x08\x01", 2));  // HealthCheckResponse{status: SERVING}
+  for (const auto& s : slices)
+    bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  EXPECT_EQ(bytes, std::string("\x08\x01",
+                               2));  // HealthCheckResponse{status: SERVING}
 }
 
 TEST_F(RunningServer, SigtermExitsZero) { EXPECT_EQ(StopServer(), 0); }
@@ -257,7 +277,8 @@ TEST_F(RunningServer, DjangoMadeDatabaseLogsInUnchanged) {
   // (django_db.py: alice active, carol inactive, 260,000-iteration hashes).
   EXPECT_EQ(StopServer(), 0);
   const std::string db = dir_.File("django.sqlite3");
-  Subprocess django({"/usr/bin/python3", std::string(JWTAUTH_TESTS_DIR) + "/server/django_db.py",
+  Subprocess django({"/usr/bin/python3",
+                     std::string(JWTAUTH_TESTS_DIR) + "/server/django_db.py",
                      "create", db});
   ASSERT_EQ(django.Run(), 0) << django.Stderr();
   StartServer({"--database=" + db});
@@ -267,22 +288,26 @@ TEST_F(RunningServer, DjangoMadeDatabaseLogsInUnchanged) {
   EXPECT_EQ(vcode, 0);
   EXPECT_THAT(claims, HasSubstr("\"username\":\"alice\""));
   std::string err;
-  auto [ccode, cout] = Cli({"obtain", "carol"}, "through-the-looking-glass\n", &err);
+  auto [ccode, cout] =
+      Cli({"obtain", "carol"}, "through-the-looking-glass\n", &err);
   EXPECT_EQ(ccode, 1);
   EXPECT_THAT(err, HasSubstr("Unable to log in with provided credentials."));
   // Django still reads its database after jwtauth used it.
-  Subprocess check({"/usr/bin/python3", std::string(JWTAUTH_TESTS_DIR) + "/server/django_db.py",
+  Subprocess check({"/usr/bin/python3",
+                    std::string(JWTAUTH_TESTS_DIR) + "/server/django_db.py",
                     "check", db});
   EXPECT_EQ(check.Run(), 0) << check.Stderr();
 }
 
 TEST_F(RunningServer, ReflectionListsTheAuthService) {
-  auto channel = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
   grpc::GenericStub stub(channel);
   grpc::ClientContext ctx;
   grpc::CompletionQueue cq;
-  auto call = stub.PrepareCall(&ctx, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-                               &cq);
+  auto call = stub.PrepareCall(
+      &ctx, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+      &cq);
   void* tag = nullptr;
   bool ok = false;
   auto step = [&](void* t) {
@@ -292,7 +317,8 @@ TEST_F(RunningServer, ReflectionListsTheAuthService) {
   };
   call->StartCall(reinterpret_cast<void*>(1));
   ASSERT_TRUE(step(reinterpret_cast<void*>(1)));
-  grpc::Slice list_services(std::string("\x3a\x00", 2));  // ServerReflectionRequest{list_services: ""}
+  grpc::Slice list_services(std::string(
+      "\x3a\x00", 2));  // ServerReflectionRequest{list_services: ""}
   grpc::ByteBuffer request(&list_services, 1);
   call->Write(request, reinterpret_cast<void*>(2));
   ASSERT_TRUE(step(reinterpret_cast<void*>(2)));
@@ -304,7 +330,8 @@ TEST_F(RunningServer, ReflectionListsTheAuthService) {
   std::vector<grpc::Slice> slices;
   ASSERT_TRUE(response.Dump(&slices).ok());
   std::string bytes;
-  for (const auto& sl : slices) bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+  for (const auto& sl : slices)
+    bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
   EXPECT_THAT(bytes, HasSubstr("jwtauth.v1.AuthService"));
   EXPECT_THAT(bytes, HasSubstr("grpc.health.v1.Health"));
   grpc::Status status;
@@ -319,8 +346,10 @@ TEST_F(RunningServer, SigtermFinishesInFlightCallsAndRefusesNewConnections) {
                    "--pbkdf2_iterations=200000", "users", "add", "slow"},
                   {}, "slow password\n");
   ASSERT_EQ(slow.Run(), 0) << slow.Stderr();
-  StartServer({"--hash_workers=1", "--shutdown_grace=300s"});  // sanitizer builds hash slowly
-  auto channel = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
+  StartServer({"--hash_workers=1",
+               "--shutdown_grace=300s"});  // sanitizer builds hash slowly
+  auto channel =
+      grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
   auto stub = jwtauth::v1::AuthService::NewStub(channel);
   constexpr int kCalls = 6;
   struct Call {
@@ -337,37 +366,44 @@ TEST_F(RunningServer, SigtermFinishesInFlightCallsAndRefusesNewConnections) {
     Call* c = calls.back().get();
     c->req.set_username("slow");
     c->req.set_password("slow password");
-    stub->async()->ObtainToken(&c->ctx, &c->req, &c->resp, [c, &mu, &done](grpc::Status s) {
-      absl::MutexLock lock(&mu);
-      c->status = s;
-      ++done;
-    });
+    stub->async()->ObtainToken(&c->ctx, &c->req, &c->resp,
+                               [c, &mu, &done](grpc::Status s) {
+                                 absl::MutexLock lock(&mu);
+                                 c->status = s;
+                                 ++done;
+                               });
   }
   // A later call on the same connection completing shows the logins arrived.
   {
     grpc::ClientContext ctx;
     jwtauth::v1::VerifyTokenRequest req;
     jwtauth::v1::VerifyTokenResponse resp;
-    EXPECT_EQ(stub->VerifyToken(&ctx, req, &resp).error_code(), grpc::UNAUTHENTICATED);
+    EXPECT_EQ(stub->VerifyToken(&ctx, req, &resp).error_code(),
+              grpc::UNAUTHENTICATED);
   }
   {
     absl::MutexLock lock(&mu);
-    ASSERT_LT(done, kCalls) << "the logins finished before SIGTERM; the test proves nothing";
+    ASSERT_LT(done, kCalls)
+        << "the logins finished before SIGTERM; the test proves nothing";
   }
   server_->Signal(SIGTERM);
   {
     absl::MutexLock lock(&mu);
-    mu.Await(absl::Condition(+[](int* d) { return *d == kCalls; }, &done));
+    mu.Await(absl::Condition(
+        +[](int* d) { return *d == kCalls; }, &done));
   }
-  for (const auto& c : calls) EXPECT_TRUE(c->status.ok()) << c->status.error_message();
-  // A new connection is refused once draining has begun (or the server is gone).
+  for (const auto& c : calls)
+    EXPECT_TRUE(c->status.ok()) << c->status.error_message();
+  // A new connection is refused once draining has begun (or the server is
+  // gone).
   auto fresh = jwtauth::v1::AuthService::NewStub(
       grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
   jwtauth::v1::VerifyTokenRequest req;
   jwtauth::v1::VerifyTokenResponse resp;
-  EXPECT_NE(fresh->VerifyToken(&ctx, req, &resp).error_code(), grpc::UNAUTHENTICATED);
+  EXPECT_NE(fresh->VerifyToken(&ctx, req, &resp).error_code(),
+            grpc::UNAUTHENTICATED);
   EXPECT_EQ(server_->WaitFor(absl::Seconds(30)), 0) << server_->Stderr();
   EXPECT_THAT(server_->Stderr(), HasSubstr("draining in-flight calls"));
 }
@@ -385,7 +421,8 @@ TEST_F(RunningServer, SigkillWhileWritingLeavesTheStoreConsistent) {
     writers.emplace_back([&] {
       while (!stop.load()) {
         grpc::ClientContext ctx;
-        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+        ctx.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(2));
         jwtauth::v1::ObtainTokenRequest req;
         req.set_username("alice");
         req.set_password("wonderland");
@@ -396,9 +433,10 @@ TEST_F(RunningServer, SigkillWhileWritingLeavesTheStoreConsistent) {
   }
   std::thread adder([&] {
     for (int i = 0; !stop.load() && i < 200; ++i) {
-      Subprocess add({JWTAUTH_ADMIN_BIN, absl::StrCat("--data_dir=", dir_.path()),
-                      "--pbkdf2_iterations=1000", "users", "add", absl::StrCat("user", i)},
-                     {}, "pw\n");
+      Subprocess add(
+          {JWTAUTH_ADMIN_BIN, absl::StrCat("--data_dir=", dir_.path()),
+           "--pbkdf2_iterations=1000", "users", "add", absl::StrCat("user", i)},
+          {}, "pw\n");
       add.Run();
     }
   });
@@ -426,7 +464,8 @@ TEST_F(RunningServer, SigkillWhileWritingLeavesTheStoreConsistent) {
       &result, nullptr);
   sqlite3_close(db);
   EXPECT_EQ(result, "ok");
-  Subprocess list({JWTAUTH_ADMIN_BIN, absl::StrCat("--data_dir=", dir_.path()), "users", "list"});
+  Subprocess list({JWTAUTH_ADMIN_BIN, absl::StrCat("--data_dir=", dir_.path()),
+                   "users", "list"});
   EXPECT_EQ(list.Run(), 0) << list.Stderr();
   EXPECT_THAT(list.Stdout(), HasSubstr("alice"));
   StartServer();
@@ -444,9 +483,10 @@ class TlsServer : public RunningServer {
     WriteFile(dir_.File("server.key"), pki.server_key, 0600);
     WriteFile(dir_.File("client.pem"), pki.client_cert, 0644);
     WriteFile(dir_.File("client.key"), pki.client_key, 0600);
-    Subprocess admin({JWTAUTH_ADMIN_BIN, absl::StrCat("--data_dir=", dir_.path()),
-                      "--pbkdf2_iterations=1000", "users", "add", "alice"},
-                     {}, "wonderland\n");
+    Subprocess admin(
+        {JWTAUTH_ADMIN_BIN, absl::StrCat("--data_dir=", dir_.path()),
+         "--pbkdf2_iterations=1000", "users", "add", "alice"},
+        {}, "wonderland\n");
     ASSERT_EQ(admin.Run(), 0) << admin.Stderr();
   }
   std::vector<std::string> TlsFlags(bool mtls) {
@@ -459,24 +499,29 @@ class TlsServer : public RunningServer {
 
 TEST_F(TlsServer, TlsServerAnswersCliThatTrustsItsCa) {
   StartServer(TlsFlags(false));
-  auto [code, token] = Cli({"--tls_ca_file=" + dir_.File("ca.pem"), "obtain", "alice"},
-                           "wonderland\n");
+  auto [code, token] =
+      Cli({"--tls_ca_file=" + dir_.File("ca.pem"), "obtain", "alice"},
+          "wonderland\n");
   EXPECT_EQ(code, 0);
   EXPECT_EQ(std::count(token.begin(), token.end(), '.'), 2);
-  auto [plain, out] = Cli({"--timeout_seconds=3", "obtain", "alice"}, "wonderland\n");
-  EXPECT_EQ(plain, 3) << "a plaintext client must not get through to a TLS server";
+  auto [plain, out] =
+      Cli({"--timeout_seconds=3", "obtain", "alice"}, "wonderland\n");
+  EXPECT_EQ(plain, 3)
+      << "a plaintext client must not get through to a TLS server";
 }
 
 TEST_F(TlsServer, MtlsServerRequiresClientCertificate) {
   StartServer(TlsFlags(true));
-  auto [without, out] = Cli({"--timeout_seconds=3", "--tls_ca_file=" + dir_.File("ca.pem"),
-                             "obtain", "alice"},
-                            "wonderland\n");
+  auto [without, out] =
+      Cli({"--timeout_seconds=3", "--tls_ca_file=" + dir_.File("ca.pem"),
+           "obtain", "alice"},
+          "wonderland\n");
   EXPECT_EQ(without, 3);
-  auto [with, token] = Cli({"--tls_ca_file=" + dir_.File("ca.pem"),
-                            "--tls_cert_file=" + dir_.File("client.pem"),
-                            "--tls_key_file=" + dir_.File("client.key"), "obtain", "alice"},
-                           "wonderland\n");
+  auto [with, token] =
+      Cli({"--tls_ca_file=" + dir_.File("ca.pem"),
+           "--tls_cert_file=" + dir_.File("client.pem"),
+           "--tls_key_file=" + dir_.File("client.key"), "obtain", "alice"},
+          "wonderland\n");
   EXPECT_EQ(with, 0);
 }
 

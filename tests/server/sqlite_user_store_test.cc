@@ -66,7 +66,9 @@ class TempDir {
     std::error_code ignored;
     fs::remove_all(path_, ignored);
   }
-  std::string File(absl::string_view name) const { return absl::StrCat(path_, "/", name); }
+  std::string File(absl::string_view name) const {
+    return absl::StrCat(path_, "/", name);
+  }
 
  private:
   std::string path_;
@@ -77,19 +79,24 @@ class TempDir {
 class RawDb {
  public:
   explicit RawDb(const std::string& path) {
-    EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+    EXPECT_EQ(
+        sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr),
+        SQLITE_OK);
   }
   ~RawDb() { sqlite3_close_v2(db_); }
   void Exec(const std::string& sql) {
     char* error = nullptr;
-    EXPECT_EQ(sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
+    EXPECT_EQ(sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error),
+              SQLITE_OK)
         << sql << ": " << (error != nullptr ? error : "");
     sqlite3_free(error);
   }
   // Text returns the first column of the first row of `sql`, or "<none>".
   std::string Text(const std::string& sql) {
     sqlite3_stmt* stmt = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sql;
+    EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr),
+              SQLITE_OK)
+        << sql;
     std::string out = "<none>";
     if (sqlite3_step(stmt) == SQLITE_ROW) {
       const unsigned char* text = sqlite3_column_text(stmt, 0);
@@ -103,8 +110,10 @@ class RawDb {
   sqlite3* db_ = nullptr;
 };
 
-std::unique_ptr<SqliteUserStore> MustOpen(const std::string& path, SqliteOptions options = {}) {
-  absl::StatusOr<std::unique_ptr<SqliteUserStore>> store = SqliteUserStore::Open(path, options);
+std::unique_ptr<SqliteUserStore> MustOpen(const std::string& path,
+                                          SqliteOptions options = {}) {
+  absl::StatusOr<std::unique_ptr<SqliteUserStore>> store =
+      SqliteUserStore::Open(path, options);
   EXPECT_THAT(store, IsOk());
   return store.ok() ? *std::move(store) : nullptr;
 }
@@ -125,7 +134,8 @@ NewUser Ada() {
   NewUser user;
   user.username = "ada";
   user.email = "ada@example.com";
-  user.password_hash = "pbkdf2_sha256$1000$saltsaltsalt$notarealhashbutstoredasis=";
+  user.password_hash =
+      "pbkdf2_sha256$1000$saltsaltsalt$notarealhashbutstoredasis=";
   return user;
 }
 
@@ -162,7 +172,8 @@ TEST(SqliteUserStore, CreatedUserIsFoundByUsernameAndId) {
   EXPECT_LE(created->date_joined, absl::Now());
   EXPECT_EQ(created->last_login, std::nullopt);
 
-  for (auto found : {store->FindByUsername("ada"), store->FindById(created->id)}) {
+  for (auto found :
+       {store->FindByUsername("ada"), store->FindById(created->id)}) {
     ASSERT_THAT(found, IsOk());
     ASSERT_TRUE(found->has_value());
     const User& user = **found;
@@ -195,7 +206,9 @@ TEST(SqliteUserStore, FlagsAreStoredAsGiven) {
   EXPECT_TRUE((*found)->is_staff);
   EXPECT_TRUE((*found)->is_superuser);
   RawDb raw(dir.File("users.sqlite3"));
-  EXPECT_EQ(raw.Text("SELECT is_active || is_staff || is_superuser FROM auth_user"), "011");
+  EXPECT_EQ(
+      raw.Text("SELECT is_active || is_staff || is_superuser FROM auth_user"),
+      "011");
 }
 
 TEST(SqliteUserStore, AbsentUserIsOkWithoutValue) {
@@ -250,7 +263,8 @@ TEST(SqliteUserStore, SetPasswordHashReplacesHash) {
   auto store = MustOpen(dir.File("users.sqlite3"));
   absl::StatusOr<User> ada = store->CreateUser(Ada());
   ASSERT_THAT(ada, IsOk());
-  ASSERT_THAT(store->SetPasswordHash(ada->id, "pbkdf2_sha256$2$new$hash"), IsOk());
+  ASSERT_THAT(store->SetPasswordHash(ada->id, "pbkdf2_sha256$2$new$hash"),
+              IsOk());
   absl::StatusOr<std::optional<User>> found = store->FindById(ada->id);
   ASSERT_THAT(found, IsOk());
   EXPECT_EQ((*found)->password_hash, "pbkdf2_sha256$2$new$hash");
@@ -277,13 +291,17 @@ TEST(SqliteUserStore, RecordLoginStoresMicrosecondTimeAsDjangoDoes) {
   ASSERT_THAT(store->RecordLogin(ada->id, when), IsOk());
   absl::StatusOr<std::optional<User>> found = store->FindById(ada->id);
   ASSERT_THAT(found, IsOk());
-  EXPECT_THAT((*found)->last_login, Optional(absl::FromUnixMicros(1'700'000'000'123'456)));
+  EXPECT_THAT((*found)->last_login,
+              Optional(absl::FromUnixMicros(1'700'000'000'123'456)));
   RawDb raw(dir.File("users.sqlite3"));
-  EXPECT_EQ(raw.Text("SELECT last_login FROM auth_user"), "2023-11-14 22:13:20.123456");
+  EXPECT_EQ(raw.Text("SELECT last_login FROM auth_user"),
+            "2023-11-14 22:13:20.123456");
 
   // A whole second is written without a fraction, like Python's str(datetime).
-  ASSERT_THAT(store->RecordLogin(ada->id, absl::FromUnixSeconds(1'700'000'000)), IsOk());
-  EXPECT_EQ(raw.Text("SELECT last_login FROM auth_user"), "2023-11-14 22:13:20");
+  ASSERT_THAT(store->RecordLogin(ada->id, absl::FromUnixSeconds(1'700'000'000)),
+              IsOk());
+  EXPECT_EQ(raw.Text("SELECT last_login FROM auth_user"),
+            "2023-11-14 22:13:20");
   EXPECT_THAT((*store->FindById(ada->id))->last_login,
               Optional(absl::FromUnixSeconds(1'700'000'000)));
 }
@@ -295,10 +313,11 @@ TEST(SqliteUserStore, DateJoinedIsStoredInDjangoFormat) {
   ASSERT_THAT(ada, IsOk());
   RawDb raw(dir.File("users.sqlite3"));
   const std::string text = raw.Text("SELECT date_joined FROM auth_user");
-  EXPECT_EQ(text, absl::FormatTime(absl::ToUnixMicros(ada->date_joined) % 1'000'000 == 0
-                                       ? "%Y-%m-%d %H:%M:%S"
-                                       : "%Y-%m-%d %H:%M:%E6S",
-                                   ada->date_joined, absl::UTCTimeZone()));
+  EXPECT_EQ(text, absl::FormatTime(
+                      absl::ToUnixMicros(ada->date_joined) % 1'000'000 == 0
+                          ? "%Y-%m-%d %H:%M:%S"
+                          : "%Y-%m-%d %H:%M:%E6S",
+                      ada->date_joined, absl::UTCTimeZone()));
 }
 
 TEST(SqliteUserStore, DatetimesWrittenByOthersAreReadTolerantly) {
@@ -306,9 +325,11 @@ TEST(SqliteUserStore, DatetimesWrittenByOthersAreReadTolerantly) {
   auto store = MustOpen(dir.File("users.sqlite3"));
   {
     RawDb raw(dir.File("users.sqlite3"));
-    auto row = [&](absl::string_view name, absl::string_view last_login, absl::string_view joined) {
+    auto row = [&](absl::string_view name, absl::string_view last_login,
+                   absl::string_view joined) {
       raw.Exec(absl::StrCat(
-          "INSERT INTO auth_user (password, last_login, is_superuser, username, first_name, "
+          "INSERT INTO auth_user (password, last_login, is_superuser, "
+          "username, first_name, "
           "last_name, email, is_staff, is_active, date_joined) VALUES ('', ",
           last_login, ", 0, '", name, "', '', '', '', 0, 1, ", joined, ")"));
     };
@@ -317,9 +338,10 @@ TEST(SqliteUserStore, DatetimesWrittenByOthersAreReadTolerantly) {
     row("iso", "'2020-01-02T03:04:05.25+00:00'", "'2019-12-31T23:59:59Z'");
     row("junk", "'yesterday'", "'not a date'");
   }
-  const absl::Time t = absl::FromCivil(absl::CivilSecond(2020, 1, 2, 3, 4, 5), absl::UTCTimeZone());
-  const absl::Time joined =
-      absl::FromCivil(absl::CivilSecond(2019, 12, 31, 23, 59, 59), absl::UTCTimeZone());
+  const absl::Time t = absl::FromCivil(absl::CivilSecond(2020, 1, 2, 3, 4, 5),
+                                       absl::UTCTimeZone());
+  const absl::Time joined = absl::FromCivil(
+      absl::CivilSecond(2019, 12, 31, 23, 59, 59), absl::UTCTimeZone());
   auto get = [&](const char* name) { return **store->FindByUsername(name); };
   EXPECT_THAT(get("whole").last_login, Optional(t));
   EXPECT_EQ(get("whole").date_joined, joined + absl::Microseconds(1));
@@ -347,10 +369,13 @@ TEST(SqliteUserStore, DeleteUserRemovesUser) {
 TEST(SqliteUserStore, MutationsOfMissingUserAreNotFound) {
   TempDir dir;
   auto store = MustOpen(dir.File("users.sqlite3"));
-  EXPECT_THAT(store->SetPasswordHash(99, "x"), HasCode(absl::StatusCode::kNotFound));
-  EXPECT_THAT(store->SetActive(99, false), HasCode(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store->SetPasswordHash(99, "x"),
+              HasCode(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store->SetActive(99, false),
+              HasCode(absl::StatusCode::kNotFound));
   EXPECT_THAT(store->DeleteUser(99), HasCode(absl::StatusCode::kNotFound));
-  EXPECT_THAT(store->RecordLogin(99, absl::Now()), HasCode(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store->RecordLogin(99, absl::Now()),
+              HasCode(absl::StatusCode::kNotFound));
 }
 
 TEST(SqliteUserStore, DuplicateUsernameIsAlreadyExists) {
@@ -380,7 +405,8 @@ TEST(SqliteUserStore, InvalidUsernamesAreInvalidArgument) {
       "truncated\xE2\x82",
   };
   for (const std::string& name : invalid) {
-    EXPECT_THAT(store->CreateUser(Named(name)), HasCode(absl::StatusCode::kInvalidArgument))
+    EXPECT_THAT(store->CreateUser(Named(name)),
+                HasCode(absl::StatusCode::kInvalidArgument))
         << name.size();
   }
   EXPECT_TRUE(store->ListUsers()->empty());
@@ -390,10 +416,13 @@ TEST(SqliteUserStore, UsernameLimitCountsCharactersNotBytes) {
   TempDir dir;
   auto store = MustOpen(dir.File("users.sqlite3"));
   std::string longest;
-  for (size_t i = 0; i < kMaxUsernameLength; ++i) longest += "\xC3\xA9";  // é: 2 bytes
+  for (size_t i = 0; i < kMaxUsernameLength; ++i)
+    longest += "\xC3\xA9";  // é: 2 bytes
   EXPECT_THAT(store->CreateUser(Named(longest)), IsOk());
-  EXPECT_THAT(store->CreateUser(Named(longest + "e")), HasCode(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(store->CreateUser(Named(std::string(kMaxUsernameLength, 'a'))), IsOk());
+  EXPECT_THAT(store->CreateUser(Named(longest + "e")),
+              HasCode(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(store->CreateUser(Named(std::string(kMaxUsernameLength, 'a'))),
+              IsOk());
 }
 
 // ---------------------------------------------------------- migrations
@@ -404,8 +433,9 @@ TEST(SqliteUserStore, NewDatabaseIsAtSchemaVersionOneInWalMode) {
   EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(1));
   RawDb raw(dir.File("users.sqlite3"));
   EXPECT_EQ(raw.Text("PRAGMA journal_mode"), "wal");
-  EXPECT_THAT(raw.Text("SELECT sql FROM sqlite_master WHERE name = 'auth_user'"),
-              HasSubstr("\"username\" varchar(150) NOT NULL UNIQUE"));
+  EXPECT_THAT(
+      raw.Text("SELECT sql FROM sqlite_master WHERE name = 'auth_user'"),
+      HasSubstr("\"username\" varchar(150) NOT NULL UNIQUE"));
 }
 
 TEST(SqliteUserStore, MigrationsRunOnceAcrossOpens) {
@@ -416,35 +446,41 @@ TEST(SqliteUserStore, MigrationsRunOnceAcrossOpens) {
     ASSERT_THAT(store->CreateUser(Ada()), IsOk());
   }
   RawDb raw(path);
-  const std::string applied_at =
-      raw.Text("SELECT applied_at FROM jwtauth_schema_migrations WHERE version = 1");
+  const std::string applied_at = raw.Text(
+      "SELECT applied_at FROM jwtauth_schema_migrations WHERE version = 1");
   for (int i = 0; i < 3; ++i) {
     auto store = MustOpen(path);
     EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(1));
     EXPECT_EQ(store->ListUsers()->size(), 1u);
   }
   EXPECT_EQ(raw.Text("SELECT count(*) FROM jwtauth_schema_migrations"), "1");
-  EXPECT_EQ(raw.Text("SELECT applied_at FROM jwtauth_schema_migrations WHERE version = 1"),
-            applied_at);
+  EXPECT_EQ(
+      raw.Text(
+          "SELECT applied_at FROM jwtauth_schema_migrations WHERE version = 1"),
+      applied_at);
 }
 
-TEST(SqliteUserStore, OpenWithoutCreateOnMissingFileIsUnavailableAndCreatesNothing) {
+TEST(SqliteUserStore,
+     OpenWithoutCreateOnMissingFileIsUnavailableAndCreatesNothing) {
   TempDir dir;
   const std::string path = dir.File("absent.sqlite3");
-  absl::StatusOr<std::unique_ptr<SqliteUserStore>> store = SqliteUserStore::Open(path, NoCreate());
+  absl::StatusOr<std::unique_ptr<SqliteUserStore>> store =
+      SqliteUserStore::Open(path, NoCreate());
   EXPECT_THAT(store, HasCode(absl::StatusCode::kUnavailable));
   EXPECT_THAT(store.status().message(), HasSubstr(path));
   EXPECT_THAT(store.status().message(), HasSubstr("missing"));
   EXPECT_FALSE(fs::exists(path));
 }
 
-TEST(SqliteUserStore, OpenWithoutCreateOnForeignDatabaseIsFailedPreconditionAndWritesNothing) {
+TEST(SqliteUserStore,
+     OpenWithoutCreateOnForeignDatabaseIsFailedPreconditionAndWritesNothing) {
   TempDir dir;
   const std::string path = dir.File("other.sqlite3");
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE notes (body TEXT)", nullptr, nullptr, nullptr),
+    ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE notes (body TEXT)", nullptr,
+                           nullptr, nullptr),
               SQLITE_OK);
     sqlite3_close(db);
   }
@@ -474,14 +510,16 @@ TEST(SqliteUserStore, OpenOfNonDatabaseFileIsUnavailable) {
   TempDir dir;
   const std::string path = dir.File("garbage.sqlite3");
   std::ofstream(path) << std::string(4096, 'x');
-  absl::StatusOr<std::unique_ptr<SqliteUserStore>> store = SqliteUserStore::Open(path);
+  absl::StatusOr<std::unique_ptr<SqliteUserStore>> store =
+      SqliteUserStore::Open(path);
   EXPECT_THAT(store, HasCode(absl::StatusCode::kUnavailable));
   EXPECT_THAT(store.status().message(), HasSubstr(path));
 }
 
 // --------------------------------------------------------- concurrency
 
-TEST(SqliteUserStore, ConcurrentCreatesAndLookupsFromEightThreadsAreConsistent) {
+TEST(SqliteUserStore,
+     ConcurrentCreatesAndLookupsFromEightThreadsAreConsistent) {
   TempDir dir;
   auto store = MustOpen(dir.File("users.sqlite3"));
   constexpr int kThreads = 8;
@@ -502,12 +540,14 @@ TEST(SqliteUserStore, ConcurrentCreatesAndLookupsFromEightThreadsAreConsistent) 
         ids[static_cast<size_t>(t)].push_back(created->id);
         auto by_name = store->FindByUsername(name);
         auto by_id = store->FindById(created->id);
-        if (!by_name.ok() || !by_name->has_value() || (*by_name)->id != created->id ||
-            !by_id.ok() || !by_id->has_value() || (*by_id)->username != name) {
+        if (!by_name.ok() || !by_name->has_value() ||
+            (*by_name)->id != created->id || !by_id.ok() ||
+            !by_id->has_value() || (*by_id)->username != name) {
           ++failures;
         }
         // Another thread's user, possibly not created yet: OK either way.
-        auto other = store->FindByUsername(absl::StrCat("t", (t + 1) % kThreads, "u", i));
+        auto other = store->FindByUsername(
+            absl::StrCat("t", (t + 1) % kThreads, "u", i));
         if (!other.ok()) ++failures;
       }
     });
@@ -555,14 +595,16 @@ TEST(SqliteUserStore, LockedDatabaseIsUnavailableForWritesThenRecovers) {
   RawDb locker(path);
   locker.Exec("BEGIN EXCLUSIVE");
   NewUser bob = Named("bob");
-  bob.password_hash = "pbkdf2_sha256$1$secret-looking-salt$secret-looking-hash=";
+  bob.password_hash =
+      "pbkdf2_sha256$1$secret-looking-salt$secret-looking-hash=";
   absl::StatusOr<User> blocked = store->CreateUser(bob);
   EXPECT_THAT(blocked, HasCode(absl::StatusCode::kUnavailable));
   EXPECT_THAT(blocked.status().message(), HasSubstr(path));
   EXPECT_THAT(blocked.status().message(), HasSubstr("locked"));
   EXPECT_THAT(blocked.status().message(), Not(HasSubstr("bob")));
   EXPECT_THAT(blocked.status().message(), Not(HasSubstr("secret")));
-  EXPECT_THAT(store->SetActive(1, false), HasCode(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(store->SetActive(1, false),
+              HasCode(absl::StatusCode::kUnavailable));
   // WAL readers are not blocked by a writer.
   EXPECT_TRUE(store->FindByUsername("ada")->has_value());
   locker.Exec("COMMIT");
@@ -580,7 +622,8 @@ TEST(SqliteUserStore, DeletedDatabaseIsUnavailableAndNotRecreated) {
   EXPECT_THAT(found, HasCode(absl::StatusCode::kUnavailable));
   EXPECT_THAT(found.status().message(), HasSubstr(path));
   EXPECT_THAT(found.status().message(), HasSubstr("missing"));
-  EXPECT_THAT(store->CreateUser(Named("bob")), HasCode(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(store->CreateUser(Named("bob")),
+              HasCode(absl::StatusCode::kUnavailable));
   EXPECT_THAT(store->ListUsers(), HasCode(absl::StatusCode::kUnavailable));
   EXPECT_THAT(store->SchemaVersion(), HasCode(absl::StatusCode::kUnavailable));
   EXPECT_FALSE(fs::exists(path));
@@ -598,7 +641,8 @@ TEST(SqliteUserStore, DatabaseRestoredFromBackupWorksWithoutReopening) {
   }
   ASSERT_THAT(store->CreateUser(Named("after-backup")), IsOk());
   RemoveFiles(path);
-  EXPECT_THAT(store->FindByUsername("ada"), HasCode(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(store->FindByUsername("ada"),
+              HasCode(absl::StatusCode::kUnavailable));
   fs::copy_file(backup, path);
   absl::StatusOr<std::optional<User>> found = store->FindByUsername("ada");
   ASSERT_THAT(found, IsOk());
@@ -608,7 +652,8 @@ TEST(SqliteUserStore, DatabaseRestoredFromBackupWorksWithoutReopening) {
   EXPECT_EQ(store->ListUsers()->size(), 2u);
   // And the restored file is the one that has bob.
   RawDb raw(path);
-  EXPECT_EQ(raw.Text("SELECT count(*) FROM auth_user WHERE username = 'bob'"), "1");
+  EXPECT_EQ(raw.Text("SELECT count(*) FROM auth_user WHERE username = 'bob'"),
+            "1");
 }
 
 TEST(SqliteUserStore, DatabaseMovedAwayAndBackKeepsEveryCommittedWrite) {
@@ -620,8 +665,10 @@ TEST(SqliteUserStore, DatabaseMovedAwayAndBackKeepsEveryCommittedWrite) {
     ASSERT_THAT(store->CreateUser(Named(name)), IsOk());
   }
   MoveFiles(path, aside);
-  EXPECT_THAT(store->FindByUsername("ada"), HasCode(absl::StatusCode::kUnavailable));
-  EXPECT_THAT(store->CreateUser(Named("dave")), HasCode(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(store->FindByUsername("ada"),
+              HasCode(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(store->CreateUser(Named("dave")),
+              HasCode(absl::StatusCode::kUnavailable));
   MoveFiles(aside, path);
   absl::StatusOr<std::vector<User>> users = store->ListUsers();
   ASSERT_THAT(users, IsOk());
@@ -640,7 +687,8 @@ TEST(SqliteUserStore, UnreadableDatabaseIsUnavailableThenRecovers) {
   absl::StatusOr<std::optional<User>> found = store->FindByUsername("ada");
   EXPECT_THAT(found, HasCode(absl::StatusCode::kUnavailable));
   EXPECT_THAT(found.status().message(), HasSubstr(path));
-  EXPECT_THAT(store->CreateUser(Named("bob")), HasCode(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(store->CreateUser(Named("bob")),
+              HasCode(absl::StatusCode::kUnavailable));
   fs::remove(path);
   MoveFiles(aside, path);
   found = store->FindByUsername("ada");
@@ -652,7 +700,8 @@ TEST(SqliteUserStore, ReplacedDatabaseIsUsedAndItsWalIsLeftAlone) {
   TempDir dir;
   const std::string path = dir.File("users.sqlite3");
   auto store = MustOpen(path);
-  ASSERT_THAT(store->CreateUser(Ada()), IsOk());  // a pooled connection to the old file
+  ASSERT_THAT(store->CreateUser(Ada()),
+              IsOk());  // a pooled connection to the old file
   {
     auto other = MustOpen(dir.File("new.sqlite3"));
     ASSERT_THAT(other->CreateUser(Named("zed")), IsOk());
@@ -664,8 +713,10 @@ TEST(SqliteUserStore, ReplacedDatabaseIsUsedAndItsWalIsLeftAlone) {
   RawDb writer(path);
   writer.Exec("PRAGMA journal_mode=WAL");
   writer.Exec(
-      "INSERT INTO auth_user (password, is_superuser, username, first_name, last_name, email, "
-      "is_staff, is_active, date_joined) VALUES ('', 0, 'yan', '', '', '', 0, 1, "
+      "INSERT INTO auth_user (password, is_superuser, username, first_name, "
+      "last_name, email, "
+      "is_staff, is_active, date_joined) VALUES ('', 0, 'yan', '', '', '', 0, "
+      "1, "
       "'2024-01-01 00:00:00')");
   // Retiring the stale connection must not delete the new file's WAL.
   absl::StatusOr<std::optional<User>> yan = store->FindByUsername("yan");
@@ -694,13 +745,15 @@ constexpr char kBobPassword[] = "jabberwocky";   // as in django_db.py
 // RunDjango runs tests/server/django_db.py `mode` on `path` and returns its
 // JSON answer.
 jwt::Json RunDjango(absl::string_view mode, const std::string& path) {
-  const std::string cmd = absl::StrCat(JWTAUTH_PYTHON3, " ", JWTAUTH_TESTS_DIR,
-                                       "/server/django_db.py ", mode, " '", path, "'");
+  const std::string cmd =
+      absl::StrCat(JWTAUTH_PYTHON3, " ", JWTAUTH_TESTS_DIR,
+                   "/server/django_db.py ", mode, " '", path, "'");
   FILE* pipe = ::popen(cmd.c_str(), "r");
   std::string out;
   char buf[4096];
   size_t n;
-  while (pipe != nullptr && (n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+  while (pipe != nullptr && (n = std::fread(buf, 1, sizeof buf, pipe)) > 0)
+    out.append(buf, n);
   const int rc = pipe == nullptr ? -1 : ::pclose(pipe);
   EXPECT_EQ(rc, 0) << cmd << "\n" << out;
   absl::StatusOr<jwt::Json> answer = jwt::ParseJson(out);
@@ -708,14 +761,17 @@ jwt::Json RunDjango(absl::string_view mode, const std::string& path) {
   return answer.ok() ? *answer : jwt::Json::Object();
 }
 
-int64_t IntAt(const jwt::Json& json, absl::string_view user, absl::string_view field) {
+int64_t IntAt(const jwt::Json& json, absl::string_view user,
+              absl::string_view field) {
   const jwt::Json* u = json.Find(user);
   const jwt::Json* f = u != nullptr ? u->Find(field) : nullptr;
-  EXPECT_TRUE(f != nullptr && f->int_value().has_value()) << user << "." << field;
+  EXPECT_TRUE(f != nullptr && f->int_value().has_value())
+      << user << "." << field;
   return f != nullptr ? f->int_value().value_or(-1) : -1;
 }
 
-std::string StringAt(const jwt::Json& json, absl::string_view user, absl::string_view field) {
+std::string StringAt(const jwt::Json& json, absl::string_view user,
+                     absl::string_view field) {
   const jwt::Json* u = json.Find(user);
   const jwt::Json* f = u != nullptr ? u->Find(field) : nullptr;
   EXPECT_TRUE(f != nullptr && f->is_string()) << user << "." << field;
@@ -750,10 +806,12 @@ TEST(SqliteUserStore, DjangoMadeDatabaseIsReadAndStaysUsableByDjango) {
   EXPECT_TRUE((*alice)->is_active);
   EXPECT_FALSE((*alice)->is_staff);
   EXPECT_FALSE((*alice)->is_superuser);
-  EXPECT_EQ(absl::ToUnixMicros((*alice)->date_joined), IntAt(made, "alice", "date_joined_us"));
+  EXPECT_EQ(absl::ToUnixMicros((*alice)->date_joined),
+            IntAt(made, "alice", "date_joined_us"));
   EXPECT_EQ((*alice)->last_login, std::nullopt);
   EXPECT_EQ((*alice)->password_hash, StringAt(made, "alice", "password"));
-  EXPECT_THAT((*alice)->password_hash, ::testing::StartsWith("pbkdf2_sha256$260000$"));
+  EXPECT_THAT((*alice)->password_hash,
+              ::testing::StartsWith("pbkdf2_sha256$260000$"));
   PasswordHasher hasher(260000);
   EXPECT_TRUE(hasher.Check(kAlicePassword, (*alice)->password_hash));
   EXPECT_FALSE(hasher.Check("Wonderland", (*alice)->password_hash));
@@ -765,13 +823,15 @@ TEST(SqliteUserStore, DjangoMadeDatabaseIsReadAndStaysUsableByDjango) {
   EXPECT_FALSE((*carol)->is_active);
   // Django's auth_user_groups still points at her: deleting is refused, not
   // half-done.
-  EXPECT_THAT(store->DeleteUser((*carol)->id), HasCode(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(store->DeleteUser((*carol)->id),
+              HasCode(absl::StatusCode::kFailedPrecondition));
 
   // Writes Django must understand: a login time and a user made by jwtauth.
   const absl::Time login = absl::FromUnixMicros(1'700'000'000'654'321);
   ASSERT_THAT(store->RecordLogin((*alice)->id, login), IsOk());
   NewUser bob_new = Named("bob");
-  absl::StatusOr<std::string> bob_hash = PasswordHasher(1000).Hash(kBobPassword);
+  absl::StatusOr<std::string> bob_hash =
+      PasswordHasher(1000).Hash(kBobPassword);
   ASSERT_THAT(bob_hash, IsOk());
   bob_new.password_hash = *bob_hash;
   absl::StatusOr<User> bob = store->CreateUser(bob_new);
@@ -781,21 +841,25 @@ TEST(SqliteUserStore, DjangoMadeDatabaseIsReadAndStaysUsableByDjango) {
   const jwt::Json* count = checked.Find("count");
   ASSERT_NE(count, nullptr);
   EXPECT_EQ(count->int_value(), 3);
-  EXPECT_EQ(SerializeJson(*checked.Find("usernames")), R"(["alice","bob","carol"])");
+  EXPECT_EQ(SerializeJson(*checked.Find("usernames")),
+            R"(["alice","bob","carol"])");
   EXPECT_EQ(checked.Find("auth_user_sql")->string_value(),
             made.Find("auth_user_sql")->string_value());
   EXPECT_TRUE(BoolAt(checked, "alice_authenticates"));
   EXPECT_FALSE(BoolAt(checked, "carol_authenticates"));  // inactive
   EXPECT_TRUE(BoolAt(checked, "bob_authenticates"));
-  EXPECT_EQ(IntAt(checked, "alice", "last_login_us"), absl::ToUnixMicros(login));
+  EXPECT_EQ(IntAt(checked, "alice", "last_login_us"),
+            absl::ToUnixMicros(login));
   EXPECT_EQ(IntAt(checked, "bob", "id"), bob->id);
-  EXPECT_EQ(IntAt(checked, "bob", "date_joined_us"), absl::ToUnixMicros(bob->date_joined));
+  EXPECT_EQ(IntAt(checked, "bob", "date_joined_us"),
+            absl::ToUnixMicros(bob->date_joined));
   EXPECT_EQ(StringAt(checked, "bob", "email"), "bob@example.com");
   // Django upgraded bob's 1000-iteration hash at login; jwtauth still reads it.
   absl::StatusOr<std::optional<User>> bob_after = store->FindByUsername("bob");
   ASSERT_THAT(bob_after, IsOk());
   ASSERT_TRUE(bob_after->has_value());
-  EXPECT_THAT((*bob_after)->password_hash, ::testing::StartsWith("pbkdf2_sha256$260000$"));
+  EXPECT_THAT((*bob_after)->password_hash,
+              ::testing::StartsWith("pbkdf2_sha256$260000$"));
   EXPECT_TRUE(hasher.Check(kBobPassword, (*bob_after)->password_hash));
   EXPECT_EQ(store->ListUsers()->size(), 3u);
 }

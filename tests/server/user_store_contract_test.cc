@@ -85,7 +85,8 @@ class SqliteDatabase : public Database {
   void AddForeignTable() override {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(Name().c_str(), &db), SQLITE_OK);
-    EXPECT_EQ(sqlite3_exec(db, "CREATE TABLE notes (body TEXT)", nullptr, nullptr, nullptr),
+    EXPECT_EQ(sqlite3_exec(db, "CREATE TABLE notes (body TEXT)", nullptr,
+                           nullptr, nullptr),
               SQLITE_OK);
     sqlite3_close(db);
   }
@@ -106,27 +107,33 @@ class PostgresDatabase : public Database {
   PostgresDatabase() {
     const char* url_file = std::getenv("JWTAUTH_TEST_PG_URL_FILE");
     if (url_file == nullptr) {
-      ADD_FAILURE() << "JWTAUTH_TEST_PG_URL_FILE is not set: run under ctest (fixture postgres, "
-                       "scripts/pg-test-cluster start DIR; then point it at DIR/url)";
+      ADD_FAILURE()
+          << "JWTAUTH_TEST_PG_URL_FILE is not set: run under ctest (fixture "
+             "postgres, "
+             "scripts/pg-test-cluster start DIR; then point it at DIR/url)";
       return;
     }
     base_url_ = std::string(absl::StripAsciiWhitespace(ReadAll(url_file)));
     if (base_url_.empty()) {
-      ADD_FAILURE() << url_file << " is empty or missing: did PostgresCluster.Start run?";
+      ADD_FAILURE() << url_file
+                    << " is empty or missing: did PostgresCluster.Start run?";
       return;
     }
     admin_ = PQconnectdb(base_url_.c_str());
     if (PQstatus(admin_) != CONNECTION_OK) {
-      ADD_FAILURE() << "cannot connect to " << base_url_ << ": " << PQerrorMessage(admin_);
+      ADD_FAILURE() << "cannot connect to " << base_url_ << ": "
+                    << PQerrorMessage(admin_);
       return;
     }
-    PQsetNoticeProcessor(admin_, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        admin_, [](void*, const char*) {}, nullptr);
     schema_ = absl::StrCat("contract_", ::getpid(), "_", ++counter_);
     Exec(absl::StrCat("DROP SCHEMA IF EXISTS ", schema_, " CASCADE"));
     ready_ = Exec(absl::StrCat("CREATE SCHEMA ", schema_));
   }
   ~PostgresDatabase() override {
-    if (ready_) Exec(absl::StrCat("DROP SCHEMA IF EXISTS ", schema_, " CASCADE"));
+    if (ready_)
+      Exec(absl::StrCat("DROP SCHEMA IF EXISTS ", schema_, " CASCADE"));
     PQfinish(admin_);
   }
   bool Ready() const override { return ready_; }
@@ -134,7 +141,8 @@ class PostgresDatabase : public Database {
     return absl::StrCat(base_url_, "?options=-c%20search_path%3D", schema_);
   }
   void AddForeignTable() override {
-    ASSERT_TRUE(Exec(absl::StrCat("CREATE TABLE ", schema_, ".notes (body text)")));
+    ASSERT_TRUE(
+        Exec(absl::StrCat("CREATE TABLE ", schema_, ".notes (body text)")));
   }
 
  private:
@@ -161,7 +169,9 @@ struct Backend {
 
 void PrintTo(const Backend& backend, std::ostream* os) { *os << backend.name; }
 
-std::string BackendName(const ::testing::TestParamInfo<Backend>& info) { return info.param.name; }
+std::string BackendName(const ::testing::TestParamInfo<Backend>& info) {
+  return info.param.name;
+}
 
 class UserStoreContract : public ::testing::TestWithParam<Backend> {
  protected:
@@ -175,14 +185,17 @@ class UserStoreContract : public ::testing::TestWithParam<Backend> {
   std::unique_ptr<UserStore> Open(bool create_or_migrate = true) {
     StoreOpenOptions options;
     options.create_or_migrate = create_or_migrate;
-    absl::StatusOr<std::unique_ptr<UserStore>> store = OpenUserStore(db_->Name(), options);
+    absl::StatusOr<std::unique_ptr<UserStore>> store =
+        OpenUserStore(db_->Name(), options);
     EXPECT_THAT(store, IsOk());
     return store.ok() ? *std::move(store) : nullptr;
   }
 
   static absl::StatusOr<int> SchemaVersion(UserStore& store) {
-    if (auto* s = dynamic_cast<SqliteUserStore*>(&store)) return s->SchemaVersion();
-    if (auto* p = dynamic_cast<PostgresUserStore*>(&store)) return p->SchemaVersion();
+    if (auto* s = dynamic_cast<SqliteUserStore*>(&store))
+      return s->SchemaVersion();
+    if (auto* p = dynamic_cast<PostgresUserStore*>(&store))
+      return p->SchemaVersion();
     return absl::UnimplementedError("unknown backend");
   }
 
@@ -193,7 +206,8 @@ class UserStoreContract : public ::testing::TestWithParam<Backend> {
   }
 
   User MustFind(absl::string_view username) {
-    absl::StatusOr<std::optional<User>> found = store_->FindByUsername(username);
+    absl::StatusOr<std::optional<User>> found =
+        store_->FindByUsername(username);
     EXPECT_THAT(found, IsOk());
     EXPECT_TRUE(found.ok() && found->has_value()) << username;
     return found.ok() && found->has_value() ? **found : User();
@@ -207,7 +221,8 @@ NewUser Ada() {
   NewUser user;
   user.username = "ada";
   user.email = "ada@example.com";
-  user.password_hash = "pbkdf2_sha256$1000$saltsaltsalt$notarealhashbutstoredasis=";
+  user.password_hash =
+      "pbkdf2_sha256$1000$saltsaltsalt$notarealhashbutstoredasis=";
   return user;
 }
 
@@ -230,7 +245,8 @@ TEST_P(UserStoreContract, CreatedUserIsFoundByUsernameAndId) {
   EXPECT_LE(created->date_joined, absl::Now());
   EXPECT_EQ(created->last_login, std::nullopt);
 
-  for (auto found : {store_->FindByUsername("ada"), store_->FindById(created->id)}) {
+  for (auto found :
+       {store_->FindByUsername("ada"), store_->FindById(created->id)}) {
     ASSERT_THAT(found, IsOk());
     ASSERT_TRUE(found->has_value());
     const User& user = **found;
@@ -284,7 +300,8 @@ TEST_P(UserStoreContract, AbsentUserIsOkWithoutValue) {
   EXPECT_THAT(store_->FindById(INT64_MAX), IsOkWithoutValue());
   EXPECT_THAT(store_->FindByUsername(""), IsOkWithoutValue());
   // Names no user can have are simply not found.
-  EXPECT_THAT(store_->FindByUsername(std::string("nul\0inside", 10)), IsOkWithoutValue());
+  EXPECT_THAT(store_->FindByUsername(std::string("nul\0inside", 10)),
+              IsOkWithoutValue());
   EXPECT_THAT(store_->FindByUsername("bad\xFFutf8"), IsOkWithoutValue());
   EXPECT_THAT(store_->FindByUsername(std::string(kMaxUsernameLength + 1, 'a')),
               IsOkWithoutValue());
@@ -302,13 +319,17 @@ TEST_P(UserStoreContract, UsernameLookupIsExactAndCaseSensitive) {
 }
 
 TEST_P(UserStoreContract, HostileUsernameIsStoredLiterally) {
-  const std::vector<std::string> hostile = {
-      "x'); DROP TABLE auth_user; --", "x\"; DELETE FROM auth_user; --", "$1", "\\x00", "%s%n",
-      "' OR '1'='1"};
+  const std::vector<std::string> hostile = {"x'); DROP TABLE auth_user; --",
+                                            "x\"; DELETE FROM auth_user; --",
+                                            "$1",
+                                            "\\x00",
+                                            "%s%n",
+                                            "' OR '1'='1"};
   for (const std::string& name : hostile) {
     ASSERT_THAT(store_->CreateUser(Named(name)), IsOk()) << name;
   }
-  for (const std::string& name : hostile) EXPECT_EQ(MustFind(name).username, name);
+  for (const std::string& name : hostile)
+    EXPECT_EQ(MustFind(name).username, name);
   EXPECT_EQ(store_->ListUsers()->size(), hostile.size());
 }
 
@@ -332,7 +353,8 @@ TEST_P(UserStoreContract, ListUsersReturnsEveryUserInIdOrder) {
 TEST_P(UserStoreContract, SetPasswordHashReplacesHash) {
   const User ada = MustCreate(Ada());
   const User bob = MustCreate(Named("bob"));
-  ASSERT_THAT(store_->SetPasswordHash(ada.id, "pbkdf2_sha256$2$new$hash"), IsOk());
+  ASSERT_THAT(store_->SetPasswordHash(ada.id, "pbkdf2_sha256$2$new$hash"),
+              IsOk());
   EXPECT_EQ(MustFind("ada").password_hash, "pbkdf2_sha256$2$new$hash");
   EXPECT_EQ(MustFind("bob").password_hash, Ada().password_hash);  // only ada's
   (void)bob;
@@ -363,11 +385,19 @@ TEST_P(UserStoreContract, DeleteUserRemovesUser) {
 
 TEST_P(UserStoreContract, MutationsOfMissingUserAreNotFound) {
   const User ada = MustCreate(Ada());
-  for (const int64_t id : {ada.id + 1000, int64_t{0}, int64_t{-1}, INT64_MAX, INT64_MIN}) {
-    EXPECT_THAT(store_->SetPasswordHash(id, "x"), HasCode(absl::StatusCode::kNotFound)) << id;
-    EXPECT_THAT(store_->SetActive(id, false), HasCode(absl::StatusCode::kNotFound)) << id;
-    EXPECT_THAT(store_->DeleteUser(id), HasCode(absl::StatusCode::kNotFound)) << id;
-    EXPECT_THAT(store_->RecordLogin(id, absl::Now()), HasCode(absl::StatusCode::kNotFound)) << id;
+  for (const int64_t id :
+       {ada.id + 1000, int64_t{0}, int64_t{-1}, INT64_MAX, INT64_MIN}) {
+    EXPECT_THAT(store_->SetPasswordHash(id, "x"),
+                HasCode(absl::StatusCode::kNotFound))
+        << id;
+    EXPECT_THAT(store_->SetActive(id, false),
+                HasCode(absl::StatusCode::kNotFound))
+        << id;
+    EXPECT_THAT(store_->DeleteUser(id), HasCode(absl::StatusCode::kNotFound))
+        << id;
+    EXPECT_THAT(store_->RecordLogin(id, absl::Now()),
+                HasCode(absl::StatusCode::kNotFound))
+        << id;
   }
   // Nothing happened to the user that exists.
   const User found = MustFind("ada");
@@ -434,7 +464,8 @@ TEST_P(UserStoreContract, InvalidUsernamesAreInvalidArgument) {
 
 TEST_P(UserStoreContract, UsernameLimitCountsCharactersNotBytes) {
   std::string longest;
-  for (size_t i = 0; i < kMaxUsernameLength; ++i) longest += "\xC3\xA9";  // é: 2 bytes
+  for (size_t i = 0; i < kMaxUsernameLength; ++i)
+    longest += "\xC3\xA9";  // é: 2 bytes
   EXPECT_THAT(store_->CreateUser(Named(longest)), IsOk());
   EXPECT_EQ(MustFind(longest).username, longest);
   EXPECT_THAT(store_->CreateUser(Named(longest + "e")),
@@ -442,7 +473,8 @@ TEST_P(UserStoreContract, UsernameLimitCountsCharactersNotBytes) {
   std::string emoji;  // 4 bytes each
   for (size_t i = 0; i < kMaxUsernameLength; ++i) emoji += "\xF0\x9F\x90\x8D";
   EXPECT_THAT(store_->CreateUser(Named(emoji)), IsOk());
-  EXPECT_THAT(store_->CreateUser(Named(std::string(kMaxUsernameLength, 'a'))), IsOk());
+  EXPECT_THAT(store_->CreateUser(Named(std::string(kMaxUsernameLength, 'a'))),
+              IsOk());
 }
 
 // ----------------------------------------------------------- datetimes
@@ -450,18 +482,25 @@ TEST_P(UserStoreContract, UsernameLimitCountsCharactersNotBytes) {
 TEST_P(UserStoreContract, RecordLoginRoundTripsWithMicrosecondPrecision) {
   const User ada = MustCreate(Ada());
   // 2023-11-14 22:13:20.123456789 UTC: kept truncated to microseconds.
-  ASSERT_THAT(store_->RecordLogin(ada.id, absl::FromUnixNanos(1'700'000'000'123'456'789)), IsOk());
-  EXPECT_THAT(MustFind("ada").last_login, Optional(absl::FromUnixMicros(1'700'000'000'123'456)));
+  ASSERT_THAT(store_->RecordLogin(
+                  ada.id, absl::FromUnixNanos(1'700'000'000'123'456'789)),
+              IsOk());
+  EXPECT_THAT(MustFind("ada").last_login,
+              Optional(absl::FromUnixMicros(1'700'000'000'123'456)));
   const std::vector<absl::Time> times = {
-      absl::FromUnixSeconds(1'700'000'000),            // a whole second
-      absl::FromUnixMicros(1'700'000'000'000'001),     // one microsecond past
-      absl::FromUnixMicros(1'700'000'000'999'999),     // just before the next second
-      absl::UnixEpoch(),                               // the epoch itself
-      absl::FromUnixMicros(-1),                        // before the epoch
-      absl::FromCivil(absl::CivilSecond(1901, 12, 13, 20, 45, 52), absl::UTCTimeZone()) +
+      absl::FromUnixSeconds(1'700'000'000),         // a whole second
+      absl::FromUnixMicros(1'700'000'000'000'001),  // one microsecond past
+      absl::FromUnixMicros(
+          1'700'000'000'999'999),  // just before the next second
+      absl::UnixEpoch(),           // the epoch itself
+      absl::FromUnixMicros(-1),    // before the epoch
+      absl::FromCivil(absl::CivilSecond(1901, 12, 13, 20, 45, 52),
+                      absl::UTCTimeZone()) +
           absl::Microseconds(7),
-      absl::FromCivil(absl::CivilSecond(2038, 1, 19, 3, 14, 8), absl::UTCTimeZone()),
-      absl::FromCivil(absl::CivilSecond(9999, 12, 31, 23, 59, 59), absl::UTCTimeZone()) +
+      absl::FromCivil(absl::CivilSecond(2038, 1, 19, 3, 14, 8),
+                      absl::UTCTimeZone()),
+      absl::FromCivil(absl::CivilSecond(9999, 12, 31, 23, 59, 59),
+                      absl::UTCTimeZone()) +
           absl::Microseconds(999'999),
   };
   for (const absl::Time t : times) {
@@ -491,7 +530,8 @@ TEST_P(UserStoreContract, LastLoginAndDateJoinedRoundTripPerUser) {
     // date_joined is "now", kept to the microsecond, and read back exactly.
     EXPECT_GE(u.date_joined, absl::FromUnixMicros(absl::ToUnixMicros(before)));
     EXPECT_LE(u.date_joined, after);
-    EXPECT_EQ(u.date_joined, absl::FromUnixMicros(absl::ToUnixMicros(u.date_joined)));
+    EXPECT_EQ(u.date_joined,
+              absl::FromUnixMicros(absl::ToUnixMicros(u.date_joined)));
   }
   EXPECT_LE(ada.date_joined, bob.date_joined);
   const absl::Time login = absl::FromUnixMicros(1'650'000'000'654'321);
@@ -517,11 +557,13 @@ TEST_P(UserStoreContract, LastLoginAndDateJoinedRoundTripPerUser) {
 
 TEST_P(UserStoreContract, UnicodeUsernamesAndEmailsRoundTrip) {
   const std::vector<std::pair<std::string, std::string>> people = {
-      {"Zo\xC3\xAB", "zo\xC3\xAB@exampl\xC3\xA9.fr"},                     // Zoë
-      {"\xE5\xBC\xA0\xE4\xBC\x9F", "\xE5\xBC\xA0@\xE4\xBE\x8B\xE5\xAD\x90.cn"},  // 张伟
-      {"\xF0\x9F\x90\x8D\xF0\x9F\x90\x8D", "snake@example.com"},          // two snakes (4 bytes)
-      {"\xD0\x90\xD0\xBD\xD0\xBD\xD0\xB0", "anna@example.ru"},             // Анна
-      {"e\xCC\x81", "combining@example.com"},  // e + combining acute: not "é"
+      {"Zo\xC3\xAB", "zo\xC3\xAB@exampl\xC3\xA9.fr"},  // Zoë
+      {"\xE5\xBC\xA0\xE4\xBC\x9F",
+       "\xE5\xBC\xA0@\xE4\xBE\x8B\xE5\xAD\x90.cn"},  // 张伟
+      {"\xF0\x9F\x90\x8D\xF0\x9F\x90\x8D",
+       "snake@example.com"},  // two snakes (4 bytes)
+      {"\xD0\x90\xD0\xBD\xD0\xBD\xD0\xB0", "anna@example.ru"},  // Анна
+      {"e\xCC\x81", "combining@example.com"},   // e + combining acute: not "é"
       {"\xC3\xA9", "precomposed@example.com"},  // é
   };
   for (const auto& [name, email] : people) {
@@ -543,7 +585,8 @@ TEST_P(UserStoreContract, UnicodeUsernamesAndEmailsRoundTrip) {
 
 // ---------------------------------------------------------- concurrency
 
-TEST_P(UserStoreContract, ConcurrentCreatesAndLookupsFromEightThreadsAreConsistent) {
+TEST_P(UserStoreContract,
+       ConcurrentCreatesAndLookupsFromEightThreadsAreConsistent) {
   constexpr int kThreads = 8;
   constexpr int kPerThread = 15;
   std::vector<std::thread> threads;
@@ -562,12 +605,14 @@ TEST_P(UserStoreContract, ConcurrentCreatesAndLookupsFromEightThreadsAreConsiste
         ids[static_cast<size_t>(t)].push_back(created->id);
         auto by_name = store_->FindByUsername(name);
         auto by_id = store_->FindById(created->id);
-        if (!by_name.ok() || !by_name->has_value() || (*by_name)->id != created->id ||
-            !by_id.ok() || !by_id->has_value() || (*by_id)->username != name) {
+        if (!by_name.ok() || !by_name->has_value() ||
+            (*by_name)->id != created->id || !by_id.ok() ||
+            !by_id->has_value() || (*by_id)->username != name) {
           ++failures;
         }
         // Another thread's user, possibly not created yet: OK either way.
-        auto other = store_->FindByUsername(absl::StrCat("t", (t + 1) % kThreads, "u", i));
+        auto other = store_->FindByUsername(
+            absl::StrCat("t", (t + 1) % kThreads, "u", i));
         if (!other.ok()) ++failures;
         if (i % 5 == 0 && !store_->ListUsers().ok()) ++failures;
       }
@@ -614,7 +659,8 @@ class UserStoreContractEmpty : public UserStoreContract {
   }
 };
 
-TEST_P(UserStoreContractEmpty, OpenWithoutMigrateOnForeignDatabaseIsRefusedAndWritesNothing) {
+TEST_P(UserStoreContractEmpty,
+       OpenWithoutMigrateOnForeignDatabaseIsRefusedAndWritesNothing) {
   db_->AddForeignTable();
   StoreOpenOptions no_create;
   no_create.create_or_migrate = false;
@@ -637,7 +683,8 @@ TEST_P(UserStoreContractEmpty, StoresOpenedTogetherMigrateOnce) {
   for (int i = 0; i < kOpeners; ++i) {
     threads.emplace_back([&, i] {
       StoreOpenOptions options;
-      absl::StatusOr<std::unique_ptr<UserStore>> s = OpenUserStore(db_->Name(), options);
+      absl::StatusOr<std::unique_ptr<UserStore>> s =
+          OpenUserStore(db_->Name(), options);
       EXPECT_THAT(s, IsOk());
       if (s.ok()) stores[static_cast<size_t>(i)] = *std::move(s);
     });
@@ -657,12 +704,14 @@ TEST_P(UserStoreContractEmpty, StoresOpenedTogetherMigrateOnce) {
 
 const Backend kBackends[] = {
     {"Sqlite", [] { return std::unique_ptr<Database>(new SqliteDatabase()); }},
-    {"Postgres", [] { return std::unique_ptr<Database>(new PostgresDatabase()); }},
+    {"Postgres",
+     [] { return std::unique_ptr<Database>(new PostgresDatabase()); }},
 };
 
-INSTANTIATE_TEST_SUITE_P(Backends, UserStoreContract, ::testing::ValuesIn(kBackends), BackendName);
-INSTANTIATE_TEST_SUITE_P(Backends, UserStoreContractEmpty, ::testing::ValuesIn(kBackends),
-                         BackendName);
+INSTANTIATE_TEST_SUITE_P(Backends, UserStoreContract,
+                         ::testing::ValuesIn(kBackends), BackendName);
+INSTANTIATE_TEST_SUITE_P(Backends, UserStoreContractEmpty,
+                         ::testing::ValuesIn(kBackends), BackendName);
 
 }  // namespace
 }  // namespace jwtauth::server

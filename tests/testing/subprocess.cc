@@ -34,9 +34,11 @@ std::string Slurp(const std::string& path) {
 
 }  // namespace
 
-Subprocess::Subprocess(std::vector<std::string> argv, std::vector<std::string> env,
-                       std::string stdin_text)
-    : argv_(std::move(argv)), env_(std::move(env)), stdin_text_(std::move(stdin_text)) {
+Subprocess::Subprocess(std::vector<std::string> argv,
+                       std::vector<std::string> env, std::string stdin_text)
+    : argv_(std::move(argv)),
+      env_(std::move(env)),
+      stdin_text_(std::move(stdin_text)) {
   out_path_ = TempPath("out");
   err_path_ = TempPath("err");
   in_path_ = TempPath("in");
@@ -57,8 +59,10 @@ bool Subprocess::Start() {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, in_path_.c_str(), O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path_.c_str(), O_WRONLY | O_TRUNC, 0);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path_.c_str(), O_WRONLY | O_TRUNC, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path_.c_str(),
+                                   O_WRONLY | O_TRUNC, 0);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path_.c_str(),
+                                   O_WRONLY | O_TRUNC, 0);
   std::vector<char*> args;
   for (std::string& a : argv_) args.push_back(a.data());
   args.push_back(nullptr);
@@ -75,7 +79,8 @@ bool Subprocess::Start() {
   sigemptyset(&none);
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-  const int rc = posix_spawn(&pid_, args[0], &actions, &attr, args.data(), envp.data());
+  const int rc =
+      posix_spawn(&pid_, args[0], &actions, &attr, args.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) pid_ = -1;

@@ -19,7 +19,8 @@ namespace jwtauth::testing {
 
 class Subprocess {
  public:
-  explicit Subprocess(std::vector<std::string> argv, std::vector<std::string> env = {},
+  explicit Subprocess(std::vector<std::string> argv,
+                      std::vector<std::string> env = {},
                       std::string stdin_text = "");
   ~Subprocess();
 
@@ -27,7 +28,8 @@ class Subprocess {
   bool Start();
   // Wait waits for exit and returns the exit code (128 + signal if killed).
   int Wait();
-  // WaitFor waits at most `timeout`; returns -1 (and leaves the child) on timeout.
+  // WaitFor waits at most `timeout`; returns -1 (and leaves the child) on
+  // timeout.
   int WaitFor(absl::Duration timeout);
   void Signal(int sig);
   bool running() const { return pid_ > 0; }

@@ -13,7 +13,9 @@ namespace jwtauth::testing {
 class TempDir {
  public:
   TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "jwtauth-test-XXXXXX").string();
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "jwtauth-test-XXXXXX")
+            .string();
     path_ = ::mkdtemp(tmpl.data()) != nullptr ? tmpl : std::string();
   }
   ~TempDir() {

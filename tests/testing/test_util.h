@@ -30,7 +30,8 @@ jwt::Json ReadTestJson(const std::string& relative);
 std::string HexDecode(absl::string_view hex);
 
 // AlgorithmParamName names a parameterised test after its algorithm ("ES256").
-inline std::string AlgorithmParamName(const ::testing::TestParamInfo<jwt::Algorithm>& info) {
+inline std::string AlgorithmParamName(
+    const ::testing::TestParamInfo<jwt::Algorithm>& info) {
   return std::string(jwt::AlgorithmName(info.param));
 }
 
@@ -40,7 +41,9 @@ class FakeClock {
   explicit FakeClock(absl::Time t) : nanos_(absl::ToUnixNanos(t)) {}
   absl::Time Now() const { return absl::FromUnixNanos(nanos_.load()); }
   void Set(absl::Time t) { nanos_.store(absl::ToUnixNanos(t)); }
-  void Advance(absl::Duration d) { nanos_.fetch_add(absl::ToInt64Nanoseconds(d)); }
+  void Advance(absl::Duration d) {
+    nanos_.fetch_add(absl::ToInt64Nanoseconds(d));
+  }
   jwt::Clock AsClock() const {
     return [this] { return Now(); };
   }
@@ -61,7 +64,8 @@ MATCHER(IsOk, "is OK") {
   return s.ok();
 }
 
-MATCHER_P(IsJwtError, kind, "fails with JwtError " + std::string(jwt::JwtErrorName(kind))) {
+MATCHER_P(IsJwtError, kind,
+          "fails with JwtError " + std::string(jwt::JwtErrorName(kind))) {
   const absl::Status& s = StatusOf(arg);
   std::optional<jwt::JwtError> got = jwt::GetJwtError(s);
   *result_listener << "status: " << s;
