@@ -20,6 +20,7 @@
 //
 //   bench_server --key_dir=/tmp/k --info_file=/tmp/k/info 2>/tmp/k/server.log &
 #include <grpcpp/grpcpp.h>
+#include <malloc.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <signal.h>
@@ -42,6 +43,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "bench/grpc_bench_info.h"
+#include "bench/mutex_contention.h"
 #include "common/worker_pool.h"
 #include "interceptors/server_auth.h"
 #include "interceptors/token_validator.h"
@@ -62,6 +64,13 @@ ABSL_FLAG(int64_t, pbkdf2_iterations, jwtauth::server::kDefaultPbkdf2Iterations,
           "PBKDF2 iterations of the benchmark user's password hash");
 ABSL_FLAG(int, hash_workers, 0, "Password-hashing threads (0 = number of cores)");
 ABSL_FLAG(int, token_lifetime_s, 3600, "JWT_EXPIRATION_DELTA of the auth service, seconds");
+ABSL_FLAG(std::string, mutex_contention_file, "",
+          "Profiling aid: record the stacks of contended absl::Mutex releases (gRPC's mutexes "
+          "included) and write the top ones here on shutdown");
+ABSL_FLAG(int64_t, malloc_trim_threshold, 0,
+          "If > 0, mallopt(M_TRIM_THRESHOLD, this many bytes): glibc then stops handing freed "
+          "heap back to the kernel (madvise) and faulting it in again on the next calls; "
+          "0 leaves glibc's default, as jwtauth-server runs");
 ABSL_FLAG(bool, mutex_deadlock_detection, true,
           "Leave abseil's Mutex deadlock detection as the library ships it (Debian builds abseil "
           "without NDEBUG, so it is on, as in jwtauth-server); false turns it off");
@@ -345,6 +354,12 @@ int Serve() {
   if (const std::string stats = absl::GetFlag(FLAGS_stats_file); !stats.empty()) {
     if (absl::Status s = WriteStats(stats, protected_ports); !s.ok()) return Fail(s.message());
   }
+  if (const std::string file = absl::GetFlag(FLAGS_mutex_contention_file); !file.empty()) {
+    if (absl::Status s = bench::WritePrivateFile(file, bench::MutexContentionReport(12));
+        !s.ok()) {
+      return Fail(s.message());
+    }
+  }
   return 0;
 }
 
@@ -363,6 +378,14 @@ int main(int argc, char** argv) {
   if (args.size() > 1) return Fail(absl::StrCat("unexpected argument \"", args[1], "\""));
   if (!absl::GetFlag(FLAGS_mutex_deadlock_detection)) {
     absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  }
+  if (const int64_t trim = absl::GetFlag(FLAGS_malloc_trim_threshold); trim > 0) {
+    if (trim > INT32_MAX || mallopt(M_TRIM_THRESHOLD, static_cast<int>(trim)) != 1) {
+      return Fail("--malloc_trim_threshold: mallopt refused it");
+    }
+  }
+  if (!absl::GetFlag(FLAGS_mutex_contention_file).empty()) {
+    bench::InstallMutexContentionTracer(argv[0]);
   }
   return Serve();
 }

@@ -10,14 +10,16 @@
 // ones towards requests/s and the latency percentiles, the others as errors
 // (by status code). The fast scenarios run in --rounds interleaved rounds
 // (--duration split between them; the first round warms up for --warmup,
-// later ones for --rewarmup), so a burst of unrelated work on a shared machine
-// spreads over all rows instead of skewing one. It also samples CPU time of the server
-// (/proc/<pid>/stat), of itself (getrusage) and of the whole machine
-// (/proc/stat) at the window's edges, giving CPU per call on each side and
-// how much of the machine something else used. ObtainToken runs with fewer
-// calls in flight; the "password-hash limit" it is compared with is
-// cores / (time of one PBKDF2 check at the server's iteration count, measured
-// here, on an idle server, in this run).
+// later ones for --rewarmup; each round starts one row later), so a burst of
+// unrelated work on a shared machine spreads over all rows instead of skewing
+// one; a row's ratio to the floor is the median over the rounds of its rate
+// divided by the floor's rate in the same round. It also samples CPU time of
+// the server (/proc/<pid>/stat), of itself (getrusage) and of the whole
+// machine (/proc/stat) at the window's edges, giving CPU per call on each
+// side and how much of the machine something else used. ObtainToken runs
+// last, once, with fewer calls in flight; the "password-hash limit" it is
+// compared with is cores / (time of one PBKDF2 check at the server's
+// iteration count, measured here, with the server idle, in this run).
 //
 // Before any load, each endpoint is checked with typed stubs: the floor
 // echoes; each protected port refuses a call without a token, echoes with
@@ -35,7 +37,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -87,13 +88,16 @@ ABSL_FLAG(absl::Duration, obtain_warmup, absl::Seconds(3), "ObtainToken: warm-up
 ABSL_FLAG(absl::Duration, obtain_duration, absl::Seconds(15), "ObtainToken: measurement window");
 ABSL_FLAG(int, hash_samples, 3, "Single PBKDF2 checks timed for the password-hash limit");
 ABSL_FLAG(absl::Duration, call_timeout, absl::Seconds(10), "Deadline of every call");
-ABSL_FLAG(int, rounds, 3,
+ABSL_FLAG(int, rounds, 5,
           "Interleaved rounds of the fast scenarios; each measures --duration / rounds");
 ABSL_FLAG(absl::Duration, rewarmup, absl::Seconds(1),
           "Warm-up of each scenario in rounds after the first (new connections, warm server)");
 ABSL_FLAG(bool, floor_repeat, false,
           "Also measure the floor as a separate row after the others (the ratio uses the mean)");
 ABSL_FLAG(std::string, message, "jwtauth benchmark", "Echo request message");
+ABSL_FLAG(int, tokens, 1,
+          "Distinct tokens the Profile rows send (round-robin over call slots); 1 = every call "
+          "the same token");
 ABSL_FLAG(bool, mutex_deadlock_detection, false,
           "Keep abseil's Mutex deadlock detection on in this load generator (Debian's abseil "
           "has it on; it costs gRPC's every lock, so it is off by default here to leave more "
@@ -187,7 +191,8 @@ struct LoadSpec {
   int port = 0;
   std::string method;         // "/pkg.Service/Method"
   std::string request;        // serialised request message
-  std::string authorization;  // "" or "JWT <token>"
+  // "JWT <token>" values, given round-robin to the call slots; empty: none.
+  std::vector<std::string> authorizations;
   int connections = 1;
   int in_flight = 1;
   int threads = 1;
@@ -234,6 +239,7 @@ class Worker;
 struct Call {
   Worker* worker = nullptr;
   grpc::GenericStub* stub = nullptr;
+  const std::string* authorization = nullptr;  // or nullptr
   grpc::ByteBuffer request;
   std::unique_ptr<grpc::ClientContext> ctx;
   std::unique_ptr<grpc::GenericClientAsyncResponseReader> reader;
@@ -248,11 +254,18 @@ class Worker {
   Worker(const LoadSpec& spec, int64_t measure_start, int64_t measure_end)
       : spec_(spec), measure_start_(measure_start), measure_end_(measure_end) {}
 
-  void AddCalls(grpc::GenericStub* stub, const grpc::ByteBuffer& request, int n) {
+  // AddCalls adds `n` call slots; slot i of the scenario (counting from
+  // `first_slot`) sends authorization value i mod their number.
+  void AddCalls(grpc::GenericStub* stub, const grpc::ByteBuffer& request, int n,
+                size_t first_slot) {
     for (int i = 0; i < n; ++i) {
       auto call = std::make_unique<Call>();
       call->worker = this;
       call->stub = stub;
+      if (!spec_.authorizations.empty()) {
+        call->authorization = &spec_.authorizations[(first_slot + static_cast<size_t>(i)) %
+                                                    spec_.authorizations.size()];
+      }
       call->request = request;
       calls_.push_back(std::move(call));
     }
@@ -309,7 +322,7 @@ class Worker {
     call.ctx = std::make_unique<grpc::ClientContext>();
     call.ctx->set_deadline(std::chrono::system_clock::now() +
                            absl::ToChronoNanoseconds(spec_.call_timeout));
-    if (!spec_.authorization.empty()) call.ctx->AddMetadata("authorization", spec_.authorization);
+    if (call.authorization != nullptr) call.ctx->AddMetadata("authorization", *call.authorization);
     call.response.Clear();
     call.start_ns = NowNs();
     call.reader = call.stub->PrepareUnaryCall(call.ctx.get(), spec_.method, call.request, &cq_);
@@ -357,8 +370,9 @@ absl::StatusOr<LoadResult> RunLoad(const LoadSpec& spec, int64_t server_pid) {
     workers.push_back(std::make_unique<Worker>(spec, measure_start, measure_end));
   }
   for (int i = 0; i < spec.connections; ++i) {
-    workers[static_cast<size_t>(i % threads)]->AddCalls(stubs[static_cast<size_t>(i)].get(),
-                                                        request, spec.in_flight);
+    workers[static_cast<size_t>(i % threads)]->AddCalls(
+        stubs[static_cast<size_t>(i)].get(), request, spec.in_flight,
+        static_cast<size_t>(i) * static_cast<size_t>(spec.in_flight));
   }
   std::vector<std::thread> running;
   for (auto& w : workers) running.emplace_back([&w] { w->Run(); });
@@ -482,17 +496,32 @@ absl::StatusOr<std::string> CheckAuth(int port, const bench::BenchServerInfo& in
 
 // ---------------------------------------------------------------- tokens
 
-absl::StatusOr<std::string> SignToken(const jwt::Key& key, const std::string& username) {
+// SignTokens returns `n` distinct drf-jwt style tokens (they differ in jti).
+absl::StatusOr<std::vector<std::string>> SignTokens(const jwt::Key& key,
+                                                    const std::string& username, int n) {
   absl::StatusOr<jwt::JwtSigner> signer = jwt::JwtSigner::Create(key);
   if (!signer.ok()) return signer.status();
   const absl::Time now = absl::Now();
-  jwt::RawJwt raw;
-  raw.SetInt("user_id", 1)
-      .SetString("username", username)
-      .SetNumericDate("exp", now + absl::Hours(2))
-      .SetString("email", "bench@example.com")
-      .SetNumericDate("orig_iat", now);
-  return signer->Sign(raw);
+  std::vector<std::string> tokens;
+  for (int i = 0; i < n; ++i) {
+    jwt::RawJwt raw;
+    raw.SetInt("user_id", 1)
+        .SetString("username", username)
+        .SetNumericDate("exp", now + absl::Hours(2))
+        .SetString("email", "bench@example.com")
+        .SetNumericDate("orig_iat", now)
+        .SetString("jti", absl::StrCat("bench-", i));
+    absl::StatusOr<std::string> token = signer->Sign(raw);
+    if (!token.ok()) return token.status();
+    tokens.push_back(*std::move(token));
+  }
+  return tokens;
+}
+
+std::vector<std::string> AuthorizationValues(const std::vector<std::string>& tokens) {
+  std::vector<std::string> values;
+  for (const std::string& t : tokens) values.push_back("JWT " + t);
+  return values;
 }
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
@@ -558,7 +587,6 @@ struct Scenario {
   std::string port_key;
   std::string method;
   std::string request;
-  std::string authorization;
   bool obtain = false;
   bool is_floor = false;
   TargetKind target = TargetKind::kNone;
@@ -571,10 +599,18 @@ struct Row {
   LoadResult result;
   double rps = 0;
   std::vector<double> round_rps;  // one per round
-  double ratio = 0;           // to the floor (or to the hash limit for ObtainToken)
+  std::vector<double> round_ratio;  // round_rps / the floor's rate in the same round
+  double totals_ratio = 0;    // rps / floor rps
+  double ratio = 0;           // to the floor (median of round_ratio), or to the hash limit
   std::string verdict;        // "yes", "**NO**", "n/a"
   std::string target_text;
 };
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
 
 std::string Fmt(double v, int decimals) { return absl::StrFormat("%.*f", decimals, v); }
 
@@ -603,25 +639,25 @@ int Run() {
     const std::string pe = "/jwtauth.examples.v1.PublicEcho/Echo";
     const std::string pr = "/jwtauth.examples.v1.Profile/Echo";
     all.push_back({"floor", "PublicEcho.Echo, no auth (floor)", bench::kPortFloor, pe, echo_bytes,
-                   "", false, true, TargetKind::kNone, 0});
+                   false, true, TargetKind::kNone, 0});
     all.push_back({"hs256_cache_on", "Profile.Echo, HS256, cache on", bench::kPortHs256CacheOn, pr,
-                   echo_bytes, "", false, false, TargetKind::kFloor, 0.95});
+                   echo_bytes, false, false, TargetKind::kFloor, 0.95});
     all.push_back({"hs256_cache_off", "Profile.Echo, HS256, cache off", bench::kPortHs256CacheOff,
-                   pr, echo_bytes, "", false, false, TargetKind::kFloor, 0.85});
+                   pr, echo_bytes, false, false, TargetKind::kFloor, 0.85});
     all.push_back({"es256_cache_on", "Profile.Echo, ES256, cache on", bench::kPortEs256CacheOn, pr,
-                   echo_bytes, "", false, false, TargetKind::kNone, 0});
+                   echo_bytes, false, false, TargetKind::kNone, 0});
     all.push_back({"es256_cache_off", "Profile.Echo, ES256, cache off", bench::kPortEs256CacheOff,
-                   pr, echo_bytes, "", false, false, TargetKind::kNone, 0});
+                   pr, echo_bytes, false, false, TargetKind::kNone, 0});
     all.push_back({"verify", "AuthService.VerifyToken (HS256)", bench::kPortAuth,
-                   "/jwtauth.v1.AuthService/VerifyToken", "", "", false, false, TargetKind::kFloor,
+                   "/jwtauth.v1.AuthService/VerifyToken", "", false, false, TargetKind::kFloor,
                    0.90});
     all.push_back({"refresh", "AuthService.RefreshToken (HS256)", bench::kPortAuth,
-                   "/jwtauth.v1.AuthService/RefreshToken", "", "", false, false, TargetKind::kNone,
+                   "/jwtauth.v1.AuthService/RefreshToken", "", false, false, TargetKind::kNone,
                    0});
     all.push_back({"floor_repeat", "PublicEcho.Echo, no auth (floor, again)", bench::kPortFloor, pe,
-                   echo_bytes, "", false, true, TargetKind::kNone, 0});
+                   echo_bytes, false, true, TargetKind::kNone, 0});
     all.push_back({"obtain", "AuthService.ObtainToken (PBKDF2)", bench::kPortAuth,
-                   "/jwtauth.v1.AuthService/ObtainToken", "", "", true, false,
+                   "/jwtauth.v1.AuthService/ObtainToken", "", true, false,
                    TargetKind::kHashLimit, 0.90});
   }
   if (absl::GetFlag(FLAGS_list_scenarios)) {
@@ -666,9 +702,16 @@ int Run() {
     Progress("cannot load the server's keys");
     return 2;
   }
-  absl::StatusOr<std::string> hs_token = SignToken(*hs, info->username);
-  absl::StatusOr<std::string> es_token = SignToken(*es, info->username);
-  if (!hs_token.ok() || !es_token.ok()) {
+  const int token_count = absl::GetFlag(FLAGS_tokens);
+  if (token_count < 1) {
+    Progress("--tokens must be at least 1");
+    return 2;
+  }
+  absl::StatusOr<std::vector<std::string>> hs_tokens =
+      SignTokens(*hs, info->username, token_count);
+  absl::StatusOr<std::vector<std::string>> es_tokens =
+      SignTokens(*es, info->username, token_count);
+  if (!hs_tokens.ok() || !es_tokens.ok()) {
     Progress("cannot sign the tokens");
     return 2;
   }
@@ -688,10 +731,10 @@ int Run() {
   Progress("checking every endpoint (one login: one password hash)");
   absl::Status check = CheckFloor(port_of(bench::kPortFloor), message);
   for (const auto& [key, token] :
-       {std::pair<const char*, const std::string*>{bench::kPortHs256CacheOn, &*hs_token},
-        {bench::kPortHs256CacheOff, &*hs_token},
-        {bench::kPortEs256CacheOn, &*es_token},
-        {bench::kPortEs256CacheOff, &*es_token}}) {
+       {std::pair<const char*, const std::string*>{bench::kPortHs256CacheOn, &hs_tokens->front()},
+        {bench::kPortHs256CacheOff, &hs_tokens->front()},
+        {bench::kPortEs256CacheOn, &es_tokens->front()},
+        {bench::kPortEs256CacheOff, &es_tokens->front()}}) {
     if (check.ok()) check = CheckProtected(port_of(key), "JWT " + *token, info->username, message);
   }
   absl::StatusOr<std::string> auth_token =
@@ -702,7 +745,8 @@ int Run() {
   }
 
   // Requests and tokens per scenario.
-  std::map<std::string, std::pair<std::string, std::string>> wire;  // name -> (request, authz)
+  // name -> (request, authorization values)
+  std::map<std::string, std::pair<std::string, std::vector<std::string>>> wire;
   {
     av1::VerifyTokenRequest v;
     v.set_token(*auth_token);
@@ -711,13 +755,13 @@ int Run() {
     av1::ObtainTokenRequest o;
     o.set_username(info->username);
     o.set_password(info->password);
-    wire["verify"] = {v.SerializeAsString(), ""};
-    wire["refresh"] = {r.SerializeAsString(), ""};
-    wire["obtain"] = {o.SerializeAsString(), ""};
-    wire["hs256_cache_on"] = {"", "JWT " + *hs_token};
-    wire["hs256_cache_off"] = {"", "JWT " + *hs_token};
-    wire["es256_cache_on"] = {"", "JWT " + *es_token};
-    wire["es256_cache_off"] = {"", "JWT " + *es_token};
+    wire["verify"] = {v.SerializeAsString(), {}};
+    wire["refresh"] = {r.SerializeAsString(), {}};
+    wire["obtain"] = {o.SerializeAsString(), {}};
+    wire["hs256_cache_on"] = {"", AuthorizationValues(*hs_tokens)};
+    wire["hs256_cache_off"] = {"", AuthorizationValues(*hs_tokens)};
+    wire["es256_cache_on"] = {"", AuthorizationValues(*es_tokens)};
+    wire["es256_cache_off"] = {"", AuthorizationValues(*es_tokens)};
   }
 
   const int cores = Cores();
@@ -734,10 +778,9 @@ int Run() {
     spec.port = port_of(s->port_key);
     spec.method = s->method;
     spec.request = s->request;
-    spec.authorization = s->authorization;
     if (auto it = wire.find(s->name); it != wire.end()) {
       if (!it->second.first.empty()) spec.request = it->second.first;
-      spec.authorization = it->second.second;
+      spec.authorizations = it->second.second;
     }
     spec.threads = absl::GetFlag(FLAGS_client_threads);
     spec.call_timeout = absl::GetFlag(FLAGS_call_timeout);
@@ -779,9 +822,14 @@ int Run() {
     row.result.Merge(*std::move(result));
     return true;
   };
+  std::vector<Row*> fast;
+  for (Row& row : rows) {
+    if (!row.scenario->obtain) fast.push_back(&row);
+  }
   for (int round = 0; round < rounds; ++round) {
-    for (Row& row : rows) {
-      if (row.scenario->obtain) continue;
+    // Each round starts one row later, so no row always follows the same one.
+    for (size_t k = 0; k < fast.size(); ++k) {
+      Row& row = *fast[(k + static_cast<size_t>(round)) % fast.size()];
       const absl::Duration warmup =
           round == 0 ? row.spec.warmup : std::min(row.spec.warmup, absl::GetFlag(FLAGS_rewarmup));
       if (!measure(row, warmup, row.spec.duration / rounds,
@@ -815,6 +863,22 @@ int Run() {
     }
   }
   const double floor_rps = floor_runs > 0 ? floor_sum / floor_runs : 0;
+  // The floor's rate in each round (the mean of its rows), and each row's
+  // rate relative to it in the same round: pairing by round cancels most of
+  // what other work on a shared machine does to the rates.
+  std::vector<double> floor_round(static_cast<size_t>(rounds), 0.0);
+  for (const Row& r : rows) {
+    if (!r.scenario->is_floor) continue;
+    for (size_t i = 0; i < r.round_rps.size() && i < floor_round.size(); ++i) {
+      floor_round[i] += r.round_rps[i] / floor_runs;
+    }
+  }
+  for (Row& r : rows) {
+    r.totals_ratio = floor_rps > 0 ? r.rps / floor_rps : 0;
+    for (size_t i = 0; i < r.round_rps.size() && i < floor_round.size(); ++i) {
+      if (floor_round[i] > 0) r.round_ratio.push_back(r.round_rps[i] / floor_round[i]);
+    }
+  }
   int met = 0;
   int missed = 0;
   std::vector<std::string> missed_names;
@@ -824,7 +888,7 @@ int Run() {
       r.ratio = r.rps / hash_limit->limit_per_s;
       r.target_text = absl::StrCat("≥ ", Fmt(100 * s.target_ratio, 0), "% of hash limit");
     } else {
-      r.ratio = floor_rps > 0 ? r.rps / floor_rps : 0;
+      r.ratio = r.round_ratio.empty() ? r.totals_ratio : Median(r.round_ratio);
       r.target_text = s.target == TargetKind::kFloor
                           ? absl::StrCat("≥ ", Fmt(100 * s.target_ratio, 0), "% of floor")
                           : "—";
@@ -847,7 +911,7 @@ int Run() {
   // Markdown.
   std::string md;
   absl::StrAppend(&md,
-                  "| Scenario | req/s | vs floor | rounds min–max req/s | p50 µs | p90 µs | p99 µs "
+                  "| Scenario | req/s | vs floor | rounds: vs floor min–max | p50 µs | p90 µs | p99 µs "
                   "| p99.9 µs | errors | server CPU µs/call | client CPU µs/call "
                   "| other load (cores) | target | met |\n",
                   "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---|\n");
@@ -858,17 +922,18 @@ int Run() {
     const double client_cpu = x.client_cpu_s;
     const double other =
         std::max(0.0, x.machine_busy_s - server_cpu - client_cpu) / x.window_s;
-    std::string vs_floor = floor_rps > 0 ? absl::StrCat(Fmt(100 * r.rps / floor_rps, 1), "%")
-                                         : "—";
+    std::string vs_floor = "—";
+    std::string spread = "—";
     if (r.scenario->target == TargetKind::kHashLimit && hash_limit.has_value()) {
-      vs_floor = absl::StrCat(vs_floor, " (", Fmt(100 * r.ratio, 1), "% of hash limit)");
+      vs_floor = absl::StrCat(Fmt(100 * r.ratio, 1), "% of hash limit");
+    } else if (floor_rps > 0) {
+      vs_floor = absl::StrCat(Fmt(100 * r.ratio, 1), "%");
+      if (r.round_ratio.size() > 1) {
+        const auto [lo, hi] = std::minmax_element(r.round_ratio.begin(), r.round_ratio.end());
+        spread = absl::StrCat(Fmt(100 * *lo, 0), "–", Fmt(100 * *hi, 0), "%");
+      }
     }
     const int decimals = r.rps < 100 ? 2 : 0;
-    std::string spread = "—";
-    if (r.round_rps.size() > 1) {
-      const auto [lo, hi] = std::minmax_element(r.round_rps.begin(), r.round_rps.end());
-      spread = absl::StrCat(Fmt(*lo, decimals), "–", Fmt(*hi, decimals));
-    }
     absl::StrAppend(&md, "| ", r.scenario->label, " | ", Fmt(r.rps, decimals), " | ", vs_floor,
                     " | ", spread, " | ", Fmt(PercentileUs(x.latencies_ns, 0.50), 0), " | ",
                     Fmt(PercentileUs(x.latencies_ns, 0.90), 0), " | ",
@@ -881,7 +946,8 @@ int Run() {
   if (floor_runs > 0) {
     absl::StrAppend(&md, "- Floor: ", Fmt(floor_rps, 0), " req/s (PublicEcho.Echo",
                     floor_runs > 1 ? absl::StrCat(", the mean of its ", floor_runs, " rows") : "",
-                    "); \"vs floor\" divides by it.\n");
+                    "). \"vs floor\" is the median over the rounds of the row's req/s divided by "
+                    "the floor's in the same round (the JSON also has the ratio of the totals).\n");
   }
   double obtain_rps = 0;
   for (const Row& r : rows) {
@@ -918,7 +984,11 @@ int Run() {
                            absl::FormatDuration(absl::GetFlag(FLAGS_obtain_duration)),
                            " (server: ", info->hash_workers, " hashing threads)")
             : "",
-        ". Latency is per call, client side; errors are calls ending non-OK. abseil Mutex "
+        ". The Profile rows send ", token_count == 1 ? "one token on every call"
+        : absl::StrCat(token_count, " distinct tokens round-robin over the call slots"),
+        " (drf-jwt payload, 2 h exp); VerifyToken and RefreshToken send the token ObtainToken "
+        "issued at start. Latency is per call, client side; errors are calls ending non-OK. "
+        "abseil Mutex "
         "deadlock detection (on in Debian's abseil): server ",
         info->mutex_deadlock_detection ? "on" : "off", ", load generator ",
         absl::GetFlag(FLAGS_mutex_deadlock_detection) ? "on" : "off", ".\n");
@@ -943,6 +1013,7 @@ int Run() {
     config.Set("cores", jwt::Json::Int(cores));
     config.Set("client_threads", jwt::Json::Int(absl::GetFlag(FLAGS_client_threads)));
     config.Set("rounds", jwt::Json::Int(rounds));
+    config.Set("profile_tokens", jwt::Json::Int(token_count));
     config.Set("message", jwt::Json::String(message));
     config.Set("pbkdf2_iterations", jwt::Json::Int(info->pbkdf2_iterations));
     config.Set("server_hash_workers", jwt::Json::Int(info->hash_workers));
@@ -987,7 +1058,13 @@ int Run() {
       jwt::Json per_round = jwt::Json::Array();
       for (double v : r.round_rps) per_round.Append(Number(v));
       o.Set("round_rps", per_round);
-      o.Set("ratio_to_floor", Number(floor_rps > 0 ? r.rps / floor_rps : 0));
+      jwt::Json per_round_ratio = jwt::Json::Array();
+      for (double v : r.round_ratio) per_round_ratio.Append(Number(v));
+      o.Set("round_ratio_to_floor", per_round_ratio);
+      o.Set("ratio_to_floor_totals", Number(r.totals_ratio));
+      if (r.scenario->target != TargetKind::kHashLimit) {
+        o.Set("ratio_to_floor", Number(r.ratio));
+      }
       if (r.scenario->target == TargetKind::kHashLimit) {
         o.Set("ratio_to_hash_limit", Number(r.ratio));
       }
