@@ -6,6 +6,10 @@
 //   profile_hs256_cache_off   ... cache off (capacity 0: every call verifies)
 //   profile_es256_cache_on    ... ES256 (verifies with the public half only), cache on
 //   profile_es256_cache_off   ... ES256, cache off
+//   profile_hs256_cache_on_in_handler
+//                             HS256, cache on, checked by the Echo handler itself
+//                             (no auth metadata processor): not a target row; it
+//                             separates the check's cost from the processor path's
 //   auth                      jwtauth.v1.AuthService (HS256, allow_refresh on) on a
 //                             fresh SQLite file holding one user
 //
@@ -106,12 +110,23 @@ class PublicEchoService final : public v1::PublicEcho::CallbackService {
 // the load generator can check that the token was really verified.
 class ProfileService final : public v1::Profile::CallbackService {
  public:
-  explicit ProfileService(std::shared_ptr<ic::ServerAuth> auth) : auth_(std::move(auth)) {}
+  // check_in_handler: Echo checks the token itself (for a port without the
+  // auth metadata processor).
+  ProfileService(std::shared_ptr<ic::ServerAuth> auth, bool check_in_handler)
+      : auth_(std::move(auth)), check_in_handler_(check_in_handler) {}
 
   grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* ctx, const v1::EchoRequest* req,
                                  v1::EchoResponse* resp) override {
-    resp->set_message(req->message());
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    if (check_in_handler_) {
+      absl::StatusOr<std::shared_ptr<const ic::Caller>> caller = auth_->CallerOf(*ctx);
+      if (!caller.ok()) {
+        reactor->Finish(grpc::Status(static_cast<grpc::StatusCode>(caller.status().code()),
+                                     std::string(caller.status().message())));
+        return reactor;
+      }
+    }
+    resp->set_message(req->message());
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }
@@ -134,6 +149,7 @@ class ProfileService final : public v1::Profile::CallbackService {
 
  private:
   std::shared_ptr<ic::ServerAuth> auth_;
+  const bool check_in_handler_;
 };
 
 struct PkeyCtxFree {
@@ -213,7 +229,8 @@ std::unique_ptr<grpc::Server> Listen(std::shared_ptr<grpc::ServerCredentials> cr
 }
 
 absl::StatusOr<ProtectedPort> StartProtected(const std::string& name, const jwt::Key& key,
-                                             size_t cache_capacity, int* port) {
+                                             size_t cache_capacity, bool check_in_handler,
+                                             int* port) {
   absl::StatusOr<jwt::KeySet> keys = jwt::KeySet::Create({key});
   if (!keys.ok()) return keys.status();
   absl::StatusOr<jwt::Verifier> verifier = jwt::Verifier::Create(*keys, jwt::ValidatorOptions{});
@@ -225,8 +242,11 @@ absl::StatusOr<ProtectedPort> StartProtected(const std::string& name, const jwt:
   options.set_default = false;
   absl::StatusOr<std::shared_ptr<ic::ServerAuth>> auth = ic::ServerAuth::Create(options);
   if (!auth.ok()) return auth.status();
-  ProtectedPort p{name, *auth, std::make_unique<ProfileService>(*auth), nullptr};
-  p.server = Listen(p.auth->InsecureCredentials(), p.service.get(), port);
+  ProtectedPort p{name, *auth, std::make_unique<ProfileService>(*auth, check_in_handler),
+                  nullptr};
+  p.server = Listen(check_in_handler ? grpc::InsecureServerCredentials()
+                                     : p.auth->InsecureCredentials(),
+                    p.service.get(), port);
   if (p.server == nullptr || *port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen for ", name));
   }
@@ -313,15 +333,17 @@ int Serve() {
     const char* name;
     const jwt::Key* key;
     size_t capacity;
+    bool check_in_handler;
   };
-  const ic::TokenCacheOptions default_cache;
-  for (const Variant& v : {Variant{bench::kPortHs256CacheOn, &keys->hs256, default_cache.capacity},
-                           Variant{bench::kPortHs256CacheOff, &keys->hs256, 0},
-                           Variant{bench::kPortEs256CacheOn, &keys->es256_public,
-                                   default_cache.capacity},
-                           Variant{bench::kPortEs256CacheOff, &keys->es256_public, 0}}) {
+  const size_t on = ic::TokenCacheOptions{}.capacity;
+  for (const Variant& v : {Variant{bench::kPortHs256CacheOn, &keys->hs256, on, false},
+                           Variant{bench::kPortHs256CacheOff, &keys->hs256, 0, false},
+                           Variant{bench::kPortEs256CacheOn, &keys->es256_public, on, false},
+                           Variant{bench::kPortEs256CacheOff, &keys->es256_public, 0, false},
+                           Variant{bench::kPortHs256InHandler, &keys->hs256, on, true}}) {
     port = 0;
-    absl::StatusOr<ProtectedPort> p = StartProtected(v.name, *v.key, v.capacity, &port);
+    absl::StatusOr<ProtectedPort> p =
+        StartProtected(v.name, *v.key, v.capacity, v.check_in_handler, &port);
     if (!p.ok()) return Fail(p.status().message());
     info.ports[v.name] = port;
     protected_ports.push_back(*std::move(p));

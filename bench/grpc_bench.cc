@@ -74,7 +74,8 @@ ABSL_FLAG(std::string, info_file, "", "bench_server's --info_file (required)");
 ABSL_FLAG(std::string, key_dir, "", "bench_server's --key_dir (required)");
 ABSL_FLAG(std::string, json_out, "", "Write the results as JSON here");
 ABSL_FLAG(std::string, scenarios, "all",
-          "Comma-separated scenario names to run (see --list_scenarios), or all");
+          "Comma-separated scenario names to run (see --list_scenarios); \"all\" stands for "
+          "every scenario not marked \"only when named\"");
 ABSL_FLAG(bool, list_scenarios, false, "Print the scenario names and exit");
 ABSL_FLAG(int, connections, 4, "Channels (TCP connections) per scenario");
 ABSL_FLAG(int, in_flight, 32, "Calls outstanding per connection");
@@ -591,6 +592,7 @@ struct Scenario {
   bool is_floor = false;
   TargetKind target = TargetKind::kNone;
   double target_ratio = 0;
+  bool opt_in = false;  // not part of "all"; run only when named
 };
 
 struct Row {
@@ -659,9 +661,16 @@ int Run() {
     all.push_back({"obtain", "AuthService.ObtainToken (PBKDF2)", bench::kPortAuth,
                    "/jwtauth.v1.AuthService/ObtainToken", "", true, false,
                    TargetKind::kHashLimit, 0.90});
+    all.push_back({"hs256_in_handler",
+                   "Profile.Echo, HS256, cache on, checked in the handler (no processor)",
+                   bench::kPortHs256InHandler, pr, echo_bytes, false, false, TargetKind::kNone, 0,
+                   true});
   }
   if (absl::GetFlag(FLAGS_list_scenarios)) {
-    for (const Scenario& s : all) std::printf("%s\t%s\n", s.name.c_str(), s.label.c_str());
+    for (const Scenario& s : all) {
+      std::printf("%s\t%s%s\n", s.name.c_str(), s.label.c_str(),
+                  s.opt_in ? " [only when named]" : "");
+    }
     return 0;
   }
   if (info_path.empty() || key_dir.empty()) {
@@ -678,7 +687,9 @@ int Run() {
     const std::string wanted = absl::GetFlag(FLAGS_scenarios);
     std::vector<std::string> names = absl::StrSplit(wanted, ',', absl::SkipEmpty());
     for (const Scenario& s : all) {
-      if (wanted == "all" || std::find(names.begin(), names.end(), s.name) != names.end()) {
+      const bool all_named = std::find(names.begin(), names.end(), "all") != names.end();
+      if ((all_named && !s.opt_in) ||
+          std::find(names.begin(), names.end(), s.name) != names.end()) {
         if (s.name == "floor_repeat" && !absl::GetFlag(FLAGS_floor_repeat)) continue;
         selected.push_back(&s);
       }
@@ -722,7 +733,8 @@ int Run() {
     return it == info->ports.end() ? 0 : it->second;
   };
   for (const char* key : {bench::kPortFloor, bench::kPortHs256CacheOn, bench::kPortHs256CacheOff,
-                          bench::kPortEs256CacheOn, bench::kPortEs256CacheOff, bench::kPortAuth}) {
+                          bench::kPortEs256CacheOn, bench::kPortEs256CacheOff, bench::kPortAuth,
+                          bench::kPortHs256InHandler}) {
     if (port_of(key) == 0) {
       Progress(absl::StrCat(info_path, ": no port for ", key));
       return 2;
@@ -734,7 +746,8 @@ int Run() {
        {std::pair<const char*, const std::string*>{bench::kPortHs256CacheOn, &hs_tokens->front()},
         {bench::kPortHs256CacheOff, &hs_tokens->front()},
         {bench::kPortEs256CacheOn, &es_tokens->front()},
-        {bench::kPortEs256CacheOff, &es_tokens->front()}}) {
+        {bench::kPortEs256CacheOff, &es_tokens->front()},
+        {bench::kPortHs256InHandler, &hs_tokens->front()}}) {
     if (check.ok()) check = CheckProtected(port_of(key), "JWT " + *token, info->username, message);
   }
   absl::StatusOr<std::string> auth_token =
@@ -762,6 +775,7 @@ int Run() {
     wire["hs256_cache_off"] = {"", AuthorizationValues(*hs_tokens)};
     wire["es256_cache_on"] = {"", AuthorizationValues(*es_tokens)};
     wire["es256_cache_off"] = {"", AuthorizationValues(*es_tokens)};
+    wire["hs256_in_handler"] = {"", AuthorizationValues(*hs_tokens)};
   }
 
   const int cores = Cores();

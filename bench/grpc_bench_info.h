@@ -33,6 +33,10 @@ inline constexpr char kPortHs256CacheOff[] = "profile_hs256_cache_off";
 inline constexpr char kPortEs256CacheOn[] = "profile_es256_cache_on";
 inline constexpr char kPortEs256CacheOff[] = "profile_es256_cache_off";
 inline constexpr char kPortAuth[] = "auth";
+// Not a target row: HS256, cache on, but the check runs in the Echo handler
+// (ServerAuth::CallerOf) on plaintext credentials without the auth metadata
+// processor, to separate the check's own cost from the processor path's.
+inline constexpr char kPortHs256InHandler[] = "profile_hs256_cache_on_in_handler";
 
 // Files in the key dir.
 inline constexpr char kHs256SecretFile[] = "hs256.secret";
