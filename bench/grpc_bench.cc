@@ -74,34 +74,47 @@ ABSL_FLAG(std::string, info_file, "", "bench_server's --info_file (required)");
 ABSL_FLAG(std::string, key_dir, "", "bench_server's --key_dir (required)");
 ABSL_FLAG(std::string, json_out, "", "Write the results as JSON here");
 ABSL_FLAG(std::string, scenarios, "all",
-          "Comma-separated scenario names to run (see --list_scenarios); \"all\" stands for "
+          "Comma-separated scenario names to run (see --list_scenarios); "
+          "\"all\" stands for "
           "every scenario not marked \"only when named\"");
 ABSL_FLAG(bool, list_scenarios, false, "Print the scenario names and exit");
 ABSL_FLAG(int, connections, 4, "Channels (TCP connections) per scenario");
 ABSL_FLAG(int, in_flight, 32, "Calls outstanding per connection");
 ABSL_FLAG(int, client_threads, 2, "Completion-queue threads driving the calls");
-ABSL_FLAG(absl::Duration, warmup, absl::Seconds(5), "Warm-up per scenario (not measured)");
+ABSL_FLAG(absl::Duration, warmup, absl::Seconds(5),
+          "Warm-up per scenario (not measured)");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(10),
           "Measurement per scenario, in total over the rounds");
 ABSL_FLAG(int, obtain_connections, 2, "ObtainToken: connections");
-ABSL_FLAG(int, obtain_in_flight, 2, "ObtainToken: calls outstanding per connection");
-ABSL_FLAG(absl::Duration, obtain_warmup, absl::Seconds(3), "ObtainToken: warm-up");
-ABSL_FLAG(absl::Duration, obtain_duration, absl::Seconds(15), "ObtainToken: measurement window");
-ABSL_FLAG(int, hash_samples, 3, "Single PBKDF2 checks timed for the password-hash limit");
-ABSL_FLAG(absl::Duration, call_timeout, absl::Seconds(10), "Deadline of every call");
+ABSL_FLAG(int, obtain_in_flight, 2,
+          "ObtainToken: calls outstanding per connection");
+ABSL_FLAG(absl::Duration, obtain_warmup, absl::Seconds(3),
+          "ObtainToken: warm-up");
+ABSL_FLAG(absl::Duration, obtain_duration, absl::Seconds(15),
+          "ObtainToken: measurement window");
+ABSL_FLAG(int, hash_samples, 3,
+          "Single PBKDF2 checks timed for the password-hash limit");
+ABSL_FLAG(absl::Duration, call_timeout, absl::Seconds(10),
+          "Deadline of every call");
 ABSL_FLAG(int, rounds, 5,
-          "Interleaved rounds of the fast scenarios; each measures --duration / rounds");
+          "Interleaved rounds of the fast scenarios; each measures --duration "
+          "/ rounds");
 ABSL_FLAG(absl::Duration, rewarmup, absl::Seconds(1),
-          "Warm-up of each scenario in rounds after the first (new connections, warm server)");
+          "Warm-up of each scenario in rounds after the first (new "
+          "connections, warm server)");
 ABSL_FLAG(bool, floor_repeat, false,
-          "Also measure the floor as a separate row after the others (the ratio uses the mean)");
+          "Also measure the floor as a separate row after the others (the "
+          "ratio uses the mean)");
 ABSL_FLAG(std::string, message, "jwtauth benchmark", "Echo request message");
 ABSL_FLAG(int, tokens, 1,
-          "Distinct tokens the Profile rows send (round-robin over call slots); 1 = every call "
+          "Distinct tokens the Profile rows send (round-robin over call "
+          "slots); 1 = every call "
           "the same token");
 ABSL_FLAG(bool, mutex_deadlock_detection, false,
-          "Keep abseil's Mutex deadlock detection on in this load generator (Debian's abseil "
-          "has it on; it costs gRPC's every lock, so it is off by default here to leave more "
+          "Keep abseil's Mutex deadlock detection on in this load generator "
+          "(Debian's abseil "
+          "has it on; it costs gRPC's every lock, so it is off by default here "
+          "to leave more "
           "CPU to the server under test)");
 
 namespace {
@@ -122,15 +135,17 @@ void SleepUntilNs(int64_t t) {
   if (left > 0) absl::SleepFor(absl::Nanoseconds(left));
 }
 
-void Progress(const std::string& line) { std::fprintf(stderr, "grpc_bench: %s\n", line.c_str()); }
+void Progress(const std::string& line) {
+  std::fprintf(stderr, "grpc_bench: %s\n", line.c_str());
+}
 
 // ---------------------------------------------------------------- CPU time
 
 struct CpuSnapshot {
-  double server_s = 0;   // user + system time of the server process
-  double client_s = 0;   // user + system time of this process
-  double busy_s = 0;     // machine: all CPUs, non-idle
-  double total_s = 0;    // machine: all CPUs, all states
+  double server_s = 0;  // user + system time of the server process
+  double client_s = 0;  // user + system time of this process
+  double busy_s = 0;    // machine: all CPUs, non-idle
+  double total_s = 0;   // machine: all CPUs, all states
 };
 
 double TicksToSeconds(uint64_t ticks) {
@@ -140,15 +155,17 @@ double TicksToSeconds(uint64_t ticks) {
 
 std::optional<double> ProcessCpuSeconds(int64_t pid) {
   std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
   const size_t paren = text.rfind(')');
   if (paren == std::string::npos) return std::nullopt;
-  std::vector<absl::string_view> f =
-      absl::StrSplit(absl::string_view(text).substr(paren + 2), ' ', absl::SkipEmpty());
+  std::vector<absl::string_view> f = absl::StrSplit(
+      absl::string_view(text).substr(paren + 2), ' ', absl::SkipEmpty());
   // f[0] is field 3 (state); utime and stime are fields 14 and 15.
   uint64_t utime = 0;
   uint64_t stime = 0;
-  if (f.size() < 13 || !absl::SimpleAtoi(f[11], &utime) || !absl::SimpleAtoi(f[12], &stime)) {
+  if (f.size() < 13 || !absl::SimpleAtoi(f[11], &utime) ||
+      !absl::SimpleAtoi(f[12], &stime)) {
     return std::nullopt;
   }
   return TicksToSeconds(utime + stime);
@@ -158,7 +175,8 @@ double SelfCpuSeconds() {
   rusage r{};
   getrusage(RUSAGE_SELF, &r);
   auto sec = [](const timeval& t) {
-    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6;
+    return static_cast<double>(t.tv_sec) +
+           static_cast<double>(t.tv_usec) * 1e-6;
   };
   return sec(r.ru_utime) + sec(r.ru_stime);
 }
@@ -190,8 +208,8 @@ int Cores() {
 
 struct LoadSpec {
   int port = 0;
-  std::string method;         // "/pkg.Service/Method"
-  std::string request;        // serialised request message
+  std::string method;   // "/pkg.Service/Method"
+  std::string request;  // serialised request message
   // "JWT <token>" values, given round-robin to the call slots; empty: none.
   std::vector<std::string> authorizations;
   int connections = 1;
@@ -225,7 +243,8 @@ struct LoadResult {
     warmup_errors += part.warmup_errors;
     for (const auto& [code, n] : part.error_codes) error_codes[code] += n;
     if (first_error.empty()) first_error = std::move(part.first_error);
-    latencies_ns.insert(latencies_ns.end(), part.latencies_ns.begin(), part.latencies_ns.end());
+    latencies_ns.insert(latencies_ns.end(), part.latencies_ns.begin(),
+                        part.latencies_ns.end());
     window_s += part.window_s;
     server_cpu_s += part.server_cpu_s;
     client_cpu_s += part.client_cpu_s;
@@ -264,8 +283,9 @@ class Worker {
       call->worker = this;
       call->stub = stub;
       if (!spec_.authorizations.empty()) {
-        call->authorization = &spec_.authorizations[(first_slot + static_cast<size_t>(i)) %
-                                                    spec_.authorizations.size()];
+        call->authorization =
+            &spec_.authorizations[(first_slot + static_cast<size_t>(i)) %
+                                  spec_.authorizations.size()];
       }
       call->request = request;
       calls_.push_back(std::move(call));
@@ -289,8 +309,9 @@ class Worker {
           ++result_.errors;
           ++result_.error_codes[static_cast<int>(call->status.error_code())];
           if (result_.first_error.empty()) {
-            result_.first_error = absl::StrCat(static_cast<int>(call->status.error_code()), ": ",
-                                               call->status.error_message());
+            result_.first_error =
+                absl::StrCat(static_cast<int>(call->status.error_code()), ": ",
+                             call->status.error_message());
           }
         }
       } else if (now < measure_start_) {
@@ -298,8 +319,9 @@ class Worker {
         if (!call->status.ok()) {
           ++result_.warmup_errors;
           if (result_.first_error.empty()) {
-            result_.first_error = absl::StrCat(static_cast<int>(call->status.error_code()), ": ",
-                                               call->status.error_message(), " (warm-up)");
+            result_.first_error =
+                absl::StrCat(static_cast<int>(call->status.error_code()), ": ",
+                             call->status.error_message(), " (warm-up)");
           }
         }
       }
@@ -323,10 +345,12 @@ class Worker {
     call.ctx = std::make_unique<grpc::ClientContext>();
     call.ctx->set_deadline(std::chrono::system_clock::now() +
                            absl::ToChronoNanoseconds(spec_.call_timeout));
-    if (call.authorization != nullptr) call.ctx->AddMetadata("authorization", *call.authorization);
+    if (call.authorization != nullptr)
+      call.ctx->AddMetadata("authorization", *call.authorization);
     call.response.Clear();
     call.start_ns = NowNs();
-    call.reader = call.stub->PrepareUnaryCall(call.ctx.get(), spec_.method, call.request, &cq_);
+    call.reader = call.stub->PrepareUnaryCall(call.ctx.get(), spec_.method,
+                                              call.request, &cq_);
     call.reader->StartCall();
     call.reader->Finish(&call.response, &call.status, &call);
   }
@@ -355,7 +379,8 @@ absl::StatusOr<LoadResult> RunLoad(const LoadSpec& spec, int64_t server_pid) {
     channels.push_back(NewChannel(spec.port, i));
     if (!channels.back()->WaitForConnected(std::chrono::system_clock::now() +
                                            std::chrono::seconds(5))) {
-      return absl::UnavailableError(absl::StrCat("cannot connect to port ", spec.port));
+      return absl::UnavailableError(
+          absl::StrCat("cannot connect to port ", spec.port));
     }
     stubs.push_back(std::make_unique<grpc::GenericStub>(channels.back()));
   }
@@ -364,11 +389,13 @@ absl::StatusOr<LoadResult> RunLoad(const LoadSpec& spec, int64_t server_pid) {
 
   const int64_t start = NowNs();
   const int64_t measure_start = start + absl::ToInt64Nanoseconds(spec.warmup);
-  const int64_t measure_end = measure_start + absl::ToInt64Nanoseconds(spec.duration);
+  const int64_t measure_end =
+      measure_start + absl::ToInt64Nanoseconds(spec.duration);
   std::vector<std::unique_ptr<Worker>> workers;
   const int threads = std::max(1, std::min(spec.threads, spec.connections));
   for (int t = 0; t < threads; ++t) {
-    workers.push_back(std::make_unique<Worker>(spec, measure_start, measure_end));
+    workers.push_back(
+        std::make_unique<Worker>(spec, measure_start, measure_end));
   }
   for (int i = 0; i < spec.connections; ++i) {
     workers[static_cast<size_t>(i % threads)]->AddCalls(
@@ -384,7 +411,8 @@ absl::StatusOr<LoadResult> RunLoad(const LoadSpec& spec, int64_t server_pid) {
   const CpuSnapshot after = TakeCpuSnapshot(server_pid);
   for (std::thread& t : running) t.join();
   for (auto& w : workers) total.Merge(std::move(w->result()));
-  // Calls were counted by their completion time inside [measure_start, measure_end).
+  // Calls were counted by their completion time inside [measure_start,
+  // measure_end).
   total.window_s = absl::ToDoubleSeconds(spec.duration);
   total.server_cpu_s = after.server_s - before.server_s;
   total.client_cpu_s = after.client_s - before.client_s;
@@ -409,7 +437,8 @@ grpc::ClientContext* WithDeadline(grpc::ClientContext& ctx) {
 }
 
 std::string Describe(const grpc::Status& s) {
-  return absl::StrCat("status ", static_cast<int>(s.error_code()), " \"", s.error_message(), "\"");
+  return absl::StrCat("status ", static_cast<int>(s.error_code()), " \"",
+                      s.error_message(), "\"");
 }
 
 absl::Status CheckFloor(int port, const std::string& message) {
@@ -425,7 +454,8 @@ absl::Status CheckFloor(int port, const std::string& message) {
   return absl::OkStatus();
 }
 
-absl::Status CheckProtected(int port, const std::string& authorization, const std::string& user,
+absl::Status CheckProtected(int port, const std::string& authorization,
+                            const std::string& user,
                             const std::string& message) {
   auto stub = ev1::Profile::NewStub(NewChannel(port, -1));
   ev1::EchoRequest req;
@@ -435,8 +465,8 @@ absl::Status CheckProtected(int port, const std::string& authorization, const st
     ev1::EchoResponse resp;
     grpc::Status s = stub->Echo(WithDeadline(ctx), req, &resp);
     if (s.error_code() != grpc::StatusCode::UNAUTHENTICATED) {
-      return absl::InternalError(
-          absl::StrCat("port ", port, ": Echo without a token gave ", Describe(s)));
+      return absl::InternalError(absl::StrCat(
+          "port ", port, ": Echo without a token gave ", Describe(s)));
     }
   }
   {
@@ -445,8 +475,8 @@ absl::Status CheckProtected(int port, const std::string& authorization, const st
     ev1::EchoResponse resp;
     grpc::Status s = stub->Echo(WithDeadline(ctx), req, &resp);
     if (!s.ok() || resp.message() != message) {
-      return absl::InternalError(absl::StrCat("port ", port, ": Echo with a token gave ",
-                                              Describe(s)));
+      return absl::InternalError(absl::StrCat(
+          "port ", port, ": Echo with a token gave ", Describe(s)));
     }
   }
   grpc::ClientContext ctx;
@@ -454,14 +484,16 @@ absl::Status CheckProtected(int port, const std::string& authorization, const st
   ev1::WhoAmIResponse who;
   grpc::Status s = stub->WhoAmI(WithDeadline(ctx), ev1::WhoAmIRequest(), &who);
   if (!s.ok() || who.username() != user) {
-    return absl::InternalError(absl::StrCat("port ", port, ": WhoAmI gave ", Describe(s),
-                                            " user \"", who.username(), "\""));
+    return absl::InternalError(absl::StrCat("port ", port, ": WhoAmI gave ",
+                                            Describe(s), " user \"",
+                                            who.username(), "\""));
   }
   return absl::OkStatus();
 }
 
 // CheckAuth logs in once, verifies and refreshes; returns the issued token.
-absl::StatusOr<std::string> CheckAuth(int port, const bench::BenchServerInfo& info) {
+absl::StatusOr<std::string> CheckAuth(int port,
+                                      const bench::BenchServerInfo& info) {
   auto stub = av1::AuthService::NewStub(NewChannel(port, -1));
   av1::TokenResponse issued;
   {
@@ -499,7 +531,8 @@ absl::StatusOr<std::string> CheckAuth(int port, const bench::BenchServerInfo& in
 
 // SignTokens returns `n` distinct drf-jwt style tokens (they differ in jti).
 absl::StatusOr<std::vector<std::string>> SignTokens(const jwt::Key& key,
-                                                    const std::string& username, int n) {
+                                                    const std::string& username,
+                                                    int n) {
   absl::StatusOr<jwt::JwtSigner> signer = jwt::JwtSigner::Create(key);
   if (!signer.ok()) return signer.status();
   const absl::Time now = absl::Now();
@@ -519,7 +552,8 @@ absl::StatusOr<std::vector<std::string>> SignTokens(const jwt::Key& key,
   return tokens;
 }
 
-std::vector<std::string> AuthorizationValues(const std::vector<std::string>& tokens) {
+std::vector<std::string> AuthorizationValues(
+    const std::vector<std::string>& tokens) {
   std::vector<std::string> values;
   for (const std::string& t : tokens) values.push_back("JWT " + t);
   return values;
@@ -528,7 +562,8 @@ std::vector<std::string> AuthorizationValues(const std::vector<std::string>& tok
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return std::string((std::istreambuf_iterator<char>(in)),
+                     std::istreambuf_iterator<char>());
 }
 
 // ---------------------------------------------------------------- hashing
@@ -536,11 +571,12 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 struct HashLimit {
   int cores = 0;
   int64_t iterations = 0;
-  std::vector<double> single_s;    // each timed check, alone
+  std::vector<double> single_s;  // each timed check, alone
   double single_median_s = 0;
-  double limit_per_s = 0;          // cores / single_median_s
-  double parallel_wall_s = 0;      // kParallelChecksPerCore checks on each core at once
-  double parallel_limit_per_s = 0; // checks / parallel_wall_s
+  double limit_per_s = 0;  // cores / single_median_s
+  double parallel_wall_s =
+      0;  // kParallelChecksPerCore checks on each core at once
+  double parallel_limit_per_s = 0;  // checks / parallel_wall_s
 };
 
 constexpr int kParallelChecksPerCore = 2;
@@ -574,7 +610,8 @@ HashLimit MeasureHashLimit(int64_t iterations, int samples, int cores) {
   }
   for (std::thread& t : threads) t.join();
   h.parallel_wall_s = static_cast<double>(NowNs() - t0) * 1e-9;
-  h.parallel_limit_per_s = static_cast<double>(cores * kParallelChecksPerCore) / h.parallel_wall_s;
+  h.parallel_limit_per_s =
+      static_cast<double>(cores * kParallelChecksPerCore) / h.parallel_wall_s;
   return h;
 }
 
@@ -593,6 +630,9 @@ struct Scenario {
   TargetKind target = TargetKind::kNone;
   double target_ratio = 0;
   bool opt_in = false;  // not part of "all"; run only when named
+  // Runs only when the server serves port_key (PostgreSQL rows); "all"
+  // skips it otherwise, naming it is an error.
+  bool optional_port = false;
 };
 
 struct Row {
@@ -601,10 +641,12 @@ struct Row {
   LoadResult result;
   double rps = 0;
   std::vector<double> round_rps;  // one per round
-  std::vector<double> round_ratio;  // round_rps / the floor's rate in the same round
-  double totals_ratio = 0;    // rps / floor rps
-  double ratio = 0;           // to the floor (median of round_ratio), or to the hash limit
-  std::string verdict;        // "yes", "**NO**", "n/a"
+  std::vector<double>
+      round_ratio;          // round_rps / the floor's rate in the same round
+  double totals_ratio = 0;  // rps / floor rps
+  double ratio =
+      0;  // to the floor (median of round_ratio), or to the hash limit
+  std::string verdict;  // "yes", "**NO**", "n/a"
   std::string target_text;
 };
 
@@ -614,15 +656,20 @@ double Median(std::vector<double> v) {
   return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-std::string Fmt(double v, int decimals) { return absl::StrFormat("%.*f", decimals, v); }
+std::string Fmt(double v, int decimals) {
+  return absl::StrFormat("%.*f", decimals, v);
+}
 
 std::string ErrorText(const LoadResult& r) {
   if (r.errors == 0 && r.warmup_errors == 0) return "0";
   std::vector<std::string> parts;
-  for (const auto& [code, n] : r.error_codes) parts.push_back(absl::StrCat(n, "×code ", code));
+  for (const auto& [code, n] : r.error_codes)
+    parts.push_back(absl::StrCat(n, "×code ", code));
   std::string text = absl::StrCat(r.errors);
-  if (!parts.empty()) absl::StrAppend(&text, " (", absl::StrJoin(parts, ", "), ")");
-  if (r.warmup_errors > 0) absl::StrAppend(&text, " +", r.warmup_errors, " in warm-up");
+  if (!parts.empty())
+    absl::StrAppend(&text, " (", absl::StrJoin(parts, ", "), ")");
+  if (r.warmup_errors > 0)
+    absl::StrAppend(&text, " +", r.warmup_errors, " in warm-up");
   return text;
 }
 
@@ -640,31 +687,46 @@ int Run() {
     const std::string echo_bytes = echo.SerializeAsString();
     const std::string pe = "/jwtauth.examples.v1.PublicEcho/Echo";
     const std::string pr = "/jwtauth.examples.v1.Profile/Echo";
-    all.push_back({"floor", "PublicEcho.Echo, no auth (floor)", bench::kPortFloor, pe, echo_bytes,
-                   false, true, TargetKind::kNone, 0});
-    all.push_back({"hs256_cache_on", "Profile.Echo, HS256, cache on", bench::kPortHs256CacheOn, pr,
-                   echo_bytes, false, false, TargetKind::kFloor, 0.95});
-    all.push_back({"hs256_cache_off", "Profile.Echo, HS256, cache off", bench::kPortHs256CacheOff,
-                   pr, echo_bytes, false, false, TargetKind::kFloor, 0.85});
-    all.push_back({"es256_cache_on", "Profile.Echo, ES256, cache on", bench::kPortEs256CacheOn, pr,
-                   echo_bytes, false, false, TargetKind::kNone, 0});
-    all.push_back({"es256_cache_off", "Profile.Echo, ES256, cache off", bench::kPortEs256CacheOff,
-                   pr, echo_bytes, false, false, TargetKind::kNone, 0});
-    all.push_back({"verify", "AuthService.VerifyToken (HS256)", bench::kPortAuth,
-                   "/jwtauth.v1.AuthService/VerifyToken", "", false, false, TargetKind::kFloor,
-                   0.90});
-    all.push_back({"refresh", "AuthService.RefreshToken (HS256)", bench::kPortAuth,
-                   "/jwtauth.v1.AuthService/RefreshToken", "", false, false, TargetKind::kNone,
-                   0});
-    all.push_back({"floor_repeat", "PublicEcho.Echo, no auth (floor, again)", bench::kPortFloor, pe,
-                   echo_bytes, false, true, TargetKind::kNone, 0});
-    all.push_back({"obtain", "AuthService.ObtainToken (PBKDF2)", bench::kPortAuth,
-                   "/jwtauth.v1.AuthService/ObtainToken", "", true, false,
-                   TargetKind::kHashLimit, 0.90});
-    all.push_back({"hs256_in_handler",
-                   "Profile.Echo, HS256, cache on, checked in the handler (no processor)",
-                   bench::kPortHs256InHandler, pr, echo_bytes, false, false, TargetKind::kNone, 0,
-                   true});
+    all.push_back({"floor", "PublicEcho.Echo, no auth (floor)",
+                   bench::kPortFloor, pe, echo_bytes, false, true,
+                   TargetKind::kNone, 0});
+    all.push_back({"hs256_cache_on", "Profile.Echo, HS256, cache on",
+                   bench::kPortHs256CacheOn, pr, echo_bytes, false, false,
+                   TargetKind::kFloor, 0.95});
+    all.push_back({"hs256_cache_off", "Profile.Echo, HS256, cache off",
+                   bench::kPortHs256CacheOff, pr, echo_bytes, false, false,
+                   TargetKind::kFloor, 0.85});
+    all.push_back({"es256_cache_on", "Profile.Echo, ES256, cache on",
+                   bench::kPortEs256CacheOn, pr, echo_bytes, false, false,
+                   TargetKind::kNone, 0});
+    all.push_back({"es256_cache_off", "Profile.Echo, ES256, cache off",
+                   bench::kPortEs256CacheOff, pr, echo_bytes, false, false,
+                   TargetKind::kNone, 0});
+    all.push_back({"verify", "AuthService.VerifyToken (HS256)",
+                   bench::kPortAuth, "/jwtauth.v1.AuthService/VerifyToken", "",
+                   false, false, TargetKind::kFloor, 0.90});
+    all.push_back({"refresh", "AuthService.RefreshToken (HS256)",
+                   bench::kPortAuth, "/jwtauth.v1.AuthService/RefreshToken", "",
+                   false, false, TargetKind::kNone, 0});
+    all.push_back({"floor_repeat", "PublicEcho.Echo, no auth (floor, again)",
+                   bench::kPortFloor, pe, echo_bytes, false, true,
+                   TargetKind::kNone, 0});
+    all.push_back({"obtain", "AuthService.ObtainToken (PBKDF2)",
+                   bench::kPortAuth, "/jwtauth.v1.AuthService/ObtainToken", "",
+                   true, false, TargetKind::kHashLimit, 0.90});
+    all.push_back(
+        {"verify_pg", "AuthService.VerifyToken (HS256), PostgreSQL store",
+         bench::kPortAuthPostgres, "/jwtauth.v1.AuthService/VerifyToken", "",
+         false, false, TargetKind::kNone, 0, false, true});
+    all.push_back(
+        {"obtain_pg", "AuthService.ObtainToken (PBKDF2), PostgreSQL store",
+         bench::kPortAuthPostgres, "/jwtauth.v1.AuthService/ObtainToken", "",
+         true, false, TargetKind::kHashLimit, 0.90, false, true});
+    all.push_back(
+        {"hs256_in_handler",
+         "Profile.Echo, HS256, cache on, checked in the handler (no processor)",
+         bench::kPortHs256InHandler, pr, echo_bytes, false, false,
+         TargetKind::kNone, 0, true});
   }
   if (absl::GetFlag(FLAGS_list_scenarios)) {
     for (const Scenario& s : all) {
@@ -677,7 +739,8 @@ int Run() {
     Progress("--info_file and --key_dir are required");
     return 2;
   }
-  absl::StatusOr<bench::BenchServerInfo> info = bench::ReadBenchServerInfo(info_path);
+  absl::StatusOr<bench::BenchServerInfo> info =
+      bench::ReadBenchServerInfo(info_path);
   if (!info.ok()) {
     Progress(std::string(info.status().message()));
     return 2;
@@ -685,12 +748,24 @@ int Run() {
   std::vector<const Scenario*> selected;
   {
     const std::string wanted = absl::GetFlag(FLAGS_scenarios);
-    std::vector<std::string> names = absl::StrSplit(wanted, ',', absl::SkipEmpty());
+    std::vector<std::string> names =
+        absl::StrSplit(wanted, ',', absl::SkipEmpty());
     for (const Scenario& s : all) {
-      const bool all_named = std::find(names.begin(), names.end(), "all") != names.end();
-      if ((all_named && !s.opt_in) ||
-          std::find(names.begin(), names.end(), s.name) != names.end()) {
-        if (s.name == "floor_repeat" && !absl::GetFlag(FLAGS_floor_repeat)) continue;
+      const bool all_named =
+          std::find(names.begin(), names.end(), "all") != names.end();
+      const bool named =
+          std::find(names.begin(), names.end(), s.name) != names.end();
+      if (s.optional_port && info->ports.count(s.port_key) == 0) {
+        if (named) {
+          Progress(absl::StrCat(s.name, " needs bench_server's ", s.port_key,
+                                " port (bench_server --postgres_url)"));
+          return 2;
+        }
+        continue;
+      }
+      if ((all_named && !s.opt_in) || named) {
+        if (s.name == "floor_repeat" && !absl::GetFlag(FLAGS_floor_repeat))
+          continue;
         selected.push_back(&s);
       }
     }
@@ -701,13 +776,16 @@ int Run() {
   }
 
   // Tokens, signed with the server's keys.
-  absl::StatusOr<std::string> secret = ReadFile(key_dir + "/" + bench::kHs256SecretFile);
-  absl::StatusOr<std::string> pem = ReadFile(key_dir + "/" + bench::kEs256KeyFile);
+  absl::StatusOr<std::string> secret =
+      ReadFile(key_dir + "/" + bench::kHs256SecretFile);
+  absl::StatusOr<std::string> pem =
+      ReadFile(key_dir + "/" + bench::kEs256KeyFile);
   if (!secret.ok() || !pem.ok()) {
     Progress(absl::StrCat("--key_dir ", key_dir, ": key files missing"));
     return 2;
   }
-  absl::StatusOr<jwt::Key> hs = jwt::HmacKeyFromSecret(jwt::Algorithm::kHS256, *secret);
+  absl::StatusOr<jwt::Key> hs =
+      jwt::HmacKeyFromSecret(jwt::Algorithm::kHS256, *secret);
   absl::StatusOr<jwt::Key> es = jwt::KeyFromPem(jwt::Algorithm::kES256, *pem);
   if (!hs.ok() || !es.ok()) {
     Progress("cannot load the server's keys");
@@ -732,9 +810,10 @@ int Run() {
     auto it = info->ports.find(key);
     return it == info->ports.end() ? 0 : it->second;
   };
-  for (const char* key : {bench::kPortFloor, bench::kPortHs256CacheOn, bench::kPortHs256CacheOff,
-                          bench::kPortEs256CacheOn, bench::kPortEs256CacheOff, bench::kPortAuth,
-                          bench::kPortHs256InHandler}) {
+  for (const char* key :
+       {bench::kPortFloor, bench::kPortHs256CacheOn, bench::kPortHs256CacheOff,
+        bench::kPortEs256CacheOn, bench::kPortEs256CacheOff, bench::kPortAuth,
+        bench::kPortHs256InHandler}) {
     if (port_of(key) == 0) {
       Progress(absl::StrCat(info_path, ": no port for ", key));
       return 2;
@@ -743,17 +822,30 @@ int Run() {
   Progress("checking every endpoint (one login: one password hash)");
   absl::Status check = CheckFloor(port_of(bench::kPortFloor), message);
   for (const auto& [key, token] :
-       {std::pair<const char*, const std::string*>{bench::kPortHs256CacheOn, &hs_tokens->front()},
+       {std::pair<const char*, const std::string*>{bench::kPortHs256CacheOn,
+                                                   &hs_tokens->front()},
         {bench::kPortHs256CacheOff, &hs_tokens->front()},
         {bench::kPortEs256CacheOn, &es_tokens->front()},
         {bench::kPortEs256CacheOff, &es_tokens->front()},
         {bench::kPortHs256InHandler, &hs_tokens->front()}}) {
-    if (check.ok()) check = CheckProtected(port_of(key), "JWT " + *token, info->username, message);
+    if (check.ok())
+      check = CheckProtected(port_of(key), "JWT " + *token, info->username,
+                             message);
   }
   absl::StatusOr<std::string> auth_token =
       check.ok() ? CheckAuth(port_of(bench::kPortAuth), *info) : check;
   if (!auth_token.ok()) {
-    Progress(absl::StrCat("endpoint check failed: ", auth_token.status().message()));
+    Progress(
+        absl::StrCat("endpoint check failed: ", auth_token.status().message()));
+    return 1;
+  }
+  const bool has_pg = info->ports.count(bench::kPortAuthPostgres) > 0;
+  absl::StatusOr<std::string> pg_token =
+      has_pg ? CheckAuth(port_of(bench::kPortAuthPostgres), *info)
+             : std::string();
+  if (!pg_token.ok()) {
+    Progress(absl::StrCat("endpoint check failed (PostgreSQL): ",
+                          pg_token.status().message()));
     return 1;
   }
 
@@ -771,6 +863,10 @@ int Run() {
     wire["verify"] = {v.SerializeAsString(), {}};
     wire["refresh"] = {r.SerializeAsString(), {}};
     wire["obtain"] = {o.SerializeAsString(), {}};
+    wire["obtain_pg"] = {o.SerializeAsString(), {}};
+    av1::VerifyTokenRequest vp;
+    vp.set_token(*pg_token);
+    wire["verify_pg"] = {vp.SerializeAsString(), {}};
     wire["hs256_cache_on"] = {"", AuthorizationValues(*hs_tokens)};
     wire["hs256_cache_off"] = {"", AuthorizationValues(*hs_tokens)};
     wire["es256_cache_on"] = {"", AuthorizationValues(*es_tokens)};
@@ -809,7 +905,8 @@ int Run() {
       spec.warmup = absl::GetFlag(FLAGS_warmup);
       spec.duration = absl::GetFlag(FLAGS_duration);
     }
-    if (spec.connections < 1 || spec.in_flight < 1 || spec.duration <= absl::ZeroDuration() ||
+    if (spec.connections < 1 || spec.in_flight < 1 ||
+        spec.duration <= absl::ZeroDuration() ||
         spec.warmup < absl::ZeroDuration()) {
       Progress("connections, in_flight and duration must be positive");
       return 2;
@@ -821,9 +918,10 @@ int Run() {
     LoadSpec spec = row.spec;
     spec.warmup = warmup;
     spec.duration = duration;
-    Progress(absl::StrCat(what, row.scenario->name, ": ", spec.connections, " connections x ",
-                          spec.in_flight, " in flight, ", absl::FormatDuration(warmup),
-                          " warm-up + ", absl::FormatDuration(duration), " measured"));
+    Progress(absl::StrCat(what, row.scenario->name, ": ", spec.connections,
+                          " connections x ", spec.in_flight, " in flight, ",
+                          absl::FormatDuration(warmup), " warm-up + ",
+                          absl::FormatDuration(duration), " measured"));
     absl::StatusOr<LoadResult> result = RunLoad(spec, info->pid);
     if (!result.ok()) {
       Progress(std::string(result.status().message()));
@@ -831,8 +929,8 @@ int Run() {
     }
     const double rps = static_cast<double>(result->ok) / result->window_s;
     row.round_rps.push_back(rps);
-    Progress(absl::StrCat("  ", Fmt(rps, rps < 100 ? 2 : 0), " req/s, ", result->errors,
-                          " errors"));
+    Progress(absl::StrCat("  ", Fmt(rps, rps < 100 ? 2 : 0), " req/s, ",
+                          result->errors, " errors"));
     row.result.Merge(*std::move(result));
     return true;
   };
@@ -845,7 +943,8 @@ int Run() {
     for (size_t k = 0; k < fast.size(); ++k) {
       Row& row = *fast[(k + static_cast<size_t>(round)) % fast.size()];
       const absl::Duration warmup =
-          round == 0 ? row.spec.warmup : std::min(row.spec.warmup, absl::GetFlag(FLAGS_rewarmup));
+          round == 0 ? row.spec.warmup
+                     : std::min(row.spec.warmup, absl::GetFlag(FLAGS_rewarmup));
       if (!measure(row, warmup, row.spec.duration / rounds,
                    absl::StrCat("round ", round + 1, "/", rounds, ": "))) {
         return 1;
@@ -854,12 +953,15 @@ int Run() {
   }
   for (Row& row : rows) {
     if (!row.scenario->obtain) continue;
-    Progress(absl::StrCat("timing ", absl::GetFlag(FLAGS_hash_samples),
-                          " password checks alone, then ", kParallelChecksPerCore, " on each of ",
-                          cores, " cores at once (", info->pbkdf2_iterations,
-                          " PBKDF2 iterations)"));
-    hash_limit =
-        MeasureHashLimit(info->pbkdf2_iterations, absl::GetFlag(FLAGS_hash_samples), cores);
+    if (!hash_limit.has_value()) {
+      Progress(absl::StrCat("timing ", absl::GetFlag(FLAGS_hash_samples),
+                            " password checks alone, then ",
+                            kParallelChecksPerCore, " on each of ", cores,
+                            " cores at once (", info->pbkdf2_iterations,
+                            " PBKDF2 iterations)"));
+      hash_limit = MeasureHashLimit(info->pbkdf2_iterations,
+                                    absl::GetFlag(FLAGS_hash_samples), cores);
+    }
     if (!measure(row, row.spec.warmup, row.spec.duration, "")) return 1;
   }
   for (Row& row : rows) {
@@ -890,7 +992,8 @@ int Run() {
   for (Row& r : rows) {
     r.totals_ratio = floor_rps > 0 ? r.rps / floor_rps : 0;
     for (size_t i = 0; i < r.round_rps.size() && i < floor_round.size(); ++i) {
-      if (floor_round[i] > 0) r.round_ratio.push_back(r.round_rps[i] / floor_round[i]);
+      if (floor_round[i] > 0)
+        r.round_ratio.push_back(r.round_rps[i] / floor_round[i]);
     }
   }
   int met = 0;
@@ -900,16 +1003,19 @@ int Run() {
     const Scenario& s = *r.scenario;
     if (s.target == TargetKind::kHashLimit && hash_limit.has_value()) {
       r.ratio = r.rps / hash_limit->limit_per_s;
-      r.target_text = absl::StrCat("≥ ", Fmt(100 * s.target_ratio, 0), "% of hash limit");
+      r.target_text =
+          absl::StrCat("≥ ", Fmt(100 * s.target_ratio, 0), "% of hash limit");
     } else {
       r.ratio = r.round_ratio.empty() ? r.totals_ratio : Median(r.round_ratio);
-      r.target_text = s.target == TargetKind::kFloor
-                          ? absl::StrCat("≥ ", Fmt(100 * s.target_ratio, 0), "% of floor")
-                          : "—";
+      r.target_text =
+          s.target == TargetKind::kFloor
+              ? absl::StrCat("≥ ", Fmt(100 * s.target_ratio, 0), "% of floor")
+              : "—";
     }
     const bool has_target =
-        s.target == TargetKind::kFloor ? floor_runs > 0
-                                       : s.target == TargetKind::kHashLimit && hash_limit;
+        s.target == TargetKind::kFloor
+            ? floor_runs > 0
+            : s.target == TargetKind::kHashLimit && hash_limit;
     if (!has_target) {
       r.verdict = "n/a";
     } else if (r.ratio >= s.target_ratio && r.result.errors == 0) {
@@ -924,99 +1030,132 @@ int Run() {
 
   // Markdown.
   std::string md;
-  absl::StrAppend(&md,
-                  "| Scenario | req/s | vs floor | rounds: vs floor min–max | p50 µs | p90 µs | p99 µs "
-                  "| p99.9 µs | errors | server CPU µs/call | client CPU µs/call "
-                  "| other load (cores) | target | met |\n",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---|\n");
+  absl::StrAppend(
+      &md,
+      "| Scenario | req/s | vs floor | rounds: vs floor min–max | p50 µs | p90 "
+      "µs | p99 µs "
+      "| p99.9 µs | errors | server CPU µs/call | client CPU µs/call "
+      "| other load (cores) | target | met |\n",
+      "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---|\n");
   for (const Row& r : rows) {
     const LoadResult& x = r.result;
-    const double calls = static_cast<double>(std::max<int64_t>(1, x.ok + x.errors));
+    const double calls =
+        static_cast<double>(std::max<int64_t>(1, x.ok + x.errors));
     const double server_cpu = x.server_cpu_s;
     const double client_cpu = x.client_cpu_s;
     const double other =
         std::max(0.0, x.machine_busy_s - server_cpu - client_cpu) / x.window_s;
     std::string vs_floor = "—";
     std::string spread = "—";
-    if (r.scenario->target == TargetKind::kHashLimit && hash_limit.has_value()) {
+    if (r.scenario->target == TargetKind::kHashLimit &&
+        hash_limit.has_value()) {
       vs_floor = absl::StrCat(Fmt(100 * r.ratio, 1), "% of hash limit");
     } else if (floor_rps > 0) {
       vs_floor = absl::StrCat(Fmt(100 * r.ratio, 1), "%");
       if (r.round_ratio.size() > 1) {
-        const auto [lo, hi] = std::minmax_element(r.round_ratio.begin(), r.round_ratio.end());
+        const auto [lo, hi] =
+            std::minmax_element(r.round_ratio.begin(), r.round_ratio.end());
         spread = absl::StrCat(Fmt(100 * *lo, 0), "–", Fmt(100 * *hi, 0), "%");
       }
     }
     const int decimals = r.rps < 100 ? 2 : 0;
-    absl::StrAppend(&md, "| ", r.scenario->label, " | ", Fmt(r.rps, decimals), " | ", vs_floor,
-                    " | ", spread, " | ", Fmt(PercentileUs(x.latencies_ns, 0.50), 0), " | ",
+    absl::StrAppend(&md, "| ", r.scenario->label, " | ", Fmt(r.rps, decimals),
+                    " | ", vs_floor, " | ", spread, " | ",
+                    Fmt(PercentileUs(x.latencies_ns, 0.50), 0), " | ",
                     Fmt(PercentileUs(x.latencies_ns, 0.90), 0), " | ",
                     Fmt(PercentileUs(x.latencies_ns, 0.99), 0), " | ",
-                    Fmt(PercentileUs(x.latencies_ns, 0.999), 0), " | ", ErrorText(x), " | ",
-                    Fmt(1e6 * server_cpu / calls, 1), " | ", Fmt(1e6 * client_cpu / calls, 1),
-                    " | ", Fmt(other, 2), " | ", r.target_text, " | ", r.verdict, " |\n");
+                    Fmt(PercentileUs(x.latencies_ns, 0.999), 0), " | ",
+                    ErrorText(x), " | ", Fmt(1e6 * server_cpu / calls, 1),
+                    " | ", Fmt(1e6 * client_cpu / calls, 1), " | ",
+                    Fmt(other, 2), " | ", r.target_text, " | ", r.verdict,
+                    " |\n");
   }
   absl::StrAppend(&md, "\n");
   if (floor_runs > 0) {
-    absl::StrAppend(&md, "- Floor: ", Fmt(floor_rps, 0), " req/s (PublicEcho.Echo",
-                    floor_runs > 1 ? absl::StrCat(", the mean of its ", floor_runs, " rows") : "",
-                    "). \"vs floor\" is the median over the rounds of the row's req/s divided by "
-                    "the floor's in the same round (the JSON also has the ratio of the totals).\n");
+    absl::StrAppend(
+        &md, "- Floor: ", Fmt(floor_rps, 0), " req/s (PublicEcho.Echo",
+        floor_runs > 1 ? absl::StrCat(", the mean of its ", floor_runs, " rows")
+                       : "",
+        "). \"vs floor\" is the median over the rounds of the row's req/s "
+        "divided by "
+        "the floor's in the same round (the JSON also has the ratio of the "
+        "totals).\n");
   }
   double obtain_rps = 0;
   for (const Row& r : rows) {
-    if (r.scenario->obtain) obtain_rps = r.rps;
+    if (r.scenario->name == "obtain") obtain_rps = r.rps;
   }
   if (hash_limit.has_value()) {
     absl::StrAppend(
         &md, "- Password-hash limit: ", hash_limit->cores, " cores / ",
-        Fmt(1e3 * hash_limit->single_median_s, 1), " ms per PBKDF2-SHA256 check (",
-        hash_limit->iterations, " iterations, median of ", hash_limit->single_s.size(),
+        Fmt(1e3 * hash_limit->single_median_s, 1),
+        " ms per PBKDF2-SHA256 check (", hash_limit->iterations,
+        " iterations, median of ", hash_limit->single_s.size(),
         " timed alone in grpc_bench) = ", Fmt(hash_limit->limit_per_s, 2),
-        " logins/s (the target's reference). For comparison, all ", hash_limit->cores,
-        " cores hashing at once (", kParallelChecksPerCore, " checks each) took ",
-        Fmt(1e3 * hash_limit->parallel_wall_s, 0), " ms = ",
-        Fmt(hash_limit->parallel_limit_per_s, 2), " checks/s; ObtainToken reached ",
-        obtain_rps > 0 ? Fmt(100 * obtain_rps / hash_limit->parallel_limit_per_s, 1) : "—",
+        " logins/s (the target's reference). For comparison, all ",
+        hash_limit->cores, " cores hashing at once (", kParallelChecksPerCore,
+        " checks each) took ", Fmt(1e3 * hash_limit->parallel_wall_s, 0),
+        " ms = ", Fmt(hash_limit->parallel_limit_per_s, 2),
+        " checks/s; ObtainToken reached ",
+        obtain_rps > 0
+            ? Fmt(100 * obtain_rps / hash_limit->parallel_limit_per_s, 1)
+            : "—",
         "% of that.\n");
   }
   const Row* first = rows.empty() ? nullptr : &rows.front();
   if (first != nullptr) {
     const LoadSpec& fs = first->spec;
     absl::StrAppend(
-        &md, "- Load: closed loop over gRPC's CompletionQueue API (GenericStub), ",
+        &md,
+        "- Load: closed loop over gRPC's CompletionQueue API (GenericStub), ",
         fs.connections, " connections × ", fs.in_flight, " calls in flight on ",
         std::min(fs.threads, fs.connections), " client threads; per row ",
-        absl::FormatDuration(fs.warmup), " warm-up then ", absl::FormatDuration(fs.duration),
-        " measured, split over ", rounds, " interleaved round(s) (later rounds re-warm ",
-        absl::FormatDuration(std::min(fs.warmup, absl::GetFlag(FLAGS_rewarmup))),
+        absl::FormatDuration(fs.warmup), " warm-up then ",
+        absl::FormatDuration(fs.duration), " measured, split over ", rounds,
+        " interleaved round(s) (later rounds re-warm ",
+        absl::FormatDuration(
+            std::min(fs.warmup, absl::GetFlag(FLAGS_rewarmup))),
         " on their new connections)",
         hash_limit.has_value()
-            ? absl::StrCat("; ObtainToken ", absl::GetFlag(FLAGS_obtain_connections), " × ",
-                           absl::GetFlag(FLAGS_obtain_in_flight), ", ",
-                           absl::FormatDuration(absl::GetFlag(FLAGS_obtain_warmup)), " + ",
-                           absl::FormatDuration(absl::GetFlag(FLAGS_obtain_duration)),
-                           " (server: ", info->hash_workers, " hashing threads)")
+            ? absl::StrCat(
+                  "; ObtainToken ", absl::GetFlag(FLAGS_obtain_connections),
+                  " × ", absl::GetFlag(FLAGS_obtain_in_flight), ", ",
+                  absl::FormatDuration(absl::GetFlag(FLAGS_obtain_warmup)),
+                  " + ",
+                  absl::FormatDuration(absl::GetFlag(FLAGS_obtain_duration)),
+                  " (server: ", info->hash_workers, " hashing threads)")
             : "",
-        ". The Profile rows send ", token_count == 1 ? "one token on every call"
-        : absl::StrCat(token_count, " distinct tokens round-robin over the call slots"),
-        " (drf-jwt payload, 2 h exp); VerifyToken and RefreshToken send the token ObtainToken "
-        "issued at start. Latency is per call, client side; errors are calls ending non-OK. "
+        ". The Profile rows send ",
+        token_count == 1
+            ? "one token on every call"
+            : absl::StrCat(token_count,
+                           " distinct tokens round-robin over the call slots"),
+        " (drf-jwt payload, 2 h exp); VerifyToken and RefreshToken send the "
+        "token ObtainToken "
+        "issued at start. Latency is per call, client side; errors are calls "
+        "ending non-OK. "
         "abseil Mutex "
         "deadlock detection (on in Debian's abseil): server ",
         info->mutex_deadlock_detection ? "on" : "off", ", load generator ",
         absl::GetFlag(FLAGS_mutex_deadlock_detection) ? "on" : "off", ".\n");
   }
+  absl::StrAppend(&md,
+                  "- bench_server and grpc_bench are separate processes "
+                  "sharing this machine's ",
+                  cores,
+                  " cores: req/s is what both sides together reach, so a "
+                  "server-side cost shows diluted "
+                  "in the ratio; \"server CPU µs/call\" is the server's own "
+                  "CPU time per call "
+                  "(/proc/<pid>/stat, 10 ms ticks), \"other load\" the cores "
+                  "used by anything else "
+                  "during the window.\n");
   absl::StrAppend(
-      &md, "- bench_server and grpc_bench are separate processes sharing this machine's ", cores,
-      " cores: req/s is what both sides together reach, so a server-side cost shows diluted "
-      "in the ratio; \"server CPU µs/call\" is the server's own CPU time per call "
-      "(/proc/<pid>/stat, 10 ms ticks), \"other load\" the cores used by anything else "
-      "during the window.\n");
-  absl::StrAppend(&md, "\nTargets met: ", met, " of ", met + missed,
-                  missed_names.empty() ? "." : absl::StrCat("; missed: ",
-                                                            absl::StrJoin(missed_names, ", "), "."),
-                  "\n");
+      &md, "\nTargets met: ", met, " of ", met + missed,
+      missed_names.empty()
+          ? "."
+          : absl::StrCat("; missed: ", absl::StrJoin(missed_names, ", "), "."),
+      "\n");
   std::fputs(md.c_str(), stdout);
   std::fflush(stdout);
 
@@ -1025,13 +1164,15 @@ int Run() {
     jwt::Json doc = jwt::Json::Object();
     jwt::Json config = jwt::Json::Object();
     config.Set("cores", jwt::Json::Int(cores));
-    config.Set("client_threads", jwt::Json::Int(absl::GetFlag(FLAGS_client_threads)));
+    config.Set("client_threads",
+               jwt::Json::Int(absl::GetFlag(FLAGS_client_threads)));
     config.Set("rounds", jwt::Json::Int(rounds));
     config.Set("profile_tokens", jwt::Json::Int(token_count));
     config.Set("message", jwt::Json::String(message));
     config.Set("pbkdf2_iterations", jwt::Json::Int(info->pbkdf2_iterations));
     config.Set("server_hash_workers", jwt::Json::Int(info->hash_workers));
-    config.Set("server_mutex_deadlock_detection", jwt::Json::Bool(info->mutex_deadlock_detection));
+    config.Set("server_mutex_deadlock_detection",
+               jwt::Json::Bool(info->mutex_deadlock_detection));
     config.Set("client_mutex_deadlock_detection",
                jwt::Json::Bool(absl::GetFlag(FLAGS_mutex_deadlock_detection)));
     doc.Set("config", config);
@@ -1065,9 +1206,11 @@ int Run() {
       o.Set("warmup_calls", jwt::Json::Int(x.warmup_calls));
       o.Set("warmup_errors", jwt::Json::Int(x.warmup_errors));
       jwt::Json codes = jwt::Json::Object();
-      for (const auto& [code, n] : x.error_codes) codes.Set(absl::StrCat(code), jwt::Json::Int(n));
+      for (const auto& [code, n] : x.error_codes)
+        codes.Set(absl::StrCat(code), jwt::Json::Int(n));
       o.Set("error_codes", codes);
-      if (!x.first_error.empty()) o.Set("first_error", jwt::Json::String(x.first_error));
+      if (!x.first_error.empty())
+        o.Set("first_error", jwt::Json::String(x.first_error));
       o.Set("rps", Number(r.rps));
       jwt::Json per_round = jwt::Json::Array();
       for (double v : r.round_rps) per_round.Append(Number(v));
@@ -1115,7 +1258,8 @@ int Run() {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "grpc_bench --info_file=FILE --key_dir=DIR [--json_out=FILE] [--scenarios=a,b]");
+      "grpc_bench --info_file=FILE --key_dir=DIR [--json_out=FILE] "
+      "[--scenarios=a,b]");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() > 1) {
     Progress(absl::StrCat("unexpected argument \"", args[1], "\""));

@@ -33,10 +33,14 @@ inline constexpr char kPortHs256CacheOff[] = "profile_hs256_cache_off";
 inline constexpr char kPortEs256CacheOn[] = "profile_es256_cache_on";
 inline constexpr char kPortEs256CacheOff[] = "profile_es256_cache_off";
 inline constexpr char kPortAuth[] = "auth";
+// The same auth service on a PostgreSQL store (only when bench_server has
+// --postgres_url): ObtainToken and VerifyToken with each backend, one run.
+inline constexpr char kPortAuthPostgres[] = "auth_postgres";
 // Not a target row: HS256, cache on, but the check runs in the Echo handler
 // (ServerAuth::CallerOf) on plaintext credentials without the auth metadata
 // processor, to separate the check's own cost from the processor path's.
-inline constexpr char kPortHs256InHandler[] = "profile_hs256_cache_on_in_handler";
+inline constexpr char kPortHs256InHandler[] =
+    "profile_hs256_cache_on_in_handler";
 
 // Files in the key dir.
 inline constexpr char kHs256SecretFile[] = "hs256.secret";
@@ -64,7 +68,8 @@ absl::StatusOr<BenchServerInfo> ReadBenchServerInfo(const std::string& path);
 
 // WritePrivateFile writes `bytes` to `path`, created or truncated with mode
 // 0600 whatever the umask.
-[[nodiscard]] absl::Status WritePrivateFile(const std::string& path, const std::string& bytes);
+[[nodiscard]] absl::Status WritePrivateFile(const std::string& path,
+                                            const std::string& bytes);
 
 }  // namespace jwtauth::bench
 
