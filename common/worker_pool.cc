@@ -14,7 +14,7 @@ WorkerPool::WorkerPool(size_t threads, size_t max_queued)
 
 WorkerPool::~WorkerPool() {
   {
-    absl::MutexLock lock(&state_->mu);
+    MutexLock lock(&state_->mu);
     state_->stopping = true;
   }
   for (std::thread& t : threads_) {
@@ -29,7 +29,7 @@ WorkerPool::~WorkerPool() {
 }
 
 bool WorkerPool::TrySubmit(std::function<void()> task) {
-  absl::MutexLock lock(&state_->mu);
+  MutexLock lock(&state_->mu);
   if (state_->stopping || state_->queue.size() >= state_->max_queued)
     return false;
   state_->queue.push_back(std::move(task));
@@ -40,12 +40,11 @@ void WorkerPool::Run(std::shared_ptr<State> state) {
   for (;;) {
     std::function<void()> task;
     {
-      absl::MutexLock lock(&state->mu);
-      state->mu.Await(absl::Condition(
-          +[](State* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu) {
-            return s->stopping || !s->queue.empty();
-          },
-          state.get()));
+      MutexLock lock(&state->mu);
+      State* s = state.get();
+      s->mu.Await([s]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        return s->stopping || !s->queue.empty();
+      });
       if (state->queue.empty()) return;  // stopping and drained
       task = std::move(state->queue.front());
       state->queue.pop_front();

@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 
 namespace jwtauth::common {
 
@@ -43,7 +43,7 @@ class WorkerPool {
   struct State {
     explicit State(size_t max) : max_queued(max) {}
     const size_t max_queued;
-    absl::Mutex mu;
+    Mutex mu;
     std::deque<std::function<void()>> queue ABSL_GUARDED_BY(mu);
     bool stopping ABSL_GUARDED_BY(mu) = false;
   };

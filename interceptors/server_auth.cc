@@ -11,14 +11,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 #include "common/worker_pool.h"
 #include "interceptors/auth_header.h"
 
 namespace jwtauth::interceptors {
 namespace {
 
-ABSL_CONST_INIT absl::Mutex g_default_mu(absl::kConstInit);
+// Never destroyed: CallerClaims may run on gRPC threads during exit.
+common::Mutex& g_default_mu = *new common::Mutex;
 std::weak_ptr<ServerAuth>& DefaultAuth() {
   static auto* instance = new std::weak_ptr<ServerAuth>();
   return *instance;
@@ -195,7 +196,7 @@ absl::StatusOr<std::shared_ptr<ServerAuth>> ServerAuth::Create(
   const bool set_default = options.set_default;
   std::shared_ptr<ServerAuth> auth(new ServerAuth(std::move(options)));
   if (set_default) {
-    absl::MutexLock lock(&g_default_mu);
+    common::MutexLock lock(&g_default_mu);
     DefaultAuth() = auth;
   }
   return auth;
@@ -327,7 +328,7 @@ absl::StatusOr<std::shared_ptr<const Caller>> CallerClaims(
     const grpc::ServerContextBase& context) {
   std::shared_ptr<ServerAuth> auth;
   {
-    absl::MutexLock lock(&g_default_mu);
+    common::MutexLock lock(&g_default_mu);
     auth = DefaultAuth().lock();
   }
   if (auth == nullptr)

@@ -25,7 +25,7 @@ std::shared_ptr<const Caller> TokenCache::Lookup(absl::string_view token) {
   }
   Shard& shard = ShardFor(token);
   const absl::Time now = clock_();
-  absl::MutexLock lock(&shard.mu);
+  common::MutexLock lock(&shard.mu);
   auto it = shard.map.find(token);
   if (it == shard.map.end()) {
     misses_.fetch_add(1, std::memory_order_relaxed);
@@ -50,7 +50,7 @@ void TokenCache::Insert(absl::string_view token,
       std::min(caller->expires_at, now + options_.max_age);
   if (valid_until <= now) return;
   Shard& shard = ShardFor(token);
-  absl::MutexLock lock(&shard.mu);
+  common::MutexLock lock(&shard.mu);
   auto it = shard.map.find(token);
   if (it != shard.map.end()) {
     it->second.caller = std::move(caller);
@@ -70,7 +70,7 @@ void TokenCache::Insert(absl::string_view token,
 TokenCacheStats TokenCache::Stats() const {
   TokenCacheStats stats;
   for (const Shard& shard : shards_) {
-    absl::MutexLock lock(&shard.mu);
+    common::MutexLock lock(&shard.mu);
     stats.size += shard.map.size();
   }
   stats.hits = hits_.load(std::memory_order_relaxed);

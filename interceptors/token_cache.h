@@ -23,7 +23,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 #include "absl/time/time.h"
 #include "interceptors/caller.h"
 #include "jwt/clock.h"
@@ -68,7 +68,7 @@ class TokenCache {
     std::list<std::string>::iterator lru;
   };
   struct Shard {
-    mutable absl::Mutex mu;
+    mutable common::Mutex mu;
     absl::flat_hash_map<std::string, Entry> map ABSL_GUARDED_BY(mu);
     std::list<std::string> lru ABSL_GUARDED_BY(mu);  // front = most recent
   };

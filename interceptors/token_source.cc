@@ -61,7 +61,7 @@ AuthServiceTokenSource::Create(
       source->client_.Obtain(source->username_, source->password_);
   if (!first.ok()) return first.status();
   {
-    absl::MutexLock lock(&source->mu_);
+    common::MutexLock lock(&source->mu_);
     source->SetToken(*std::move(first));
     source->obtains_ = 1;
   }
@@ -71,7 +71,7 @@ AuthServiceTokenSource::Create(
 
 AuthServiceTokenSource::~AuthServiceTokenSource() {
   {
-    absl::MutexLock lock(&mu_);
+    common::MutexLock lock(&mu_);
     stop_ = true;
   }
   if (thread_.joinable()) thread_.join();
@@ -79,7 +79,7 @@ AuthServiceTokenSource::~AuthServiceTokenSource() {
 }
 
 absl::StatusOr<std::string> AuthServiceTokenSource::Token() {
-  absl::MutexLock lock(&mu_);
+  common::MutexLock lock(&mu_);
   if (!current_.has_value() || clock_() >= current_->expires_at) {
     return absl::UnavailableError(
         "no unexpired token yet; the token source is renewing it");
@@ -88,17 +88,17 @@ absl::StatusOr<std::string> AuthServiceTokenSource::Token() {
 }
 
 void AuthServiceTokenSource::Refused(const std::string& token) {
-  absl::MutexLock lock(&mu_);
+  common::MutexLock lock(&mu_);
   if (current_.has_value() && current_->token == token) refused_ = true;
 }
 
 void AuthServiceTokenSource::Poke() {
-  absl::MutexLock lock(&mu_);
+  common::MutexLock lock(&mu_);
   poked_ = true;
 }
 
 bool AuthServiceTokenSource::RefusedPending() {
-  absl::MutexLock lock(&mu_);
+  common::MutexLock lock(&mu_);
   if (!refused_) return false;
   last_forced_ = clock_();
   return true;
@@ -115,19 +115,19 @@ void AuthServiceTokenSource::SetToken(client::IssuedToken token) {
 }
 
 int AuthServiceTokenSource::obtains() const {
-  absl::MutexLock lock(&mu_);
+  common::MutexLock lock(&mu_);
   return obtains_;
 }
 
 int AuthServiceTokenSource::refreshes() const {
-  absl::MutexLock lock(&mu_);
+  common::MutexLock lock(&mu_);
   return refreshes_;
 }
 
 bool AuthServiceTokenSource::Renew(bool force_obtain) {
   std::optional<client::IssuedToken> current;
   {
-    absl::MutexLock lock(&mu_);
+    common::MutexLock lock(&mu_);
     current = current_;
   }
   const absl::Time now = clock_();
@@ -138,7 +138,7 @@ bool AuthServiceTokenSource::Renew(bool force_obtain) {
   if (can_refresh) {
     absl::StatusOr<client::IssuedToken> next = client_.Refresh(current->token);
     if (next.ok()) {
-      absl::MutexLock lock(&mu_);
+      common::MutexLock lock(&mu_);
       SetToken(*std::move(next));
       ++refreshes_;
       return true;
@@ -148,7 +148,7 @@ bool AuthServiceTokenSource::Renew(bool force_obtain) {
   absl::StatusOr<client::IssuedToken> fresh =
       client_.Obtain(username_, password_);
   if (!fresh.ok()) return false;
-  absl::MutexLock lock(&mu_);
+  common::MutexLock lock(&mu_);
   SetToken(*std::move(fresh));
   ++obtains_;
   return true;
@@ -162,7 +162,7 @@ void AuthServiceTokenSource::Run() {
     absl::Time renew_at;
     const absl::Time now = clock_();
     {
-      absl::MutexLock lock(&mu_);
+      common::MutexLock lock(&mu_);
       if (stop_) return;
       refused = refused_;
       renew_at = current_.has_value() ? renew_at_ : absl::InfinitePast();
@@ -196,15 +196,13 @@ void AuthServiceTokenSource::Run() {
     const absl::Time wake = std::max(renew_at, retry_at);
     const absl::Duration wait =
         std::clamp(wake - now, absl::Milliseconds(1), absl::Seconds(1));
-    absl::MutexLock lock(&mu_);
-    mu_.AwaitWithTimeout(absl::Condition(
-                             +[](AuthServiceTokenSource* s)
-                                  ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu_) {
-                                    return s->stop_ || s->poked_ ||
-                                           (s->watch_refused_ && s->refused_);
-                                  },
-                             this),
-                         wait);
+    common::MutexLock lock(&mu_);
+    // (Runs with mu_ held: Await evaluates it under the lock.)
+    mu_.AwaitWithTimeout(
+        [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+          return stop_ || poked_ || (watch_refused_ && refused_);
+        },
+        wait);
   }
 }
 

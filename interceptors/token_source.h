@@ -21,7 +21,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 #include "absl/time/time.h"
 #include "client/auth_client.h"
 #include "jwt/clock.h"
@@ -114,7 +114,7 @@ class AuthServiceTokenSource final : public TokenSource {
   const AuthServiceSourceOptions options_;
   const jwt::Clock clock_;
 
-  mutable absl::Mutex mu_;
+  mutable common::Mutex mu_;
   std::optional<client::IssuedToken> current_ ABSL_GUARDED_BY(mu_);
   absl::Time renew_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   absl::Time last_forced_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();

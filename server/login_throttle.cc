@@ -42,14 +42,14 @@ LoginThrottle::LoginThrottle(ThrottleOptions options, jwt::Clock clock)
 std::optional<absl::Duration> LoginThrottle::Check(absl::string_view username,
                                                    absl::string_view peer) {
   const absl::Time now = clock_();
-  absl::MutexLock lock(&mu_);
+  common::MutexLock lock(&mu_);
   return CheckLocked(username, peer, now);
 }
 
 std::optional<absl::Duration> LoginThrottle::Admit(absl::string_view username,
                                                    absl::string_view peer) {
   const absl::Time now = clock_();
-  absl::MutexLock lock(&mu_);
+  common::MutexLock lock(&mu_);
   std::optional<absl::Duration> wait = CheckLocked(username, peer, now);
   if (wait.has_value()) return wait;
   Add(UserKey(username), now);
@@ -59,14 +59,14 @@ std::optional<absl::Duration> LoginThrottle::Admit(absl::string_view username,
 
 void LoginThrottle::Succeeded(absl::string_view username,
                               absl::string_view peer) {
-  absl::MutexLock lock(&mu_);
+  common::MutexLock lock(&mu_);
   Erase(UserKey(username));
   PopNewest(PeerKey(peer));  // this attempt's count
 }
 
 void LoginThrottle::Withdraw(absl::string_view username,
                              absl::string_view peer) {
-  absl::MutexLock lock(&mu_);
+  common::MutexLock lock(&mu_);
   PopNewest(UserKey(username));
   PopNewest(PeerKey(peer));
 }
@@ -99,18 +99,18 @@ std::optional<absl::Duration> LoginThrottle::CheckLocked(
 void LoginThrottle::RecordFailure(absl::string_view username,
                                   absl::string_view peer) {
   const absl::Time now = clock_();
-  absl::MutexLock lock(&mu_);
+  common::MutexLock lock(&mu_);
   Add(UserKey(username), now);
   Add(PeerKey(peer), now);
 }
 
 void LoginThrottle::RecordSuccess(absl::string_view username) {
-  absl::MutexLock lock(&mu_);
+  common::MutexLock lock(&mu_);
   Erase(UserKey(username));
 }
 
 size_t LoginThrottle::tracked_keys() const {
-  absl::MutexLock lock(&mu_);
+  common::MutexLock lock(&mu_);
   return entries_.size();
 }
 

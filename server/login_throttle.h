@@ -32,7 +32,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 #include "absl/time/time.h"
 #include "jwt/clock.h"
 
@@ -89,7 +89,7 @@ class LoginThrottle {
 
   const ThrottleOptions options_;
   const jwt::Clock clock_;
-  mutable absl::Mutex mu_;
+  mutable common::Mutex mu_;
   absl::flat_hash_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
   std::list<std::string> lru_ ABSL_GUARDED_BY(mu_);  // front = most recent
 };

@@ -1,6 +1,6 @@
 // postgres_user_store.cc: the PostgreSQL UserStore over libpq.
 //
-// Pool: at most pool_size connections (idle + in use) behind an absl::Mutex;
+// Pool: at most pool_size connections (idle + in use) behind a common::Mutex;
 // a call waits for a free one at most acquire_timeout (then UNAVAILABLE).
 // Every connection is made with TCP keepalives, a TCP user timeout, a connect
 // timeout, client_encoding UTF8 and, right after connecting, the session's
@@ -43,7 +43,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 #include "absl/time/clock.h"
 
 namespace jwtauth::server {
@@ -95,8 +95,10 @@ struct Migration {
   const char* statements[3];  // nullptr-terminated
 };
 constexpr Migration kMigrations[] = {
-    // Django's auth_user exactly as Django 4.x / 5.x create it on PostgreSQL,
-    // with the index Django adds for LIKE lookups on username.
+    // Django's auth_user exactly as Django 4.1+ creates it on PostgreSQL (an
+    // identity id; Django <= 4.0 made a serial column, which serves the same
+    // here: jwtauth never inserts an id), with the index Django adds for LIKE
+    // lookups on username. A Django database already has it: a no-op then.
     {1,
      "auth_user",
      {"CREATE TABLE IF NOT EXISTS \"auth_user\" ("
@@ -341,7 +343,7 @@ struct PostgresUserStore::Impl {
   ~Impl() {
     std::vector<std::unique_ptr<Connection>> dropped;
     {
-      absl::MutexLock lock(&mu);
+      common::MutexLock lock(&mu);
       dropped.swap(idle);
     }
   }
@@ -350,7 +352,7 @@ struct PostgresUserStore::Impl {
   const std::string display;  // postgresql://host:port/db
   const PostgresOptions options;
 
-  absl::Mutex mu;
+  common::Mutex mu;
   std::vector<std::unique_ptr<Connection>> idle ABSL_GUARDED_BY(mu);
   int open_count ABSL_GUARDED_BY(mu) = 0;  // idle + in use + being made
 
@@ -508,8 +510,8 @@ struct PostgresUserStore::Impl {
   absl::StatusOr<Lease> Acquire(absl::string_view what) {
     Lease lease;
     {
-      absl::MutexLock lock(&mu);
-      if (!mu.AwaitWithTimeout(absl::Condition(this, &Impl::CanAcquire),
+      common::MutexLock lock(&mu);
+      if (!mu.AwaitWithTimeout([this] { return CanAcquire(); },
                                options.acquire_timeout)) {
         return Unavailable(
             what, absl::StrCat("all ", options.pool_size,
@@ -533,7 +535,7 @@ struct PostgresUserStore::Impl {
     }
     absl::StatusOr<std::unique_ptr<Connection>> made = Connect(what);
     if (!made.ok()) {
-      absl::MutexLock lock(&mu);
+      common::MutexLock lock(&mu);
       --open_count;
       return made.status();
     }
@@ -552,7 +554,7 @@ struct PostgresUserStore::Impl {
     }
     std::vector<std::unique_ptr<Connection>> suspect;
     {
-      absl::MutexLock lock(&mu);
+      common::MutexLock lock(&mu);
       if (healthy) {
         idle.push_back(std::move(c));
         return;

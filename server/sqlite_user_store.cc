@@ -31,7 +31,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 #include "absl/time/clock.h"
 
 namespace jwtauth::server {
@@ -284,7 +284,7 @@ struct SqliteUserStore::Impl {
   const std::string path;
   const SqliteOptions options;
 
-  absl::Mutex mu;
+  common::Mutex mu;
   std::vector<std::unique_ptr<Connection>> idle ABSL_GUARDED_BY(mu);
   size_t open_count ABSL_GUARDED_BY(mu) = 0;  // idle + in use
 
@@ -385,7 +385,7 @@ struct SqliteUserStore::Impl {
   void DropIdle() {
     std::vector<std::unique_ptr<Connection>> dropped;
     {
-      absl::MutexLock lock(&mu);
+      common::MutexLock lock(&mu);
       dropped.swap(idle);
       open_count -= dropped.size();
     }
@@ -404,8 +404,8 @@ struct SqliteUserStore::Impl {
     std::vector<std::unique_ptr<Connection>> stale;
     std::unique_ptr<Connection> conn;
     {
-      absl::MutexLock lock(&mu);
-      mu.Await(absl::Condition(this, &Impl::CanAcquire));
+      common::MutexLock lock(&mu);
+      mu.Await([this] { return CanAcquire(); });
       while (!idle.empty() && conn == nullptr) {
         std::unique_ptr<Connection> c = std::move(idle.back());
         idle.pop_back();
@@ -423,7 +423,7 @@ struct SqliteUserStore::Impl {
     absl::StatusOr<std::unique_ptr<Connection>> opened =
         OpenConnection(/*create=*/false, what);
     if (!opened.ok()) {
-      absl::MutexLock lock(&mu);
+      common::MutexLock lock(&mu);
       --open_count;
     }
     return opened;
@@ -437,7 +437,7 @@ struct SqliteUserStore::Impl {
       healthy = sqlite3_get_autocommit(conn->db) != 0;
     }
     {
-      absl::MutexLock lock(&mu);
+      common::MutexLock lock(&mu);
       if (healthy && idle.size() < kMaxConnections) {
         idle.push_back(std::move(conn));
         return;
@@ -618,7 +618,7 @@ absl::StatusOr<std::unique_ptr<SqliteUserStore>> SqliteUserStore::Open(
     }
   }
   {
-    absl::MutexLock lock(&impl->mu);
+    common::MutexLock lock(&impl->mu);
     ++impl->open_count;
   }
   impl->Release(*std::move(conn), /*healthy=*/true);
