@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 #include "common/worker_pool.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -72,24 +72,24 @@ class RecordingProfile final : public ev1::Profile::CallbackService {
     return r;
   }
   std::string last_authorization() {
-    absl::MutexLock lock(&mu_);
+    common::MutexLock lock(&mu_);
     return last_;
   }
   int calls() {
-    absl::MutexLock lock(&mu_);
+    common::MutexLock lock(&mu_);
     return calls_;
   }
 
  private:
   void Record(const grpc::CallbackServerContext& ctx) {
-    absl::MutexLock lock(&mu_);
+    common::MutexLock lock(&mu_);
     ++calls_;
     auto it = ctx.client_metadata().find("authorization");
     last_ = it == ctx.client_metadata().end()
                 ? ""
                 : std::string(it->second.data(), it->second.size());
   }
-  absl::Mutex mu_;
+  common::Mutex mu_;
   std::string last_ ABSL_GUARDED_BY(mu_);
   int calls_ ABSL_GUARDED_BY(mu_) = 0;
 };
@@ -103,7 +103,7 @@ class RejectFirst final : public TokenValidator {
   absl::StatusOr<std::shared_ptr<const Caller>> Validate(
       absl::string_view token) override {
     {
-      absl::MutexLock lock(&mu_);
+      common::MutexLock lock(&mu_);
       if (rejected_.empty()) rejected_ = std::string(token);
       if (rejected_ == token)
         return absl::UnauthenticatedError(
@@ -119,7 +119,7 @@ class RejectFirst final : public TokenValidator {
 
  private:
   std::shared_ptr<TokenValidator> inner_;
-  absl::Mutex mu_;
+  common::Mutex mu_;
   std::string rejected_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "jwt/key_loader.h"
@@ -147,7 +147,7 @@ class AsyncEcho {
   // Stop must follow the server's Shutdown().
   void Stop() {
     {
-      absl::MutexLock lock(&mu_);
+      common::MutexLock lock(&mu_);
       stopping_ = true;
     }
     cq_->Shutdown();
@@ -180,7 +180,7 @@ class AsyncEcho {
       v1::EchoResponse resp;
       resp.set_message(call->req.message());
       call->responder.Finish(resp, grpc::Status::OK, call);
-      absl::MutexLock lock(&mu_);
+      common::MutexLock lock(&mu_);
       if (!stopping_) Request();
     }
   }
@@ -188,7 +188,7 @@ class AsyncEcho {
   v1::Profile::AsyncService service_;
   std::unique_ptr<grpc::ServerCompletionQueue> cq_;
   std::thread thread_;
-  absl::Mutex mu_;
+  common::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 };
 
