@@ -29,7 +29,6 @@
 //
 //   bench_server --key_dir=/tmp/k --info_file=/tmp/k/info 2>/tmp/k/server.log &
 #include <grpcpp/grpcpp.h>
-#include <malloc.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <signal.h>
@@ -54,6 +53,7 @@
 #include "absl/synchronization/mutex.h"
 #include "bench/grpc_bench_info.h"
 #include "bench/mutex_contention.h"
+#include "common/serving_tuning.h"
 #include "common/worker_pool.h"
 #include "interceptors/server_auth.h"
 #include "interceptors/token_validator.h"
@@ -84,12 +84,12 @@ ABSL_FLAG(std::string, mutex_contention_file, "",
           "Profiling aid: record the stacks of contended absl::Mutex releases "
           "(gRPC's mutexes "
           "included) and write the top ones here on shutdown");
-ABSL_FLAG(int64_t, malloc_trim_threshold, 0,
-          "If > 0, mallopt(M_TRIM_THRESHOLD, this many bytes): glibc then "
-          "stops handing freed "
-          "heap back to the kernel (madvise) and faulting it in again on the "
-          "next calls; "
-          "0 leaves glibc's default, as jwtauth-server runs");
+ABSL_FLAG(int64_t, malloc_trim_threshold,
+          static_cast<int64_t>(jwtauth::common::kDefaultTrimThresholdBytes),
+          "glibc M_TRIM_THRESHOLD in bytes, as jwtauth-server sets it "
+          "(common/serving_tuning.h); "
+          "0 leaves glibc's default (heap handed back to the kernel and "
+          "faulted in again)");
 ABSL_FLAG(
     std::string, postgres_url, "",
     "If set, also serve the auth service on this PostgreSQL database (port "
@@ -98,10 +98,10 @@ ABSL_FLAG(
 ABSL_FLAG(int, io_workers, 8,
           "Store threads of the PostgreSQL-backed auth service");
 ABSL_FLAG(
-    bool, mutex_deadlock_detection, true,
-    "Leave abseil's Mutex deadlock detection as the library ships it (Debian "
-    "builds abseil "
-    "without NDEBUG, so it is on, as in jwtauth-server); false turns it off");
+    bool, mutex_deadlock_detection, false,
+    "true leaves abseil's Mutex deadlock detection on as Debian's abseil ships "
+    "it (built "
+    "without NDEBUG); jwtauth-server turns it off (common/serving_tuning.h)");
 
 namespace {
 
@@ -524,15 +524,14 @@ int main(int argc, char** argv) {
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() > 1)
     return Fail(absl::StrCat("unexpected argument \"", args[1], "\""));
-  if (!absl::GetFlag(FLAGS_mutex_deadlock_detection)) {
-    absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  const int64_t trim = absl::GetFlag(FLAGS_malloc_trim_threshold);
+  if (trim < 0 || trim > INT32_MAX)
+    return Fail("--malloc_trim_threshold out of range");
+  if (!jwtauth::common::TuneForServing(static_cast<size_t>(trim))) {
+    return Fail("--malloc_trim_threshold: mallopt refused it");
   }
-  if (const int64_t trim = absl::GetFlag(FLAGS_malloc_trim_threshold);
-      trim > 0) {
-    if (trim > INT32_MAX ||
-        mallopt(M_TRIM_THRESHOLD, static_cast<int>(trim)) != 1) {
-      return Fail("--malloc_trim_threshold: mallopt refused it");
-    }
+  if (absl::GetFlag(FLAGS_mutex_deadlock_detection)) {
+    absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kAbort);
   }
   if (!absl::GetFlag(FLAGS_mutex_contention_file).empty()) {
     bench::InstallMutexContentionTracer(argv[0]);

@@ -30,7 +30,7 @@ install(FILES
   interceptors/server_auth.h interceptors/token_cache.h interceptors/token_source.h
   interceptors/token_validator.h
   DESTINATION ${_inc}/interceptors)
-install(FILES common/mutex.h common/worker_pool.h DESTINATION ${_inc}/common)
+install(FILES common/mutex.h common/serving_tuning.h common/worker_pool.h DESTINATION ${_inc}/common)
 install(DIRECTORY ${PROJECT_BINARY_DIR}/proto/gen/ DESTINATION ${_inc}
   FILES_MATCHING PATTERN "*.h")
 install(DIRECTORY proto/ DESTINATION ${CMAKE_INSTALL_DATADIR}/jwtauth/proto

@@ -47,9 +47,11 @@ class ABSL_LOCKABLE Mutex {
 
   void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() { mu_.lock(); }
   void Unlock() ABSL_UNLOCK_FUNCTION() {
-    const bool wake = !waiters_.empty() && SignalReadyWaiters();
+    // Notify before unlocking: a woken waiter may destroy this Mutex as soon
+    // as it holds the lock (ThreadSanitizer found notify-after-unlock racing
+    // with the destructor).
+    if (!waiters_.empty() && SignalReadyWaiters()) cv_.notify_all();
     mu_.unlock();
-    if (wake) cv_.notify_all();
   }
 
   // Await blocks until `condition()` is true; the lock is held on entry and

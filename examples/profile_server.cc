@@ -19,6 +19,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "common/serving_tuning.h"
 #include "interceptors/server_auth.h"
 #include "jwtauth/examples/v1/profile.grpc.pb.h"
 #include "server/human_duration.h"
@@ -169,6 +170,8 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  // Optional, and worth it on Debian's abseil (common/serving_tuning.h).
+  jwtauth::common::TuneForServing();
   absl::SetProgramUsageMessage("profile-server [--flags]");
   absl::ParseCommandLine(argc, argv);
   return Serve();

@@ -21,9 +21,9 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "common/mutex.h"
 #include "absl/time/time.h"
 #include "client/auth_client.h"
+#include "common/mutex.h"
 #include "jwt/clock.h"
 
 namespace jwtauth::interceptors {

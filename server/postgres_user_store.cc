@@ -43,8 +43,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "common/mutex.h"
 #include "absl/time/clock.h"
+#include "common/mutex.h"
 
 namespace jwtauth::server {
 namespace {

@@ -25,6 +25,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/serving_tuning.h"
 #include "jwt/json.h"
 #include "server/auth_log.h"
 #include "server/auth_service.h"
@@ -324,6 +325,9 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  // No absl::Mutex deadlock detection, heap kept between calls: see
+  // common/serving_tuning.h (measured in bench/RESULTS.md).
+  jwtauth::common::TuneForServing();
   ::umask(077);  // the database holds password hashes; secrets are ours alone
   absl::SetProgramUsageMessage(
       "jwtauth-server [--flag=value ...] | --flagfile=FILE");

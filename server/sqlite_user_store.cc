@@ -31,8 +31,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "common/mutex.h"
 #include "absl/time/clock.h"
+#include "common/mutex.h"
 
 namespace jwtauth::server {
 namespace {
