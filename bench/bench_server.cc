@@ -78,6 +78,8 @@ ABSL_FLAG(int64_t, pbkdf2_iterations, jwtauth::server::kDefaultPbkdf2Iterations,
           "PBKDF2 iterations of the benchmark user's password hash");
 ABSL_FLAG(int, hash_workers, 0,
           "Password-hashing threads (0 = number of cores)");
+ABSL_FLAG(int, hash_nice, 0,
+          "Niceness of the hashing threads, as jwtauth-server's --hash_nice");
 ABSL_FLAG(int, token_lifetime_s, 3600,
           "JWT_EXPIRATION_DELTA of the auth service, seconds");
 ABSL_FLAG(std::string, mutex_contention_file, "",
@@ -388,7 +390,7 @@ int Serve() {
                                    jwt::SystemClock());
   if (!tokens.ok()) return Fail(tokens.status().message());
   auto pool = std::make_unique<jwtauth::common::WorkerPool>(
-      static_cast<size_t>(workers), 1024);
+      static_cast<size_t>(workers), 1024, absl::GetFlag(FLAGS_hash_nice));
   server::AuthServiceImpl auth_service(tokens->get(), pool.get());
 
   bench::BenchServerInfo info;

@@ -62,6 +62,8 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "bench/grpc_bench_info.h"
+#include "bench/grpc_bench_studies.h"
+#include "bench/grpc_load.h"
 #include "jwt/json.h"
 #include "jwt/key_loader.h"
 #include "jwt/raw_jwt.h"
@@ -110,6 +112,23 @@ ABSL_FLAG(int, tokens, 1,
           "Distinct tokens the Profile rows send (round-robin over call "
           "slots); 1 = every call "
           "the same token");
+ABSL_FLAG(int64_t, memory_calls, 0,
+          "If > 0: after the table, call VerifyToken this many times over "
+          "--memory_tokens distinct tokens and report the server's RSS");
+ABSL_FLAG(int, memory_tokens, 100000, "Distinct tokens of the memory study");
+ABSL_FLAG(bool, storm, false,
+          "After the table: VerifyToken p99 alone and during a login storm");
+ABSL_FLAG(int, storm_verify_connections, 2,
+          "Login-storm study: VerifyToken connections");
+ABSL_FLAG(int, storm_verify_in_flight, 4,
+          "Login-storm study: VerifyToken calls in flight each");
+ABSL_FLAG(int, storm_obtain_connections, 4,
+          "Login-storm study: ObtainToken connections");
+ABSL_FLAG(int, storm_obtain_in_flight, 4,
+          "Login-storm study: ObtainToken calls in flight each");
+ABSL_FLAG(absl::Duration, storm_duration, absl::Seconds(10),
+          "Login-storm study: VerifyToken measurement (after a 3 s warm-up), "
+          "each phase");
 ABSL_FLAG(bool, mutex_deadlock_detection, false,
           "Keep abseil's Mutex deadlock detection on in this load generator "
           "(Debian's abseil "
@@ -123,311 +142,15 @@ namespace ev1 = jwtauth::examples::v1;
 namespace av1 = jwtauth::v1;
 namespace jwt = jwtauth::jwt;
 namespace bench = jwtauth::bench;
-
-int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-void SleepUntilNs(int64_t t) {
-  const int64_t left = t - NowNs();
-  if (left > 0) absl::SleepFor(absl::Nanoseconds(left));
-}
-
-void Progress(const std::string& line) {
-  std::fprintf(stderr, "grpc_bench: %s\n", line.c_str());
-}
-
-// ---------------------------------------------------------------- CPU time
-
-struct CpuSnapshot {
-  double server_s = 0;  // user + system time of the server process
-  double client_s = 0;  // user + system time of this process
-  double busy_s = 0;    // machine: all CPUs, non-idle
-  double total_s = 0;   // machine: all CPUs, all states
-};
-
-double TicksToSeconds(uint64_t ticks) {
-  static const double kTick = static_cast<double>(sysconf(_SC_CLK_TCK));
-  return static_cast<double>(ticks) / kTick;
-}
-
-std::optional<double> ProcessCpuSeconds(int64_t pid) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
-  std::string text((std::istreambuf_iterator<char>(in)),
-                   std::istreambuf_iterator<char>());
-  const size_t paren = text.rfind(')');
-  if (paren == std::string::npos) return std::nullopt;
-  std::vector<absl::string_view> f = absl::StrSplit(
-      absl::string_view(text).substr(paren + 2), ' ', absl::SkipEmpty());
-  // f[0] is field 3 (state); utime and stime are fields 14 and 15.
-  uint64_t utime = 0;
-  uint64_t stime = 0;
-  if (f.size() < 13 || !absl::SimpleAtoi(f[11], &utime) ||
-      !absl::SimpleAtoi(f[12], &stime)) {
-    return std::nullopt;
-  }
-  return TicksToSeconds(utime + stime);
-}
-
-double SelfCpuSeconds() {
-  rusage r{};
-  getrusage(RUSAGE_SELF, &r);
-  auto sec = [](const timeval& t) {
-    return static_cast<double>(t.tv_sec) +
-           static_cast<double>(t.tv_usec) * 1e-6;
-  };
-  return sec(r.ru_utime) + sec(r.ru_stime);
-}
-
-CpuSnapshot TakeCpuSnapshot(int64_t server_pid) {
-  CpuSnapshot s;
-  s.server_s = ProcessCpuSeconds(server_pid).value_or(0);
-  s.client_s = SelfCpuSeconds();
-  std::ifstream in("/proc/stat");
-  std::string cpu;
-  in >> cpu;  // "cpu": the sum over all CPUs
-  uint64_t v[8] = {};
-  for (uint64_t& x : v) in >> x;
-  uint64_t total = 0;
-  for (uint64_t x : v) total += x;
-  s.total_s = TicksToSeconds(total);
-  s.busy_s = TicksToSeconds(total - v[3] - v[4]);  // minus idle and iowait
-  return s;
-}
-
-int Cores() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof(set), &set) == 0) return CPU_COUNT(&set);
-  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-}
-
-// ---------------------------------------------------------------- load
-
-struct LoadSpec {
-  int port = 0;
-  std::string method;   // "/pkg.Service/Method"
-  std::string request;  // serialised request message
-  // "JWT <token>" values, given round-robin to the call slots; empty: none.
-  std::vector<std::string> authorizations;
-  int connections = 1;
-  int in_flight = 1;
-  int threads = 1;
-  absl::Duration warmup;
-  absl::Duration duration;
-  absl::Duration call_timeout;
-};
-
-struct LoadResult {
-  int64_t ok = 0;
-  int64_t errors = 0;
-  int64_t warmup_calls = 0;
-  int64_t warmup_errors = 0;
-  std::map<int, int64_t> error_codes;
-  std::string first_error;
-  std::vector<int64_t> latencies_ns;  // OK calls completing in the window
-  double window_s = 0;
-  // CPU seconds used during the window(s).
-  double server_cpu_s = 0;
-  double client_cpu_s = 0;
-  double machine_busy_s = 0;
-  double machine_total_s = 0;
-
-  // Merge adds another measurement of the same scenario (latencies unsorted).
-  void Merge(LoadResult&& part) {
-    ok += part.ok;
-    errors += part.errors;
-    warmup_calls += part.warmup_calls;
-    warmup_errors += part.warmup_errors;
-    for (const auto& [code, n] : part.error_codes) error_codes[code] += n;
-    if (first_error.empty()) first_error = std::move(part.first_error);
-    latencies_ns.insert(latencies_ns.end(), part.latencies_ns.begin(),
-                        part.latencies_ns.end());
-    window_s += part.window_s;
-    server_cpu_s += part.server_cpu_s;
-    client_cpu_s += part.client_cpu_s;
-    machine_busy_s += part.machine_busy_s;
-    machine_total_s += part.machine_total_s;
-  }
-};
-
-class Worker;
-
-// Call: one slot of the closed loop; it is reissued as soon as it completes.
-struct Call {
-  Worker* worker = nullptr;
-  grpc::GenericStub* stub = nullptr;
-  const std::string* authorization = nullptr;  // or nullptr
-  grpc::ByteBuffer request;
-  std::unique_ptr<grpc::ClientContext> ctx;
-  std::unique_ptr<grpc::GenericClientAsyncResponseReader> reader;
-  grpc::ByteBuffer response;
-  grpc::Status status;
-  int64_t start_ns = 0;
-};
-
-// Worker: one thread and one completion queue driving its calls.
-class Worker {
- public:
-  Worker(const LoadSpec& spec, int64_t measure_start, int64_t measure_end)
-      : spec_(spec), measure_start_(measure_start), measure_end_(measure_end) {}
-
-  // AddCalls adds `n` call slots; slot i of the scenario (counting from
-  // `first_slot`) sends authorization value i mod their number.
-  void AddCalls(grpc::GenericStub* stub, const grpc::ByteBuffer& request, int n,
-                size_t first_slot) {
-    for (int i = 0; i < n; ++i) {
-      auto call = std::make_unique<Call>();
-      call->worker = this;
-      call->stub = stub;
-      if (!spec_.authorizations.empty()) {
-        call->authorization =
-            &spec_.authorizations[(first_slot + static_cast<size_t>(i)) %
-                                  spec_.authorizations.size()];
-      }
-      call->request = request;
-      calls_.push_back(std::move(call));
-    }
-  }
-
-  void Run() {
-    for (auto& call : calls_) Start(*call);
-    size_t active = calls_.size();
-    while (active > 0) {
-      void* tag = nullptr;
-      bool ok = false;
-      if (!cq_.Next(&tag, &ok)) break;
-      Call* call = static_cast<Call*>(tag);
-      const int64_t now = NowNs();
-      if (now >= measure_start_ && now < measure_end_) {
-        if (call->status.ok()) {
-          result_.latencies_ns.push_back(now - call->start_ns);
-          ++result_.ok;
-        } else {
-          ++result_.errors;
-          ++result_.error_codes[static_cast<int>(call->status.error_code())];
-          if (result_.first_error.empty()) {
-            result_.first_error =
-                absl::StrCat(static_cast<int>(call->status.error_code()), ": ",
-                             call->status.error_message());
-          }
-        }
-      } else if (now < measure_start_) {
-        ++result_.warmup_calls;
-        if (!call->status.ok()) {
-          ++result_.warmup_errors;
-          if (result_.first_error.empty()) {
-            result_.first_error =
-                absl::StrCat(static_cast<int>(call->status.error_code()), ": ",
-                             call->status.error_message(), " (warm-up)");
-          }
-        }
-      }
-      if (now < measure_end_) {
-        Start(*call);
-      } else {
-        --active;
-      }
-    }
-    cq_.Shutdown();
-    void* tag = nullptr;
-    bool ok = false;
-    while (cq_.Next(&tag, &ok)) {
-    }
-  }
-
-  LoadResult& result() { return result_; }
-
- private:
-  void Start(Call& call) {
-    call.ctx = std::make_unique<grpc::ClientContext>();
-    call.ctx->set_deadline(std::chrono::system_clock::now() +
-                           absl::ToChronoNanoseconds(spec_.call_timeout));
-    if (call.authorization != nullptr)
-      call.ctx->AddMetadata("authorization", *call.authorization);
-    call.response.Clear();
-    call.start_ns = NowNs();
-    call.reader = call.stub->PrepareUnaryCall(call.ctx.get(), spec_.method,
-                                              call.request, &cq_);
-    call.reader->StartCall();
-    call.reader->Finish(&call.response, &call.status, &call);
-  }
-
-  const LoadSpec& spec_;
-  const int64_t measure_start_;
-  const int64_t measure_end_;
-  grpc::CompletionQueue cq_;
-  std::vector<std::unique_ptr<Call>> calls_;
-  LoadResult result_;
-};
-
-std::shared_ptr<grpc::Channel> NewChannel(int port, int id) {
-  grpc::ChannelArguments args;
-  // Without these, channels to one target share one subchannel (connection).
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  args.SetInt("jwtauth.bench.channel_id", id);
-  return grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port),
-                                   grpc::InsecureChannelCredentials(), args);
-}
-
-absl::StatusOr<LoadResult> RunLoad(const LoadSpec& spec, int64_t server_pid) {
-  std::vector<std::shared_ptr<grpc::Channel>> channels;
-  std::vector<std::unique_ptr<grpc::GenericStub>> stubs;
-  for (int i = 0; i < spec.connections; ++i) {
-    channels.push_back(NewChannel(spec.port, i));
-    if (!channels.back()->WaitForConnected(std::chrono::system_clock::now() +
-                                           std::chrono::seconds(5))) {
-      return absl::UnavailableError(
-          absl::StrCat("cannot connect to port ", spec.port));
-    }
-    stubs.push_back(std::make_unique<grpc::GenericStub>(channels.back()));
-  }
-  grpc::Slice slice(spec.request);
-  grpc::ByteBuffer request(&slice, 1);
-
-  const int64_t start = NowNs();
-  const int64_t measure_start = start + absl::ToInt64Nanoseconds(spec.warmup);
-  const int64_t measure_end =
-      measure_start + absl::ToInt64Nanoseconds(spec.duration);
-  std::vector<std::unique_ptr<Worker>> workers;
-  const int threads = std::max(1, std::min(spec.threads, spec.connections));
-  for (int t = 0; t < threads; ++t) {
-    workers.push_back(
-        std::make_unique<Worker>(spec, measure_start, measure_end));
-  }
-  for (int i = 0; i < spec.connections; ++i) {
-    workers[static_cast<size_t>(i % threads)]->AddCalls(
-        stubs[static_cast<size_t>(i)].get(), request, spec.in_flight,
-        static_cast<size_t>(i) * static_cast<size_t>(spec.in_flight));
-  }
-  std::vector<std::thread> running;
-  for (auto& w : workers) running.emplace_back([&w] { w->Run(); });
-  LoadResult total;
-  SleepUntilNs(measure_start);
-  const CpuSnapshot before = TakeCpuSnapshot(server_pid);
-  SleepUntilNs(measure_end);
-  const CpuSnapshot after = TakeCpuSnapshot(server_pid);
-  for (std::thread& t : running) t.join();
-  for (auto& w : workers) total.Merge(std::move(w->result()));
-  // Calls were counted by their completion time inside [measure_start,
-  // measure_end).
-  total.window_s = absl::ToDoubleSeconds(spec.duration);
-  total.server_cpu_s = after.server_s - before.server_s;
-  total.client_cpu_s = after.client_s - before.client_s;
-  total.machine_busy_s = after.busy_s - before.busy_s;
-  total.machine_total_s = after.total_s - before.total_s;
-  return total;
-}
-
-double PercentileUs(const std::vector<int64_t>& sorted_ns, double p) {
-  if (sorted_ns.empty()) return 0;
-  const double rank = std::ceil(p * static_cast<double>(sorted_ns.size()));
-  size_t i = rank < 1 ? 0 : static_cast<size_t>(rank) - 1;
-  i = std::min(i, sorted_ns.size() - 1);
-  return static_cast<double>(sorted_ns[i]) * 1e-3;
-}
+using bench::Cores;
+using bench::CpuSnapshot;
+using bench::LoadResult;
+using bench::LoadSpec;
+using bench::NewChannel;
+using bench::NowNs;
+using bench::PercentileUs;
+using bench::Progress;
+using bench::RunLoad;
 
 // ---------------------------------------------------------------- checks
 
@@ -887,9 +610,9 @@ int Run() {
     LoadSpec& spec = row.spec;
     spec.port = port_of(s->port_key);
     spec.method = s->method;
-    spec.request = s->request;
+    spec.requests = {s->request};
     if (auto it = wire.find(s->name); it != wire.end()) {
-      if (!it->second.first.empty()) spec.request = it->second.first;
+      if (!it->second.first.empty()) spec.requests = {it->second.first};
       spec.authorizations = it->second.second;
     }
     spec.threads = absl::GetFlag(FLAGS_client_threads);
@@ -1156,6 +879,70 @@ int Run() {
           ? "."
           : absl::StrCat("; missed: ", absl::StrJoin(missed_names, ", "), "."),
       "\n");
+  // The studies, after the table's rows.
+  std::optional<bench::MemoryStudy> memory;
+  if (const int64_t calls = absl::GetFlag(FLAGS_memory_calls); calls > 0) {
+    const int n = std::max(1, absl::GetFlag(FLAGS_memory_tokens));
+    Progress(absl::StrCat("memory study: signing ", n, " tokens, then ", calls,
+                          " VerifyToken calls"));
+    absl::StatusOr<std::vector<std::string>> tokens =
+        SignTokens(*hs, info->username, n);
+    if (!tokens.ok()) {
+      Progress("cannot sign the memory study's tokens");
+      return 1;
+    }
+    LoadSpec spec;
+    spec.port = port_of(bench::kPortAuth);
+    spec.method = "/jwtauth.v1.AuthService/VerifyToken";
+    for (const std::string& t : *tokens) {
+      av1::VerifyTokenRequest v;
+      v.set_token(t);
+      spec.requests.push_back(v.SerializeAsString());
+    }
+    spec.connections = absl::GetFlag(FLAGS_connections);
+    spec.in_flight = absl::GetFlag(FLAGS_in_flight);
+    spec.threads = absl::GetFlag(FLAGS_client_threads);
+    spec.call_timeout = absl::GetFlag(FLAGS_call_timeout);
+    spec.max_calls = calls;
+    absl::StatusOr<bench::MemoryStudy> m =
+        bench::RunMemoryStudy(spec, info->pid);
+    if (!m.ok()) {
+      Progress(std::string(m.status().message()));
+      return 1;
+    }
+    memory = *std::move(m);
+    absl::StrAppend(&md, bench::MemoryMarkdown(*memory));
+  }
+  std::optional<bench::StormStudy> storm;
+  if (absl::GetFlag(FLAGS_storm)) {
+    LoadSpec verify;
+    verify.port = port_of(bench::kPortAuth);
+    verify.method = "/jwtauth.v1.AuthService/VerifyToken";
+    verify.requests = {wire["verify"].first};
+    verify.connections = absl::GetFlag(FLAGS_storm_verify_connections);
+    verify.in_flight = absl::GetFlag(FLAGS_storm_verify_in_flight);
+    verify.threads = 1;
+    verify.warmup = absl::Seconds(3);
+    verify.duration = absl::GetFlag(FLAGS_storm_duration);
+    verify.call_timeout = absl::GetFlag(FLAGS_call_timeout);
+    LoadSpec obtain = verify;
+    obtain.method = "/jwtauth.v1.AuthService/ObtainToken";
+    obtain.requests = {wire["obtain"].first};
+    obtain.connections = absl::GetFlag(FLAGS_storm_obtain_connections);
+    obtain.in_flight = absl::GetFlag(FLAGS_storm_obtain_in_flight);
+    obtain.call_timeout = absl::Seconds(60);
+    Progress(
+        "login-storm study: VerifyToken alone, then during an ObtainToken "
+        "storm");
+    absl::StatusOr<bench::StormStudy> st =
+        bench::RunStormStudy(verify, obtain, info->pid);
+    if (!st.ok()) {
+      Progress(std::string(st.status().message()));
+      return 1;
+    }
+    storm = *std::move(st);
+    absl::StrAppend(&md, bench::StormMarkdown(*storm, verify, obtain));
+  }
   std::fputs(md.c_str(), stdout);
   std::fflush(stdout);
 
@@ -1244,6 +1031,9 @@ int Run() {
       list.Append(o);
     }
     doc.Set("rows", list);
+    if (memory.has_value()) doc.Set("memory_study", bench::MemoryJson(*memory));
+    if (storm.has_value())
+      doc.Set("login_storm_study", bench::StormJson(*storm));
     std::ofstream f(out);
     f << jwt::SerializeJson(doc) << "\n";
     if (!f) {

@@ -1,15 +1,19 @@
 #include "common/worker_pool.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <utility>
 
 namespace jwtauth::common {
 
-WorkerPool::WorkerPool(size_t threads, size_t max_queued)
+WorkerPool::WorkerPool(size_t threads, size_t max_queued, int nice)
     : state_(std::make_shared<State>(max_queued)) {
   if (threads == 0) threads = 1;
   threads_.reserve(threads);
   for (size_t i = 0; i < threads; ++i)
-    threads_.emplace_back(&WorkerPool::Run, state_);
+    threads_.emplace_back(&WorkerPool::Run, state_, nice);
 }
 
 WorkerPool::~WorkerPool() {
@@ -36,7 +40,12 @@ bool WorkerPool::TrySubmit(std::function<void()> task) {
   return true;
 }
 
-void WorkerPool::Run(std::shared_ptr<State> state) {
+void WorkerPool::Run(std::shared_ptr<State> state, int nice) {
+  if (nice > 0) {
+    // Best effort: a refusal leaves the thread at the process's priority.
+    const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
+    (void)::setpriority(PRIO_PROCESS, tid, nice);
+  }
   for (;;) {
     std::function<void()> task;
     {

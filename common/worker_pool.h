@@ -27,7 +27,10 @@ namespace jwtauth::common {
 
 class WorkerPool {
  public:
-  WorkerPool(size_t threads, size_t max_queued);
+  // nice > 0 lowers the threads' scheduling priority (Linux per-thread nice;
+  // lowering needs no privilege), so their work yields the CPU to the rest
+  // of the process: password hashing then cannot crowd out token checks.
+  WorkerPool(size_t threads, size_t max_queued, int nice = 0);
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
@@ -47,7 +50,7 @@ class WorkerPool {
     std::deque<std::function<void()>> queue ABSL_GUARDED_BY(mu);
     bool stopping ABSL_GUARDED_BY(mu) = false;
   };
-  static void Run(std::shared_ptr<State> state);
+  static void Run(std::shared_ptr<State> state, int nice);
 
   std::shared_ptr<State> state_;
   std::vector<std::thread> threads_;

@@ -96,6 +96,10 @@ ABSL_FLAG(int64_t, pbkdf2_iterations, 1'000'000,
           "PBKDF2 iterations for new password hashes");
 ABSL_FLAG(int, hash_workers, 0,
           "Threads for password hashing (0 = number of cores)");
+ABSL_FLAG(
+    int, hash_nice, 0,
+    "Scheduling niceness of the hashing threads (0-19); > 0 makes logins "
+    "yield the CPU to token verification (bench/RESULTS.md, login storm)");
 ABSL_FLAG(int, hash_queue, 1024,
           "Logins that may wait for a hashing thread before OVERLOADED");
 ABSL_FLAG(int, throttle_user_failures, 5,
@@ -259,8 +263,10 @@ int Serve() {
         static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int queue = absl::GetFlag(FLAGS_hash_queue);
   if (queue <= 0) return Fail("--hash_queue must be positive");
+  const int nice = absl::GetFlag(FLAGS_hash_nice);
+  if (nice < 0 || nice > 19) return Fail("--hash_nice must be 0 to 19");
   auto pool = std::make_unique<jwtauth::common::WorkerPool>(
-      static_cast<size_t>(workers), static_cast<size_t>(queue));
+      static_cast<size_t>(workers), static_cast<size_t>(queue), nice);
   // A networked store's calls may wait (network, locks, restarts): keep them
   // off gRPC's callback threads.
   std::unique_ptr<jwtauth::common::WorkerPool> io_pool;

@@ -2,6 +2,11 @@
 // submitters, a pool destroyed by its own task. Also run under TSan.
 #include "common/worker_pool.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <thread>
@@ -83,6 +88,25 @@ TEST(WorkerPool, PoolDestroyedByItsOwnTaskDoesNotDeadlock) {
   }));
   MutexLock lock(&mu);
   mu.Await([&] { return done; });
+}
+
+TEST(WorkerPool, NiceLowersOnlyThePoolThreadsPriority) {
+  const int before =
+      ::getpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)));
+  std::atomic<int> seen{-100};
+  {
+    WorkerPool pool(1, 4, /*nice=*/7);
+    ASSERT_TRUE(pool.TrySubmit([&] {
+      seen =
+          ::getpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)));
+    }));
+  }
+  // setpriority sets an absolute niceness; raising priority back is refused
+  // to unprivileged processes, so a process already above 7 stays there.
+  EXPECT_EQ(seen.load(), std::max(before, 7));
+  EXPECT_EQ(
+      ::getpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid))),
+      before);
 }
 
 }  // namespace
