@@ -76,7 +76,8 @@ void BM_LogAuthDecision(benchmark::State& state) {
   state.SetLabel(SinkName(sink));
   StderrRedirect redirect(sink);
   for (auto _ : state) {
-    jwtauth::server::LogAuthDecision("VerifyToken", "bench", "OK", "ipv4:127.0.0.1");
+    jwtauth::server::LogAuthDecision("VerifyToken", "bench", "OK",
+                                     "ipv4:127.0.0.1");
   }
 }
 BENCHMARK(BM_LogAuthDecision)->Arg(kDevNull)->Arg(kFile)->Arg(kPipe);
@@ -86,7 +87,8 @@ void BM_Write(benchmark::State& state) {
   state.SetLabel(SinkName(sink));
   // The same length as the line above.
   const std::string line =
-      "2026-11-29T06:12:00.123Z auth method=VerifyToken user=\"bench\" outcome=OK "
+      "2026-11-29T06:12:00.123Z auth method=VerifyToken user=\"bench\" "
+      "outcome=OK "
       "peer=ipv4:127.0.0.1\n";
   StderrRedirect redirect(sink);
   for (auto _ : state) {

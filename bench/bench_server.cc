@@ -132,6 +132,32 @@ class PublicEchoService final : public v1::PublicEcho::CallbackService {
   }
 };
 
+// StoreReadEchoService: the floor's Echo plus one user lookup, as VerifyToken
+// does it (no token, no response fields from the row).
+class StoreReadEchoService final : public v1::PublicEcho::CallbackService {
+ public:
+  explicit StoreReadEchoService(server::UserStore* store) : store_(store) {}
+
+  grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* ctx,
+                                 const v1::EchoRequest* req,
+                                 v1::EchoResponse* resp) override {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    absl::StatusOr<std::optional<server::User>> user =
+        store_->FindByUsername(kUsername);
+    if (!user.ok() || !user->has_value() || !(*user)->is_active) {
+      reactor->Finish(
+          grpc::Status(grpc::StatusCode::UNAVAILABLE, "lookup failed"));
+      return reactor;
+    }
+    resp->set_message(req->message());
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+
+ private:
+  server::UserStore* const store_;
+};
+
 // ProfileService: the same Echo (like examples/profile_server.cc, it does not
 // read the caller) behind its port's ServerAuth; WhoAmI reads the caller so
 // the load generator can check that the token was really verified.
@@ -409,6 +435,14 @@ int Serve() {
     return Fail("cannot listen for the floor");
   info.ports[bench::kPortFloor] = port;
 
+  StoreReadEchoService store_read_service(store->get());
+  port = 0;
+  std::unique_ptr<grpc::Server> store_read_server =
+      Listen(grpc::InsecureServerCredentials(), &store_read_service, &port);
+  if (store_read_server == nullptr || port == 0)
+    return Fail("cannot listen for the store read");
+  info.ports[bench::kPortEchoStoreRead] = port;
+
   std::vector<ProtectedPort> protected_ports;
   struct Variant {
     const char* name;
@@ -490,6 +524,7 @@ int Serve() {
   const auto deadline =
       std::chrono::system_clock::now() + std::chrono::seconds(5);
   floor_server->Shutdown(deadline);
+  store_read_server->Shutdown(deadline);
   for (ProtectedPort& p : protected_ports) p.server->Shutdown(deadline);
   auth_server->Shutdown(deadline);
   if (pg.server != nullptr) pg.server->Shutdown(deadline);

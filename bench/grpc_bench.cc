@@ -425,6 +425,11 @@ int Run() {
     all.push_back({"es256_cache_off", "Profile.Echo, ES256, cache off",
                    bench::kPortEs256CacheOff, pr, echo_bytes, false, false,
                    TargetKind::kNone, 0});
+    all.push_back(
+        {"floor_store_read",
+         "PublicEcho.Echo + one user-store read (VerifyToken's ceiling)",
+         bench::kPortEchoStoreRead, pe, echo_bytes, false, false,
+         TargetKind::kNone, 0});
     all.push_back({"verify", "AuthService.VerifyToken (HS256)",
                    bench::kPortAuth, "/jwtauth.v1.AuthService/VerifyToken", "",
                    false, false, TargetKind::kFloor, 0.90});
@@ -536,7 +541,7 @@ int Run() {
   for (const char* key :
        {bench::kPortFloor, bench::kPortHs256CacheOn, bench::kPortHs256CacheOff,
         bench::kPortEs256CacheOn, bench::kPortEs256CacheOff, bench::kPortAuth,
-        bench::kPortHs256InHandler}) {
+        bench::kPortHs256InHandler, bench::kPortEchoStoreRead}) {
     if (port_of(key) == 0) {
       Progress(absl::StrCat(info_path, ": no port for ", key));
       return 2;
@@ -544,6 +549,8 @@ int Run() {
   }
   Progress("checking every endpoint (one login: one password hash)");
   absl::Status check = CheckFloor(port_of(bench::kPortFloor), message);
+  if (check.ok())
+    check = CheckFloor(port_of(bench::kPortEchoStoreRead), message);
   for (const auto& [key, token] :
        {std::pair<const char*, const std::string*>{bench::kPortHs256CacheOn,
                                                    &hs_tokens->front()},

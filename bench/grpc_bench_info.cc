@@ -27,13 +27,16 @@ constexpr char kPasswordKey[] = "password";
 constexpr char kPortPrefix[] = "port.";
 
 absl::Status Errno(absl::string_view what, const std::string& path) {
-  return absl::UnavailableError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
+  return absl::UnavailableError(
+      absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
 }
 
 }  // namespace
 
-absl::Status WritePrivateFile(const std::string& path, const std::string& bytes) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+absl::Status WritePrivateFile(const std::string& path,
+                              const std::string& bytes) {
+  const int fd =
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Errno("cannot create", path);
   if (::fchmod(fd, 0600) != 0) {
     ::close(fd);
@@ -53,18 +56,20 @@ absl::Status WritePrivateFile(const std::string& path, const std::string& bytes)
   return absl::OkStatus();
 }
 
-absl::Status WriteBenchServerInfo(const std::string& path, const BenchServerInfo& info) {
-  std::string text = absl::StrCat(kPidKey, " ", info.pid, "\n", kIterationsKey, " ",
-                                  info.pbkdf2_iterations, "\n", kWorkersKey, " ",
-                                  info.hash_workers, "\n", kDeadlockKey, " ",
-                                  info.mutex_deadlock_detection ? 1 : 0, "\n", kUserKey, " ", info.username, "\n",
-                                  kPasswordKey, " ", info.password, "\n");
+absl::Status WriteBenchServerInfo(const std::string& path,
+                                  const BenchServerInfo& info) {
+  std::string text = absl::StrCat(
+      kPidKey, " ", info.pid, "\n", kIterationsKey, " ", info.pbkdf2_iterations,
+      "\n", kWorkersKey, " ", info.hash_workers, "\n", kDeadlockKey, " ",
+      info.mutex_deadlock_detection ? 1 : 0, "\n", kUserKey, " ", info.username,
+      "\n", kPasswordKey, " ", info.password, "\n");
   for (const auto& [name, port] : info.ports) {
     absl::StrAppend(&text, kPortPrefix, name, " ", port, "\n");
   }
   const std::string tmp = path + ".tmp";
   if (absl::Status s = WritePrivateFile(tmp, text); !s.ok()) return s;
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) return Errno("cannot rename to", path);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    return Errno("cannot rename to", path);
   return absl::OkStatus();
 }
 
@@ -77,9 +82,11 @@ absl::StatusOr<BenchServerInfo> ReadBenchServerInfo(const std::string& path) {
   while (std::getline(in, line)) {
     ++line_no;
     if (line.empty()) continue;
-    std::vector<std::string> parts = absl::StrSplit(line, absl::MaxSplits(' ', 1));
+    std::vector<std::string> parts =
+        absl::StrSplit(line, absl::MaxSplits(' ', 1));
     auto bad = [&] {
-      return absl::InvalidArgumentError(absl::StrCat(path, ":", line_no, ": malformed line"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ":", line_no, ": malformed line"));
     };
     if (parts.size() != 2 || parts[1].empty()) return bad();
     const std::string& key = parts[0];
@@ -97,9 +104,11 @@ absl::StatusOr<BenchServerInfo> ReadBenchServerInfo(const std::string& path) {
       info.username = value;
     } else if (key == kPasswordKey) {
       info.password = value;
-    } else if (absl::string_view name = key; absl::ConsumePrefix(&name, kPortPrefix)) {
+    } else if (absl::string_view name = key;
+               absl::ConsumePrefix(&name, kPortPrefix)) {
       int port = 0;
-      if (!absl::SimpleAtoi(value, &port) || port <= 0 || port > 65535) return bad();
+      if (!absl::SimpleAtoi(value, &port) || port <= 0 || port > 65535)
+        return bad();
       info.ports[std::string(name)] = port;
     } else {
       return bad();
@@ -107,7 +116,8 @@ absl::StatusOr<BenchServerInfo> ReadBenchServerInfo(const std::string& path) {
   }
   if (info.pid <= 0 || info.username.empty() || info.password.empty() ||
       info.pbkdf2_iterations <= 0 || info.ports.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": incomplete bench_server info"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": incomplete bench_server info"));
   }
   return info;
 }

@@ -42,6 +42,11 @@ inline constexpr char kPortAuthPostgres[] = "auth_postgres";
 inline constexpr char kPortHs256InHandler[] =
     "profile_hs256_cache_on_in_handler";
 
+// Not a target row: PublicEcho.Echo whose handler also does the one
+// user-store read VerifyToken needs per call (FindByUsername on the same
+// SQLite store): the ceiling a per-call store read puts on VerifyToken.
+inline constexpr char kPortEchoStoreRead[] = "public_echo_store_read";
+
 // Files in the key dir.
 inline constexpr char kHs256SecretFile[] = "hs256.secret";
 inline constexpr char kEs256KeyFile[] = "es256.pem";

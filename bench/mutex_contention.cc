@@ -34,12 +34,14 @@ std::map<std::vector<void*>, Totals>& Table() {
   return *table;
 }
 
-void OnContention(const char* /*msg*/, const void* /*obj*/, int64_t wait_cycles) {
+void OnContention(const char* /*msg*/, const void* /*obj*/,
+                  int64_t wait_cycles) {
   // glibc's unwinder reads .eh_frame; abseil's wants frame pointers, which
   // the distribution's gRPC and this Release build omit.
   void* frames[kMaxFrames];
   const int depth = ::backtrace(frames, kMaxFrames);
-  std::vector<void*> key(frames + std::min(depth, 1), frames + std::max(depth, 0));
+  std::vector<void*> key(frames + std::min(depth, 1),
+                         frames + std::max(depth, 0));
   std::lock_guard<std::mutex> lock(TableMu());
   Totals& t = Table()[std::move(key)];
   ++t.events;
@@ -75,16 +77,18 @@ std::string MutexContentionReport(size_t top) {
   std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
     return a.second.wait_cycles > b.second.wait_cycles;
   });
-  std::string out = absl::StrCat("contended absl::Mutex releases: ", events,
-                                 " events, wait ", cycles, " cycle-clock units, ", rows.size(),
-                                 " distinct stacks\n");
+  std::string out = absl::StrCat(
+      "contended absl::Mutex releases: ", events, " events, wait ", cycles,
+      " cycle-clock units, ", rows.size(), " distinct stacks\n");
   for (size_t i = 0; i < rows.size() && i < top; ++i) {
     const auto& [stack, t] = rows[i];
-    absl::StrAppend(&out, "\n#", i + 1, ": ", t.events, " events, wait ", t.wait_cycles, "\n");
+    absl::StrAppend(&out, "\n#", i + 1, ": ", t.events, " events, wait ",
+                    t.wait_cycles, "\n");
     int shown = 0;
     for (void* pc : stack) {
       std::string name = Symbol(pc);
-      if (shown == 0 && (absl::StrContains(name, "absl::") || absl::StrContains(name, "0x"))) {
+      if (shown == 0 && (absl::StrContains(name, "absl::") ||
+                         absl::StrContains(name, "0x"))) {
         continue;  // the Mutex internals
       }
       absl::StrAppend(&out, "    ", name, "\n");

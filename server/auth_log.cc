@@ -23,9 +23,28 @@ void Write(const std::string& line) {
   }
 }
 
+// Now formats the current UTC time as 2006-01-02T15:04:05.000Z. The part up
+// to the seconds is formatted once per second per thread (absl::FormatTime
+// was ~2 % of a VerifyToken's CPU); only the milliseconds are added each time.
 std::string Now() {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
-                          absl::UTCTimeZone());
+  thread_local int64_t cached_second = -1;
+  thread_local std::string cached_prefix;
+  const int64_t ms = absl::ToUnixMillis(absl::Now());
+  const int64_t second = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+  if (second != cached_second) {
+    cached_prefix = absl::FormatTime("%Y-%m-%dT%H:%M:%S",
+                                     absl::FromUnixSeconds(second),
+                                     absl::UTCTimeZone());
+    cached_second = second;
+  }
+  const int64_t milli = ms - second * 1000;
+  std::string out = cached_prefix;
+  out.push_back('.');
+  out.push_back(static_cast<char>('0' + milli / 100));
+  out.push_back(static_cast<char>('0' + milli / 10 % 10));
+  out.push_back(static_cast<char>('0' + milli % 10));
+  out.push_back('Z');
+  return out;
 }
 
 }  // namespace

@@ -337,6 +337,9 @@ TEST(SqliteUserStore, DatetimesWrittenByOthersAreReadTolerantly) {
     row("short", "'2020-01-02 03:04:05.5'", "'2019-12-31 23:59:59'");
     row("iso", "'2020-01-02T03:04:05.25+00:00'", "'2019-12-31T23:59:59Z'");
     row("junk", "'yesterday'", "'not a date'");
+    // Outside the canonical form's fast path: the general parser decides.
+    row("feb30", "'2020-02-30 03:04:05'", "'2019-12-31 23:59:59.1234567'");
+    row("leap", "'2020-01-02 03:04:60'", "'2019-12-31 23:59:59.'");
   }
   const absl::Time t = absl::FromCivil(absl::CivilSecond(2020, 1, 2, 3, 4, 5),
                                        absl::UTCTimeZone());
@@ -352,6 +355,21 @@ TEST(SqliteUserStore, DatetimesWrittenByOthersAreReadTolerantly) {
   // Unreadable values do not make the user unreadable.
   EXPECT_EQ(get("junk").last_login, std::nullopt);
   EXPECT_EQ(get("junk").date_joined, absl::UnixEpoch());
+  // What absl::ParseTime makes of them, whichever path read them.
+  auto slow = [](absl::string_view text) -> std::optional<absl::Time> {
+    absl::Time v;
+    std::string err;
+    if (absl::ParseTime("%Y-%m-%d %H:%M:%E*S", text, absl::UTCTimeZone(), &v,
+                        &err))
+      return v;
+    return std::nullopt;
+  };
+  EXPECT_EQ(get("feb30").last_login, slow("2020-02-30 03:04:05"));
+  EXPECT_EQ(get("feb30").date_joined,
+            slow("2019-12-31 23:59:59.1234567").value_or(absl::UnixEpoch()));
+  EXPECT_EQ(get("leap").last_login, slow("2020-01-02 03:04:60"));
+  EXPECT_EQ(get("leap").date_joined,
+            slow("2019-12-31 23:59:59.").value_or(absl::UnixEpoch()));
 }
 
 TEST(SqliteUserStore, DeleteUserRemovesUser) {
