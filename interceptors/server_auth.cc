@@ -120,34 +120,34 @@ class InsecureWithAuth final : public grpc::ServerCredentials {
                        const grpc_metadata* md, size_t num_md,
                        grpc_process_auth_metadata_done_cb cb, void* user_data) {
     State* state = static_cast<State*>(state_ptr);
-    std::string path;
-    std::vector<std::string> authorization;
+    // Views into `md`, which gRPC keeps valid until this function returns:
+    // the synchronous paths below copy nothing.
+    absl::string_view path;
+    std::vector<absl::string_view> views;
+    views.reserve(1);
     for (size_t i = 0; i < num_md; ++i) {
-      if (View(md[i].key) == ":path") path = std::string(View(md[i].value));
-      if (View(md[i].key) == "authorization")
-        authorization.emplace_back(View(md[i].value));
+      const absl::string_view key = View(md[i].key);
+      if (key == ":path") path = View(md[i].value);
+      if (key == "authorization") views.push_back(View(md[i].value));
     }
     if (!state->auth->blocking()) {
-      std::vector<absl::string_view> views(authorization.begin(),
-                                           authorization.end());
       Finish(cb, user_data, state->auth->Check(path, views));
       return;
     }
-    {
-      // Public methods, bad headers and cached tokens never wait in line
-      // behind calls that need the auth server.
-      std::vector<absl::string_view> views(authorization.begin(),
-                                           authorization.end());
-      if (std::optional<grpc::Status> fast =
-              state->auth->CheckWithoutBlocking(path, views)) {
-        Finish(cb, user_data, *fast);
-        return;
-      }
+    // Public methods, bad headers and cached tokens never wait in line
+    // behind calls that need the auth server.
+    if (std::optional<grpc::Status> fast =
+            state->auth->CheckWithoutBlocking(path, views)) {
+      Finish(cb, user_data, *fast);
+      return;
     }
-    auto run = [state, path, authorization, cb, user_data] {
-      std::vector<absl::string_view> views(authorization.begin(),
-                                           authorization.end());
-      Finish(cb, user_data, state->auth->Check(path, views));
+    // Queued: the worker outlives `md`, so it gets copies.
+    std::vector<std::string> authorization(views.begin(), views.end());
+    auto run = [state, path_copy = std::string(path), authorization, cb,
+                user_data] {
+      const std::vector<absl::string_view> values(authorization.begin(),
+                                                  authorization.end());
+      Finish(cb, user_data, state->auth->Check(path_copy, values));
     };
     if (!state->pool.TrySubmit(run)) {
       Finish(cb, user_data,
