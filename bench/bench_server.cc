@@ -78,7 +78,7 @@ ABSL_FLAG(int64_t, pbkdf2_iterations, jwtauth::server::kDefaultPbkdf2Iterations,
           "PBKDF2 iterations of the benchmark user's password hash");
 ABSL_FLAG(int, hash_workers, 0,
           "Password-hashing threads (0 = number of cores)");
-ABSL_FLAG(int, hash_nice, 0,
+ABSL_FLAG(int, hash_nice, 19,
           "Niceness of the hashing threads, as jwtauth-server's --hash_nice");
 ABSL_FLAG(int, token_lifetime_s, 3600,
           "JWT_EXPIRATION_DELTA of the auth service, seconds");
@@ -417,7 +417,13 @@ int Serve() {
   if (!tokens.ok()) return Fail(tokens.status().message());
   auto pool = std::make_unique<jwtauth::common::WorkerPool>(
       static_cast<size_t>(workers), 1024, absl::GetFlag(FLAGS_hash_nice));
-  server::AuthServiceImpl auth_service(tokens->get(), pool.get());
+  // With low-priority hashing, replies leave from a normal-priority thread.
+  std::unique_ptr<jwtauth::common::WorkerPool> finish_pool;
+  if (absl::GetFlag(FLAGS_hash_nice) > 0) {
+    finish_pool = std::make_unique<jwtauth::common::WorkerPool>(1, 4096);
+  }
+  server::AuthServiceImpl auth_service(tokens->get(), pool.get(), nullptr,
+                                       finish_pool.get());
 
   bench::BenchServerInfo info;
   info.pid = ::getpid();
@@ -530,6 +536,7 @@ int Serve() {
   if (pg.server != nullptr) pg.server->Shutdown(deadline);
   pg.io_pool.reset();
   pool.reset();  // finishes queued logins before the service goes away
+  finish_pool.reset();
   if (const std::string stats = absl::GetFlag(FLAGS_stats_file);
       !stats.empty()) {
     if (absl::Status s = WriteStats(stats, protected_ports); !s.ok())

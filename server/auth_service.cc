@@ -81,21 +81,27 @@ grpc::ServerUnaryReactor* AuthServiceImpl::ObtainToken(
     return reactor;
   }
   TokenService* tokens = tokens_;
-  const bool queued =
-      pool_->TrySubmit([tokens, context, reactor, request, response, peer] {
-        if (context->IsCancelled()) {  // the caller gave up while queued: skip
-                                       // the hash
-          reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED,
-                                       "cancelled by the client"));
-          return;
-        }
-        absl::StatusOr<IssuedToken> issued =
-            tokens->Obtain(request->username(), request->password(), peer);
-        LogAuthDecision("ObtainToken", request->username(),
-                        Outcome(issued.status()), peer);
-        if (issued.ok()) FillTokenResponse(*issued, response);
-        reactor->Finish(ToGrpcStatus(issued.status()));
-      });
+  common::WorkerPool* finish_pool = finish_pool_;
+  const bool queued = pool_->TrySubmit([tokens, finish_pool, context, reactor,
+                                        request, response, peer] {
+    if (context->IsCancelled()) {  // the caller gave up while queued: skip
+                                   // the hash
+      reactor->Finish(
+          grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
+      return;
+    }
+    absl::StatusOr<IssuedToken> issued =
+        tokens->Obtain(request->username(), request->password(), peer);
+    LogAuthDecision("ObtainToken", request->username(),
+                    Outcome(issued.status()), peer);
+    if (issued.ok()) FillTokenResponse(*issued, response);
+    grpc::Status status = ToGrpcStatus(issued.status());
+    if (finish_pool == nullptr || !finish_pool->TrySubmit([reactor, status] {
+          reactor->Finish(status);
+        })) {
+      reactor->Finish(status);
+    }
+  });
   if (!queued)
     FinishOverloaded(reactor, "ObtainToken", request->username(), peer);
   return reactor;

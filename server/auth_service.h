@@ -2,7 +2,7 @@
 //
 // ObtainToken's cheap checks (missing fields, sizes, throttling) run on the
 // callback thread; the password hash runs on `hash_pool`, which finishes the
-// call, so gRPC's few callback threads (2 on a 2-core machine) stay free for
+// call (or hands the reply to `finish_pool`), so gRPC's few callback threads (2 on a 2-core machine) stay free for
 // VerifyToken/RefreshToken during a login storm. VerifyToken/RefreshToken run
 // inline (a signature check and one local SQLite read) unless `io_pool` is
 // given — for a networked store (PostgreSQL) whose calls may wait — in which
@@ -27,9 +27,16 @@ namespace jwtauth::server {
 
 class AuthServiceImpl final : public jwtauth::v1::AuthService::CallbackService {
  public:
+  // finish_pool: if set, a login's reply is sent from there rather than from
+  // the hashing thread, so hashing threads running at a low priority never
+  // hold gRPC's locks (no priority inversion against VerifyToken).
   AuthServiceImpl(TokenService* tokens, common::WorkerPool* hash_pool,
-                  common::WorkerPool* io_pool = nullptr)
-      : tokens_(tokens), pool_(hash_pool), io_pool_(io_pool) {}
+                  common::WorkerPool* io_pool = nullptr,
+                  common::WorkerPool* finish_pool = nullptr)
+      : tokens_(tokens),
+        pool_(hash_pool),
+        io_pool_(io_pool),
+        finish_pool_(finish_pool) {}
 
   grpc::ServerUnaryReactor* ObtainToken(
       grpc::CallbackServerContext* context,
@@ -52,6 +59,7 @@ class AuthServiceImpl final : public jwtauth::v1::AuthService::CallbackService {
   TokenService* tokens_;
   common::WorkerPool* pool_;
   common::WorkerPool* io_pool_;
+  common::WorkerPool* finish_pool_;
 };
 
 // PeerAddress strips the port from a gRPC peer string ("ipv4:1.2.3.4:5678"

@@ -96,10 +96,11 @@ ABSL_FLAG(int64_t, pbkdf2_iterations, 1'000'000,
           "PBKDF2 iterations for new password hashes");
 ABSL_FLAG(int, hash_workers, 0,
           "Threads for password hashing (0 = number of cores)");
-ABSL_FLAG(
-    int, hash_nice, 0,
-    "Scheduling niceness of the hashing threads (0-19); > 0 makes logins "
-    "yield the CPU to token verification (bench/RESULTS.md, login storm)");
+ABSL_FLAG(int, hash_nice, 19,
+          "Scheduling niceness of the hashing threads (0-19). Logins yield "
+          "the CPU to VerifyToken/RefreshToken, so a login storm cannot stall "
+          "them (bench/RESULTS.md, login storm); alone they still use every "
+          "core. 0 = the same priority as the rest");
 ABSL_FLAG(int, hash_queue, 1024,
           "Logins that may wait for a hashing thread before OVERLOADED");
 ABSL_FLAG(int, throttle_user_failures, 5,
@@ -275,7 +276,14 @@ int Serve() {
         static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_io_workers))),
         4096);
   }
-  server::AuthServiceImpl service(tokens->get(), pool.get(), io_pool.get());
+  // Low-priority hashing threads hand each reply to a normal-priority thread,
+  // so they never hold gRPC's locks while preempted.
+  std::unique_ptr<jwtauth::common::WorkerPool> finish_pool;
+  if (nice > 0) {
+    finish_pool = std::make_unique<jwtauth::common::WorkerPool>(1, 4096);
+  }
+  server::AuthServiceImpl service(tokens->get(), pool.get(), io_pool.get(),
+                                  finish_pool.get());
 
   const std::string listen = absl::GetFlag(FLAGS_listen);
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds =
@@ -317,6 +325,7 @@ int Serve() {
       absl::ToChronoSeconds(absl::GetFlag(FLAGS_shutdown_grace).value));
   grpc_server->Wait();
   pool.reset();
+  finish_pool.reset();
   io_pool.reset();
   server::LogLine("stopped");
   return 0;
