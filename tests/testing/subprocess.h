@@ -33,6 +33,7 @@ class Subprocess {
   int WaitFor(absl::Duration timeout);
   void Signal(int sig);
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
 
   std::string Stdout() const;
   std::string Stderr() const;
