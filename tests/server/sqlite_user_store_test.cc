@@ -4,8 +4,12 @@
 // compatibility with a database made by Django 3.2 itself (django_db.py).
 #include "server/sqlite_user_store.h"
 
+#include <fcntl.h>
+#include <linux/fs.h>
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -628,6 +632,47 @@ TEST(SqliteUserStore, LockedDatabaseIsUnavailableForWritesThenRecovers) {
   locker.Exec("COMMIT");
   EXPECT_THAT(store->CreateUser(bob), IsOk());
   EXPECT_THAT(store->SetActive(1, false), IsOk());
+}
+
+// SetImmutable sets or clears the file's immutable attribute (chattr +i):
+// the one way to make a file read-only for root, who ignores mode bits.
+// False when the filesystem does not support it.
+bool SetImmutable(const std::string& path, bool on) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  int flags = 0;
+  bool ok = ::ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0;
+  if (ok) {
+    flags = on ? (flags | FS_IMMUTABLE_FL) : (flags & ~FS_IMMUTABLE_FL);
+    ok = ::ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0;
+  }
+  ::close(fd);
+  return ok;
+}
+
+TEST(SqliteUserStore, ReadOnlyDatabaseIsUnavailableForWritesThenRecovers) {
+  TempDir dir;
+  const std::string path = dir.File("users.sqlite3");
+  auto store = MustOpen(path, ShortBusyTimeout());
+  ASSERT_THAT(store->CreateUser(Ada()), IsOk());
+  // The database and its WAL (where a WAL-mode write lands first).
+  const std::vector<std::string> files = {path, path + "-wal"};
+  if (!SetImmutable(path, true)) {
+    GTEST_SKIP() << "this filesystem has no immutable attribute (chattr +i)";
+  }
+  ASSERT_TRUE(SetImmutable(path + "-wal", true));
+  absl::StatusOr<User> refused = store->CreateUser(Named("bob"));
+  bool cleared = true;
+  for (const std::string& f : files)
+    cleared = SetImmutable(f, false) && cleared;
+  ASSERT_TRUE(cleared);
+  EXPECT_THAT(refused, HasCode(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(refused.status().message(), HasSubstr(path));
+  std::printf("read-only store: %s\n",
+              std::string(refused.status().message()).c_str());
+  // Once writable again, without reopening the store.
+  EXPECT_THAT(store->CreateUser(Named("bob")), IsOk());
+  EXPECT_TRUE(store->FindByUsername("bob")->has_value());
 }
 
 TEST(SqliteUserStore, DeletedDatabaseIsUnavailableAndNotRecreated) {
