@@ -32,9 +32,9 @@ std::string Now() {
   const int64_t ms = absl::ToUnixMillis(absl::Now());
   const int64_t second = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
   if (second != cached_second) {
-    cached_prefix = absl::FormatTime("%Y-%m-%dT%H:%M:%S",
-                                     absl::FromUnixSeconds(second),
-                                     absl::UTCTimeZone());
+    cached_prefix =
+        absl::FormatTime("%Y-%m-%dT%H:%M:%S", absl::FromUnixSeconds(second),
+                         absl::UTCTimeZone());
     cached_second = second;
   }
   const int64_t milli = ms - second * 1000;

@@ -2,13 +2,13 @@
 //
 // ObtainToken's cheap checks (missing fields, sizes, throttling) run on the
 // callback thread; the password hash runs on `hash_pool`, which finishes the
-// call (or hands the reply to `finish_pool`), so gRPC's few callback threads (2 on a 2-core machine) stay free for
-// VerifyToken/RefreshToken during a login storm. VerifyToken/RefreshToken run
-// inline (a signature check and one local SQLite read) unless `io_pool` is
-// given — for a networked store (PostgreSQL) whose calls may wait — in which
-// case they run there. A full pool answers RESOURCE_EXHAUSTED (OVERLOADED).
-// Every decision is logged once (method, user, outcome, peer), never with
-// passwords or tokens.
+// call (or hands the reply to `finish_pool`), so gRPC's few callback threads (2
+// on a 2-core machine) stay free for VerifyToken/RefreshToken during a login
+// storm. VerifyToken/RefreshToken run inline (a signature check and one local
+// SQLite read) unless `io_pool` is given — for a networked store (PostgreSQL)
+// whose calls may wait — in which case they run there. A full pool answers
+// RESOURCE_EXHAUSTED (OVERLOADED). Every decision is logged once (method, user,
+// outcome, peer), never with passwords or tokens.
 //
 //   AuthServiceImpl service(token_service.get(), &hash_pool);
 //   builder.RegisterService(&service);
