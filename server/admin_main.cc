@@ -5,6 +5,10 @@
 //                 [--inactive] [--staff] [--superuser]
 //   jwtauth-admin users list | show NAME | disable NAME | enable NAME
 //   jwtauth-admin users set-password NAME | delete NAME
+//   jwtauth-admin users revoke NAME      log NAME out everywhere (every token
+//                                        issued so far is refused)
+// set-password and disable revoke the user's tokens too (a store trigger
+// does it for any change of password or deactivation, Django's included).
 //   jwtauth-admin migrate          apply pending schema migrations (both
 //   backends)
 //
@@ -47,7 +51,8 @@ constexpr char kUsage[] =
     "jwtauth-admin [--data_dir=DIR|--database=FILE] users "
     "add NAME [--email=E] [--inactive] [--staff] [--superuser] | list | show "
     "NAME | "
-    "disable NAME | enable NAME | set-password NAME | delete NAME | migrate";
+    "disable NAME | enable NAME | set-password NAME | revoke NAME | delete "
+    "NAME | migrate";
 
 int Refused(absl::string_view message) {
   std::fprintf(stderr, "jwtauth-admin: %s\n", std::string(message).c_str());
@@ -155,6 +160,9 @@ int Run(const std::vector<std::string>& args) {
     absl::StatusOr<std::string> hash = hasher.Hash(*password);
     if (!hash.ok()) return Refused(hash.status().message());
     done = users.SetPasswordHash(u.id, *hash);
+  } else if (cmd == "revoke") {
+    absl::StatusOr<int64_t> generation = users.BumpTokenGeneration(u.id);
+    done = generation.status();
   } else if (cmd == "delete") {
     done = users.DeleteUser(u.id);
   } else {

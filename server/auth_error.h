@@ -33,6 +33,10 @@ inline constexpr absl::string_view kMsgUserInactive =
 inline constexpr absl::string_view kMsgOrigIatRequired =
     "orig_iat field is required.";
 inline constexpr absl::string_view kMsgRefreshExpired = "Refresh has expired.";
+// The wording of drf-jwt's maintained fork (blacklist app).
+inline constexpr absl::string_view kMsgTokenRevoked = "Token is blacklisted.";
+inline constexpr absl::string_view kMsgJtiMissing =
+    "Token has no jti claim: revoke all sessions instead.";
 inline constexpr absl::string_view kMsgStoreUnavailable =
     "The user store is unavailable.";
 inline constexpr absl::string_view kMsgOverloaded =

@@ -158,4 +158,50 @@ grpc::ServerUnaryReactor* AuthServiceImpl::VerifyToken(
   return reactor;
 }
 
+grpc::ServerUnaryReactor* AuthServiceImpl::RevokeToken(
+    grpc::CallbackServerContext* context,
+    const jwtauth::v1::RevokeTokenRequest* request,
+    jwtauth::v1::RevokeTokenResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  std::string peer = PeerAddress(context->peer());
+  TokenService* tokens = tokens_;
+  RevocationFeed* feed = feed_;
+  // Revocations are writes: always off gRPC's threads when there is a pool.
+  const bool ran = RunIo([tokens, feed, reactor, request, response, peer] {
+    absl::StatusOr<RevokedToken> revoked =
+        tokens->Revoke(request->token(), request->all_sessions());
+    LogAuthDecision(
+        request->all_sessions() ? "RevokeToken(all_sessions)" : "RevokeToken",
+        revoked.ok() ? revoked->user.username : "", Outcome(revoked.status()),
+        peer);
+    if (revoked.ok() && revoked->revoked_until.has_value() &&
+        *revoked->revoked_until != absl::InfiniteFuture()) {
+      SetTimestamp(*revoked->revoked_until, response->mutable_revoked_until());
+    }
+    if (revoked.ok() && feed != nullptr) feed->Poke();
+    reactor->Finish(ToGrpcStatus(revoked.status()));
+  });
+  if (!ran) FinishOverloaded(reactor, "RevokeToken", "", peer);
+  return reactor;
+}
+
+grpc::ServerWriteReactor<jwtauth::v1::RevocationEvents>*
+AuthServiceImpl::WatchRevocations(
+    grpc::CallbackServerContext* context,
+    const jwtauth::v1::WatchRevocationsRequest* /*request*/) {
+  if (feed_ != nullptr) return feed_->Watch(context);
+  return jwtauth::v1::AuthService::CallbackService::WatchRevocations(context,
+                                                                     nullptr);
+}
+
+grpc::ServerUnaryReactor* AuthServiceImpl::GetJwks(
+    grpc::CallbackServerContext* context,
+    const jwtauth::v1::GetJwksRequest* /*request*/,
+    jwtauth::v1::GetJwksResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  response->set_jwks_json(jwks_ ? jwks_() : std::string("{\"keys\":[]}"));
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
 }  // namespace jwtauth::server

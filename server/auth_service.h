@@ -19,8 +19,12 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
+#include <string>
+
 #include "common/worker_pool.h"
 #include "jwtauth/v1/auth.grpc.pb.h"
+#include "server/revocation_feed.h"
 #include "server/token_service.h"
 
 namespace jwtauth::server {
@@ -50,6 +54,25 @@ class AuthServiceImpl final : public jwtauth::v1::AuthService::CallbackService {
       grpc::CallbackServerContext* context,
       const jwtauth::v1::VerifyTokenRequest* request,
       jwtauth::v1::VerifyTokenResponse* response) override;
+  grpc::ServerUnaryReactor* RevokeToken(
+      grpc::CallbackServerContext* context,
+      const jwtauth::v1::RevokeTokenRequest* request,
+      jwtauth::v1::RevokeTokenResponse* response) override;
+  grpc::ServerWriteReactor<jwtauth::v1::RevocationEvents>* WatchRevocations(
+      grpc::CallbackServerContext* context,
+      const jwtauth::v1::WatchRevocationsRequest* request) override;
+  grpc::ServerUnaryReactor* GetJwks(
+      grpc::CallbackServerContext* context,
+      const jwtauth::v1::GetJwksRequest* request,
+      jwtauth::v1::GetJwksResponse* response) override;
+
+  // Optional parts, set before the server starts. Without a feed,
+  // WatchRevocations is UNIMPLEMENTED; without a JWKS source GetJwks answers
+  // an empty set.
+  void set_revocation_feed(RevocationFeed* feed) { feed_ = feed; }
+  void set_jwks_source(std::function<std::string()> jwks) {
+    jwks_ = std::move(jwks);
+  }
 
  private:
   // RunIo runs `work` on the io pool (or inline without one); false when the
@@ -60,6 +83,8 @@ class AuthServiceImpl final : public jwtauth::v1::AuthService::CallbackService {
   common::WorkerPool* pool_;
   common::WorkerPool* io_pool_;
   common::WorkerPool* finish_pool_;
+  RevocationFeed* feed_ = nullptr;
+  std::function<std::string()> jwks_;
 };
 
 // PeerAddress strips the port from a gRPC peer string ("ipv4:1.2.3.4:5678"

@@ -52,6 +52,8 @@ namespace {
 // pg_advisory_xact_lock key serialising jwtauth migrations ("jwtauth" + 1).
 constexpr int64_t kMigrationLockKey = 0x6a77746175746801;
 
+// Read from auth_user LEFT JOIN jwtauth_user_state (kUserFrom); the last
+// column is the token generation.
 constexpr const char* kUserColumns =
     "id, password, "
     "CASE WHEN isfinite(last_login) THEN (extract(epoch from last_login) * "
@@ -59,21 +61,31 @@ constexpr const char* kUserColumns =
     "is_superuser, username, first_name, last_name, email, is_staff, "
     "is_active, "
     "CASE WHEN isfinite(date_joined) THEN (extract(epoch from date_joined) * "
-    "1000000)::bigint END";
+    "1000000)::bigint END, COALESCE(s.token_generation, 0)";
+constexpr const char* kUserFrom =
+    " FROM auth_user u LEFT JOIN jwtauth_user_state s ON s.user_id = u.id";
 
 const std::string& FindByUsernameSql() {
-  static const std::string* sql = new std::string(absl::StrCat(
-      "SELECT ", kUserColumns, " FROM auth_user WHERE username = $1"));
+  static const std::string* sql = new std::string(
+      absl::StrCat("SELECT ", kUserColumns, kUserFrom, " WHERE username = $1"));
   return *sql;
 }
 const std::string& FindByIdSql() {
   static const std::string* sql = new std::string(absl::StrCat(
-      "SELECT ", kUserColumns, " FROM auth_user WHERE id = $1::bigint"));
+      "SELECT ", kUserColumns, kUserFrom, " WHERE id = $1::bigint"));
+  return *sql;
+}
+// One read for VerifyToken/RefreshToken: the user and the jti's status.
+const std::string& FindForTokenSql() {
+  static const std::string* sql = new std::string(
+      absl::StrCat("SELECT ", kUserColumns,
+                   ", EXISTS(SELECT 1 FROM jwtauth_revoked WHERE jti = $2)",
+                   kUserFrom, " WHERE username = $1"));
   return *sql;
 }
 const std::string& ListUsersSql() {
   static const std::string* sql = new std::string(
-      absl::StrCat("SELECT ", kUserColumns, " FROM auth_user ORDER BY id"));
+      absl::StrCat("SELECT ", kUserColumns, kUserFrom, " ORDER BY id"));
   return *sql;
 }
 
@@ -92,7 +104,7 @@ struct Migration {
   // When this table already exists (made by Django, say), the statements are
   // skipped: jwtauth never alters tables it did not create.
   const char* unless_table_exists;
-  const char* statements[3];  // nullptr-terminated
+  const char* statements[12];  // nullptr-terminated
 };
 constexpr Migration kMigrations[] = {
     // Django's auth_user exactly as Django 4.1+ creates it on PostgreSQL (an
@@ -115,6 +127,43 @@ constexpr Migration kMigrations[] = {
       "\"date_joined\" timestamp with time zone NOT NULL)",
       "CREATE INDEX IF NOT EXISTS \"auth_user_username_6821ab7c_like\" "
       "ON \"auth_user\" (\"username\" varchar_pattern_ops)",
+      nullptr}},
+    // Token lifecycle (issue 9): revoked jtis until their token's expiry,
+    // per-user token generations, one counter ordering every change (its row
+    // lock makes revocations commit in seq order, so WatchRevocations' polls
+    // never skip one), and a trigger so that a password change or a
+    // deactivation revokes the user's tokens whoever writes auth_user
+    // (jwtauth-admin, Django's admin, SQL). auth_user keeps its columns and
+    // indexes; jwtauth's rows go with their user (ON DELETE CASCADE).
+    {2,
+     nullptr,
+     {"CREATE TABLE jwtauth_revocation_seq ("
+      "id integer PRIMARY KEY CHECK (id = 1), value bigint NOT NULL)",
+      "INSERT INTO jwtauth_revocation_seq (id, value) VALUES (1, 0)",
+      "CREATE TABLE jwtauth_user_state ("
+      "user_id bigint PRIMARY KEY REFERENCES auth_user (id) ON DELETE CASCADE, "
+      "token_generation bigint NOT NULL, seq bigint NOT NULL)",
+      "CREATE INDEX jwtauth_user_state_seq ON jwtauth_user_state (seq)",
+      "CREATE TABLE jwtauth_revoked ("
+      "jti varchar(255) PRIMARY KEY, "
+      "user_id bigint NOT NULL REFERENCES auth_user (id) ON DELETE CASCADE, "
+      "expires_at bigint NOT NULL, seq bigint NOT NULL)",
+      "CREATE INDEX jwtauth_revoked_expires_at ON jwtauth_revoked (expires_at)",
+      "CREATE INDEX jwtauth_revoked_seq ON jwtauth_revoked (seq)",
+      "CREATE FUNCTION jwtauth_revoke_on_user_change() RETURNS trigger "
+      "LANGUAGE plpgsql AS $$ DECLARE next_seq bigint; BEGIN "
+      "IF NEW.password IS DISTINCT FROM OLD.password OR "
+      "(OLD.is_active AND NOT NEW.is_active) THEN "
+      "UPDATE jwtauth_revocation_seq SET value = value + 1 WHERE id = 1 "
+      "RETURNING value INTO next_seq; "
+      "INSERT INTO jwtauth_user_state (user_id, token_generation, seq) "
+      "VALUES (NEW.id, 1, next_seq) ON CONFLICT (user_id) DO UPDATE SET "
+      "token_generation = jwtauth_user_state.token_generation + 1, "
+      "seq = EXCLUDED.seq; "
+      "END IF; RETURN NULL; END $$",
+      "CREATE TRIGGER jwtauth_revoke_on_user_change "
+      "AFTER UPDATE OF password, is_active ON auth_user FOR EACH ROW "
+      "EXECUTE FUNCTION jwtauth_revoke_on_user_change()",
       nullptr}},
 };
 
@@ -281,6 +330,7 @@ User ReadUser(const PGresult* r, int row) {
   user.is_staff = BoolValue(r, row, 8);
   user.is_active = BoolValue(r, row, 9);
   user.date_joined = absl::FromUnixMicros(IntValue(r, row, 10).value_or(0));
+  user.token_generation = IntValue(r, row, 11).value_or(0);
   return user;
 }
 
@@ -857,6 +907,159 @@ absl::Status PostgresUserStore::RecordLogin(int64_t id, absl::Time when) {
   return impl_->UpdateOne(
       "UPDATE auth_user SET last_login = $2::timestamptz WHERE id = $1::bigint",
       id, {*text}, "cannot record login");
+}
+
+absl::StatusOr<std::optional<TokenSubject>> PostgresUserStore::FindForToken(
+    absl::string_view username, absl::string_view jti) {
+  if (!StorableText(username, "username").ok())
+    return std::optional<TokenSubject>();
+  // A jti PostgreSQL cannot hold was never stored: look up a name no jti has.
+  const std::string jti_param =
+      StorableText(jti, "jti").ok() ? std::string(jti) : std::string();
+  constexpr absl::string_view kWhat = "cannot look up user";
+  const std::vector<std::string> params = {std::string(username), jti_param};
+  return impl_->WithConnection(
+      kWhat, true,
+      [&](Connection& c) -> absl::StatusOr<std::optional<TokenSubject>> {
+        absl::StatusOr<Result> r =
+            impl_->Exec(c, FindForTokenSql(), params, kWhat);
+        if (!r.ok()) return r.status();
+        if (PQntuples(r->get()) == 0) return std::optional<TokenSubject>();
+        return std::optional<TokenSubject>(
+            TokenSubject{ReadUser(r->get(), 0), BoolValue(r->get(), 0, 12)});
+      });
+}
+
+// RunRevocation runs `statements` (SQL, params) in one transaction; the
+// result of the last is returned.
+absl::StatusOr<std::optional<int64_t>> PostgresUserStore::RunRevocation(
+    const std::vector<std::pair<const char*, std::vector<std::string>>>&
+        statements,
+    absl::string_view what) {
+  return impl_->WithConnection(
+      what, false,
+      [&](Connection& c) -> absl::StatusOr<std::optional<int64_t>> {
+        absl::StatusOr<Result> r = impl_->Exec(c, "BEGIN", {}, what);
+        if (!r.ok()) return r.status();
+        auto fail = [&](absl::Status status) {
+          if (PQstatus(c.conn) == CONNECTION_OK) {
+            const Result rollback(PQexec(c.conn, "ROLLBACK"));
+          }
+          return status;
+        };
+        std::optional<int64_t> last;
+        for (const auto& [sql, params] : statements) {
+          r = impl_->Exec(c, sql, params, what);
+          if (!r.ok()) return fail(r.status());
+          last =
+              PQntuples(r->get()) > 0 ? IntValue(r->get(), 0, 0) : std::nullopt;
+          if (PQresultStatus(r->get()) == PGRES_TUPLES_OK && !last.has_value())
+            return fail(absl::NotFoundError("no such row"));
+        }
+        r = impl_->Exec(c, "COMMIT", {}, what);
+        if (!r.ok()) return fail(r.status());
+        return last;
+      });
+}
+
+absl::Status PostgresUserStore::RevokeToken(absl::string_view jti,
+                                            int64_t user_id,
+                                            absl::Time expires_at,
+                                            absl::Time now) {
+  if (jti.empty() || jti.size() > kMaxJtiLength) {
+    return absl::InvalidArgumentError("jti must be 1 to 255 bytes");
+  }
+  absl::Status valid = StorableText(jti, "jti");
+  if (!valid.ok()) return valid;
+  absl::StatusOr<std::optional<int64_t>> r = RunRevocation(
+      {{"DELETE FROM jwtauth_revoked WHERE expires_at < $1::bigint",
+        {absl::StrCat(absl::ToUnixSeconds(now))}},
+       {"WITH next AS (UPDATE jwtauth_revocation_seq SET value = value + 1 "
+        "WHERE id = 1 RETURNING value) "
+        "INSERT INTO jwtauth_revoked (jti, user_id, expires_at, seq) "
+        "SELECT $1, $2::bigint, $3::bigint, value FROM next "
+        "ON CONFLICT (jti) DO UPDATE SET expires_at = "
+        "GREATEST(jwtauth_revoked.expires_at, EXCLUDED.expires_at), "
+        "seq = EXCLUDED.seq",
+        {std::string(jti), absl::StrCat(user_id),
+         absl::StrCat(absl::ToUnixSeconds(expires_at))}}},
+      "cannot revoke token");
+  return r.status();
+}
+
+absl::StatusOr<int64_t> PostgresUserStore::BumpTokenGeneration(
+    int64_t user_id) {
+  const std::string id = absl::StrCat(user_id);
+  absl::StatusOr<std::optional<int64_t>> r = RunRevocation(
+      {{"SELECT id FROM auth_user WHERE id = $1::bigint", {id}},
+       {"WITH next AS (UPDATE jwtauth_revocation_seq SET value = value + 1 "
+        "WHERE id = 1 RETURNING value) "
+        "INSERT INTO jwtauth_user_state (user_id, token_generation, seq) "
+        "SELECT $1::bigint, 1, value FROM next "
+        "ON CONFLICT (user_id) DO UPDATE SET token_generation = "
+        "jwtauth_user_state.token_generation + 1, seq = EXCLUDED.seq "
+        "RETURNING token_generation",
+        {id}}},
+      "cannot revoke tokens");
+  if (!r.ok()) {
+    if (r.status().code() == absl::StatusCode::kNotFound)
+      return absl::NotFoundError(absl::StrCat("no user with id ", user_id));
+    return r.status();
+  }
+  if (!r->has_value())
+    return absl::UnavailableError("token generation was not updated");
+  return **r;
+}
+
+absl::StatusOr<Revocations> PostgresUserStore::RevocationsSince(
+    int64_t seq, absl::Time now) {
+  constexpr absl::string_view kWhat = "cannot read revocations";
+  const std::string since = absl::StrCat(seq);
+  const std::string now_s = absl::StrCat(absl::ToUnixSeconds(now));
+  return impl_->WithConnection(
+      kWhat, true, [&](Connection& c) -> absl::StatusOr<Revocations> {
+        // One snapshot for the three reads.
+        absl::StatusOr<Result> r = impl_->Exec(
+            c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", {}, kWhat);
+        if (!r.ok()) return r.status();
+        absl::StatusOr<Revocations> out = [&]() -> absl::StatusOr<Revocations> {
+          Revocations rev;
+          absl::StatusOr<Result> q = impl_->Exec(
+              c, "SELECT value FROM jwtauth_revocation_seq WHERE id = 1", {},
+              kWhat);
+          if (!q.ok()) return q.status();
+          rev.seq = PQntuples(q->get()) > 0
+                        ? IntValue(q->get(), 0, 0).value_or(0)
+                        : 0;
+          q = impl_->Exec(
+              c,
+              "SELECT jti, user_id, expires_at FROM jwtauth_revoked "
+              "WHERE seq > $1::bigint AND expires_at >= $2::bigint "
+              "ORDER BY seq",
+              {since, now_s}, kWhat);
+          if (!q.ok()) return q.status();
+          for (int i = 0; i < PQntuples(q->get()); ++i) {
+            rev.tokens.push_back(
+                {Value(q->get(), i, 0), IntValue(q->get(), i, 1).value_or(0),
+                 absl::FromUnixSeconds(IntValue(q->get(), i, 2).value_or(0))});
+          }
+          q = impl_->Exec(c,
+                          "SELECT user_id, token_generation FROM "
+                          "jwtauth_user_state WHERE seq > $1::bigint "
+                          "ORDER BY seq",
+                          {since}, kWhat);
+          if (!q.ok()) return q.status();
+          for (int i = 0; i < PQntuples(q->get()); ++i) {
+            rev.users.push_back({IntValue(q->get(), i, 0).value_or(0),
+                                 IntValue(q->get(), i, 1).value_or(0)});
+          }
+          return rev;
+        }();
+        if (PQstatus(c.conn) == CONNECTION_OK) {
+          const Result end(PQexec(c.conn, out.ok() ? "COMMIT" : "ROLLBACK"));
+        }
+        return out;
+      });
 }
 
 }  // namespace jwtauth::server

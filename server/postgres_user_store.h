@@ -79,9 +79,23 @@ class PostgresUserStore : public UserStore {
   absl::Status SetActive(int64_t id, bool active) override;
   absl::Status DeleteUser(int64_t id) override;
   absl::Status RecordLogin(int64_t id, absl::Time when) override;
+  absl::StatusOr<std::optional<TokenSubject>> FindForToken(
+      absl::string_view username, absl::string_view jti) override;
+  absl::Status RevokeToken(absl::string_view jti, int64_t user_id,
+                           absl::Time expires_at, absl::Time now) override;
+  absl::StatusOr<int64_t> BumpTokenGeneration(int64_t user_id) override;
+  absl::StatusOr<Revocations> RevocationsSince(int64_t seq,
+                                               absl::Time now) override;
 
  private:
   struct Impl;
+  // RunRevocation runs (SQL, params) statements in one transaction and
+  // returns the first column of the last one's first row; a SELECT or
+  // RETURNING with no row is NOT_FOUND (and rolls back).
+  absl::StatusOr<std::optional<int64_t>> RunRevocation(
+      const std::vector<std::pair<const char*, std::vector<std::string>>>&
+          statements,
+      absl::string_view what);
   explicit PostgresUserStore(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -109,6 +109,10 @@ ABSL_FLAG(int, throttle_peer_failures, 20,
           "Failed logins per client address within the window");
 ABSL_FLAG(HumanDuration, throttle_window, HumanDuration{absl::Minutes(5)},
           "Throttle window");
+ABSL_FLAG(HumanDuration, revocation_poll,
+          HumanDuration{absl::Milliseconds(500)},
+          "How often WatchRevocations streams look for revocations made "
+          "through other replicas (this server's own are sent at once)");
 ABSL_FLAG(HumanDuration, shutdown_grace, HumanDuration{absl::Seconds(10)},
           "On SIGTERM, how long in-flight calls may take");
 
@@ -284,6 +288,15 @@ int Serve() {
   }
   server::AuthServiceImpl service(tokens->get(), pool.get(), io_pool.get(),
                                   finish_pool.get());
+  const absl::Duration revocation_poll =
+      absl::GetFlag(FLAGS_revocation_poll).value;
+  if (revocation_poll < absl::Milliseconds(10))
+    return Fail("--revocation_poll must be at least 10ms");
+  server::RevocationFeedOptions feed_options;
+  feed_options.poll_interval = revocation_poll;
+  server::RevocationFeed feed(store->get(), jwt::SystemClock(), feed_options);
+  feed.Start();
+  service.set_revocation_feed(&feed);
 
   const std::string listen = absl::GetFlag(FLAGS_listen);
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds =
@@ -320,6 +333,7 @@ int Serve() {
   server::LogLine(absl::StrCat("received ",
                                sig == SIGTERM ? "SIGTERM" : "SIGINT",
                                ": draining in-flight calls"));
+  feed.Stop();  // watch streams never end by themselves
   grpc_server->Shutdown(
       std::chrono::system_clock::now() +
       absl::ToChronoSeconds(absl::GetFlag(FLAGS_shutdown_grace).value));

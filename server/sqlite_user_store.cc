@@ -51,19 +51,30 @@ enum Stmt : size_t {
   kSetActive,
   kDeleteUser,
   kRecordLogin,
+  kFindForToken,
+  kPurgeRevoked,
+  kNextSeq,
+  kInsertRevoked,
+  kUserExists,
+  kBumpGeneration,
+  kRevokedSince,
+  kGenerationsSince,
+  kCurrentSeq,
   kStmtCount,
 };
 
+// Every user SELECT reads the same columns (ReadUser's order), the token
+// generation from jwtauth_user_state included.
+#define JWTAUTH_USER_SELECT                                             \
+  "SELECT u.id, u.password, u.last_login, u.is_superuser, u.username, " \
+  "u.first_name, u.last_name, u.email, u.is_staff, u.is_active, "       \
+  "u.date_joined, COALESCE(s.token_generation, 0) "                     \
+  "FROM auth_user u LEFT JOIN jwtauth_user_state s ON s.user_id = u.id "
+
 constexpr const char* kSql[kStmtCount] = {
-    "SELECT id, password, last_login, is_superuser, username, first_name, "
-    "last_name, email, "
-    "is_staff, is_active, date_joined FROM auth_user WHERE username = ?1",
-    "SELECT id, password, last_login, is_superuser, username, first_name, "
-    "last_name, email, "
-    "is_staff, is_active, date_joined FROM auth_user WHERE id = ?1",
-    "SELECT id, password, last_login, is_superuser, username, first_name, "
-    "last_name, email, "
-    "is_staff, is_active, date_joined FROM auth_user ORDER BY id",
+    JWTAUTH_USER_SELECT "WHERE u.username = ?1",
+    JWTAUTH_USER_SELECT "WHERE u.id = ?1",
+    JWTAUTH_USER_SELECT "ORDER BY u.id",
     "INSERT INTO auth_user (password, last_login, is_superuser, username, "
     "first_name, last_name, "
     "email, is_staff, is_active, date_joined) VALUES (?1, NULL, ?2, ?3, '', "
@@ -72,7 +83,28 @@ constexpr const char* kSql[kStmtCount] = {
     "UPDATE auth_user SET is_active = ?2 WHERE id = ?1",
     "DELETE FROM auth_user WHERE id = ?1",
     "UPDATE auth_user SET last_login = ?2 WHERE id = ?1",
+    // One read for VerifyToken/RefreshToken: the user and the jti's status.
+    JWTAUTH_USER_SELECT
+    ", EXISTS(SELECT 1 FROM jwtauth_revoked WHERE jti = ?2) "
+    "WHERE u.username = ?1",
+    "DELETE FROM jwtauth_revoked WHERE expires_at < ?1",
+    "UPDATE jwtauth_revocation_seq SET value = value + 1 WHERE id = 1 "
+    "RETURNING value",
+    "INSERT INTO jwtauth_revoked (jti, user_id, expires_at, seq) "
+    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (jti) DO UPDATE SET "
+    "expires_at = max(expires_at, excluded.expires_at), seq = excluded.seq",
+    "SELECT 1 FROM auth_user WHERE id = ?1",
+    "INSERT INTO jwtauth_user_state (user_id, token_generation, seq) "
+    "VALUES (?1, 1, ?2) ON CONFLICT (user_id) DO UPDATE SET "
+    "token_generation = token_generation + 1, seq = excluded.seq "
+    "RETURNING token_generation",
+    "SELECT jti, user_id, expires_at FROM jwtauth_revoked "
+    "WHERE seq > ?1 AND expires_at >= ?2 ORDER BY seq",
+    "SELECT user_id, token_generation FROM jwtauth_user_state "
+    "WHERE seq > ?1 ORDER BY seq",
+    "SELECT value FROM jwtauth_revocation_seq WHERE id = 1",
 };
+#undef JWTAUTH_USER_SELECT
 
 // jwtauth's schema migrations, applied in order, each once, each in its own
 // transaction. Never edit one that has shipped: add the next version.
@@ -97,7 +129,49 @@ constexpr Migration kMigrations[] = {
      "\"is_active\" bool NOT NULL, "
      "\"date_joined\" datetime NOT NULL, "
      "\"first_name\" varchar(150) NOT NULL)"},
+    // Token lifecycle (issue 9): revoked jtis until their token's expiry,
+    // per-user token generations, and one counter ordering every change for
+    // WatchRevocations. Django's auth_user keeps its columns; rows go with
+    // their user (ON DELETE CASCADE).
+    {2,
+     "CREATE TABLE jwtauth_revocation_seq ("
+     "id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1), "
+     "value INTEGER NOT NULL);"
+     "INSERT INTO jwtauth_revocation_seq (id, value) VALUES (1, 0);"
+     "CREATE TABLE jwtauth_user_state ("
+     "user_id INTEGER NOT NULL PRIMARY KEY "
+     "REFERENCES auth_user (id) ON DELETE CASCADE, "
+     "token_generation INTEGER NOT NULL, "
+     "seq INTEGER NOT NULL);"
+     "CREATE INDEX jwtauth_user_state_seq ON jwtauth_user_state (seq);"
+     "CREATE TABLE jwtauth_revoked ("
+     "jti TEXT NOT NULL PRIMARY KEY, "
+     "user_id INTEGER NOT NULL REFERENCES auth_user (id) ON DELETE CASCADE, "
+     "expires_at INTEGER NOT NULL, "
+     "seq INTEGER NOT NULL);"
+     "CREATE INDEX jwtauth_revoked_expires_at ON jwtauth_revoked (expires_at);"
+     "CREATE INDEX jwtauth_revoked_seq ON jwtauth_revoked (seq);"},
 };
+
+// The trigger that makes a password change or a deactivation revoke the
+// user's tokens whoever writes auth_user (jwtauth-admin, Django's admin, SQL).
+// Not a migration: Open(create=true) re-creates it when missing, because
+// Django rebuilds SQLite tables on some migrations and drops their triggers.
+constexpr const char* kRevokeTriggerExists =
+    "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND "
+    "name = 'jwtauth_revoke_on_user_change'";
+constexpr const char* kCreateRevokeTrigger =
+    "CREATE TRIGGER IF NOT EXISTS jwtauth_revoke_on_user_change "
+    "AFTER UPDATE OF password, is_active ON auth_user FOR EACH ROW "
+    "WHEN NEW.password IS NOT OLD.password OR "
+    "(OLD.is_active AND NOT NEW.is_active) "
+    "BEGIN "
+    "UPDATE jwtauth_revocation_seq SET value = value + 1 WHERE id = 1; "
+    "INSERT INTO jwtauth_user_state (user_id, token_generation, seq) "
+    "VALUES (NEW.id, 1, (SELECT value FROM jwtauth_revocation_seq WHERE id = "
+    "1)) ON CONFLICT (user_id) DO UPDATE SET "
+    "token_generation = token_generation + 1, seq = excluded.seq; "
+    "END";
 
 constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS jwtauth_schema_migrations "
@@ -251,6 +325,7 @@ User ReadUser(sqlite3_stmt* stmt) {
   user.is_active = sqlite3_column_int64(stmt, 9) != 0;
   user.date_joined =
       ParseDjangoTime(ColumnText(stmt, 10)).value_or(absl::UnixEpoch());
+  user.token_generation = sqlite3_column_int64(stmt, 11);
   return user;
 }
 
@@ -622,6 +697,35 @@ struct SqliteUserStore::Impl {
     if (!s.ok()) return fail(s);
     return absl::OkStatus();
   }
+  template <typename Fn>
+  absl::Status InTransaction(absl::string_view what, Fn&& fn) {
+    Impl& impl = *this;
+    return impl.WithConnection(what, [&](Connection& conn) -> absl::Status {
+      absl::Status s = impl.Exec(conn.db, "BEGIN IMMEDIATE", what);
+      if (!s.ok()) return s;
+      // run: prepare-and-step helper with SQLite's own error mapping.
+      auto run = [&](Stmt which, const std::function<int(sqlite3_stmt*)>& bind,
+                     std::optional<int64_t>* out) -> absl::Status {
+        absl::StatusOr<sqlite3_stmt*> prepared =
+            impl.Prepare(conn, which, what);
+        if (!prepared.ok()) return prepared.status();
+        ScopedStmt stmt(*prepared);
+        int rc = bind(stmt.get());
+        if (rc != SQLITE_OK) return impl.Error(conn.db, rc, what);
+        rc = sqlite3_step(stmt.get());
+        if (rc == SQLITE_ROW) {
+          if (out != nullptr) *out = sqlite3_column_int64(stmt.get(), 0);
+          rc = sqlite3_step(stmt.get());  // RETURNING finishes on the next step
+        }
+        if (rc != SQLITE_DONE) return impl.Error(conn.db, rc, what);
+        return absl::OkStatus();
+      };
+      s = fn(run);
+      if (s.ok()) s = impl.Exec(conn.db, "COMMIT", what);
+      if (!s.ok()) sqlite3_exec(conn.db, "ROLLBACK", nullptr, nullptr, nullptr);
+      return s;
+    });
+  }
 };
 
 namespace {
@@ -648,6 +752,14 @@ absl::StatusOr<std::unique_ptr<SqliteUserStore>> SqliteUserStore::Open(
   if (options.create) {
     for (const Migration& m : kMigrations) {
       absl::Status s = impl->ApplyMigration(**conn, m);
+      if (!s.ok()) return s;
+    }
+    absl::StatusOr<bool> has_trigger =
+        impl->TableExists(**conn, kRevokeTriggerExists, "cannot migrate");
+    if (!has_trigger.ok()) return has_trigger.status();
+    if (!*has_trigger) {
+      absl::Status s =
+          impl->Exec((*conn)->db, kCreateRevokeTrigger, "cannot migrate");
       if (!s.ok()) return s;
     }
   } else {
@@ -790,6 +902,151 @@ absl::Status SqliteUserStore::RecordLogin(int64_t id, absl::Time when) {
       kRecordLogin, id,
       [&](sqlite3_stmt* stmt) { return BindText(stmt, 2, text); },
       "cannot record login");
+}
+
+absl::StatusOr<std::optional<TokenSubject>> SqliteUserStore::FindForToken(
+    absl::string_view username, absl::string_view jti) {
+  constexpr absl::string_view kWhat = "cannot look up user";
+  return impl_->WithConnection(
+      kWhat,
+      [&](Connection& conn) -> absl::StatusOr<std::optional<TokenSubject>> {
+        absl::StatusOr<sqlite3_stmt*> prepared =
+            impl_->Prepare(conn, kFindForToken, kWhat);
+        if (!prepared.ok()) return prepared.status();
+        ScopedStmt stmt(*prepared);
+        int rc = BindText(stmt.get(), 1, username);
+        if (rc == SQLITE_OK) rc = BindText(stmt.get(), 2, jti);
+        if (rc != SQLITE_OK) return impl_->Error(conn.db, rc, kWhat);
+        rc = sqlite3_step(stmt.get());
+        if (rc == SQLITE_DONE) return std::optional<TokenSubject>();
+        if (rc != SQLITE_ROW) return impl_->Error(conn.db, rc, kWhat);
+        return std::optional<TokenSubject>(TokenSubject{
+            ReadUser(stmt.get()), sqlite3_column_int64(stmt.get(), 12) != 0});
+      });
+}
+
+absl::Status SqliteUserStore::RevokeToken(absl::string_view jti,
+                                          int64_t user_id,
+                                          absl::Time expires_at,
+                                          absl::Time now) {
+  if (jti.empty() || jti.size() > kMaxJtiLength) {
+    return absl::InvalidArgumentError("jti must be 1 to 255 bytes");
+  }
+  const int64_t until = absl::ToUnixSeconds(expires_at);
+  const int64_t now_s = absl::ToUnixSeconds(now);
+  return impl_->InTransaction("cannot revoke token", [&](auto& run) {
+    absl::Status s = run(
+        kPurgeRevoked,
+        [&](sqlite3_stmt* st) { return sqlite3_bind_int64(st, 1, now_s); },
+        nullptr);
+    std::optional<int64_t> seq;
+    if (s.ok())
+      s = run(
+          kNextSeq, [](sqlite3_stmt*) { return SQLITE_OK; }, &seq);
+    if (s.ok() && !seq.has_value())
+      s = absl::UnavailableError("revocation counter is missing");
+    if (!s.ok()) return s;
+    return run(
+        kInsertRevoked,
+        [&](sqlite3_stmt* st) {
+          int rc = BindText(st, 1, jti);
+          if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 2, user_id);
+          if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 3, until);
+          if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 4, *seq);
+          return rc;
+        },
+        nullptr);
+  });
+}
+
+absl::StatusOr<int64_t> SqliteUserStore::BumpTokenGeneration(int64_t user_id) {
+  std::optional<int64_t> generation;
+  absl::Status status =
+      impl_->InTransaction("cannot revoke tokens", [&](auto& run) {
+        std::optional<int64_t> exists;
+        absl::Status s = run(
+            kUserExists,
+            [&](sqlite3_stmt* st) {
+              return sqlite3_bind_int64(st, 1, user_id);
+            },
+            &exists);
+        if (!s.ok()) return s;
+        if (!exists.has_value()) {
+          return absl::NotFoundError(absl::StrCat("no user with id ", user_id));
+        }
+        std::optional<int64_t> seq;
+        s = run(
+            kNextSeq, [](sqlite3_stmt*) { return SQLITE_OK; }, &seq);
+        if (s.ok() && !seq.has_value())
+          s = absl::UnavailableError("revocation counter is missing");
+        if (!s.ok()) return s;
+        return run(
+            kBumpGeneration,
+            [&](sqlite3_stmt* st) {
+              int rc = sqlite3_bind_int64(st, 1, user_id);
+              if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 2, *seq);
+              return rc;
+            },
+            &generation);
+      });
+  if (!status.ok()) return status;
+  if (!generation.has_value())
+    return absl::UnavailableError("token generation was not updated");
+  return *generation;
+}
+
+absl::StatusOr<Revocations> SqliteUserStore::RevocationsSince(int64_t seq,
+                                                              absl::Time now) {
+  constexpr absl::string_view kWhat = "cannot read revocations";
+  const int64_t now_s = absl::ToUnixSeconds(now);
+  return impl_->WithConnection(
+      kWhat, [&](Connection& conn) -> absl::StatusOr<Revocations> {
+        // One read transaction: the three reads see the same state.
+        absl::Status s = impl_->Exec(conn.db, "BEGIN", kWhat);
+        if (!s.ok()) return s;
+        absl::StatusOr<Revocations> out = [&]() -> absl::StatusOr<Revocations> {
+          Revocations r;
+          absl::StatusOr<sqlite3_stmt*> p =
+              impl_->Prepare(conn, kCurrentSeq, kWhat);
+          if (!p.ok()) return p.status();
+          {
+            ScopedStmt stmt(*p);
+            int rc = sqlite3_step(stmt.get());
+            if (rc != SQLITE_ROW) return impl_->Error(conn.db, rc, kWhat);
+            r.seq = sqlite3_column_int64(stmt.get(), 0);
+          }
+          p = impl_->Prepare(conn, kRevokedSince, kWhat);
+          if (!p.ok()) return p.status();
+          {
+            ScopedStmt stmt(*p);
+            int rc = sqlite3_bind_int64(stmt.get(), 1, seq);
+            if (rc == SQLITE_OK) rc = sqlite3_bind_int64(stmt.get(), 2, now_s);
+            if (rc != SQLITE_OK) return impl_->Error(conn.db, rc, kWhat);
+            while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+              r.tokens.push_back(
+                  {ColumnText(stmt.get(), 0),
+                   sqlite3_column_int64(stmt.get(), 1),
+                   absl::FromUnixSeconds(sqlite3_column_int64(stmt.get(), 2))});
+            }
+            if (rc != SQLITE_DONE) return impl_->Error(conn.db, rc, kWhat);
+          }
+          p = impl_->Prepare(conn, kGenerationsSince, kWhat);
+          if (!p.ok()) return p.status();
+          {
+            ScopedStmt stmt(*p);
+            int rc = sqlite3_bind_int64(stmt.get(), 1, seq);
+            if (rc != SQLITE_OK) return impl_->Error(conn.db, rc, kWhat);
+            while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+              r.users.push_back({sqlite3_column_int64(stmt.get(), 0),
+                                 sqlite3_column_int64(stmt.get(), 1)});
+            }
+            if (rc != SQLITE_DONE) return impl_->Error(conn.db, rc, kWhat);
+          }
+          return r;
+        }();
+        sqlite3_exec(conn.db, "COMMIT", nullptr, nullptr, nullptr);
+        return out;
+      });
 }
 
 }  // namespace jwtauth::server

@@ -1,5 +1,6 @@
 #include "server/token_service.h"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -15,9 +16,9 @@ namespace {
 
 // Claims the service writes itself; extra claims and hooks may not replace
 // them.
-constexpr std::array<absl::string_view, 9> kOwnClaims = {
+constexpr std::array<absl::string_view, 10> kOwnClaims = {
     "user_id", "username", "exp", "email", "orig_iat",
-    "aud",     "iss",      "iat", "jti"};
+    "aud",     "iss",      "iat", "jti",   "gen"};
 
 bool IsOwnClaim(absl::string_view name) {
   for (absl::string_view own : kOwnClaims) {
@@ -201,6 +202,7 @@ absl::StatusOr<IssuedToken> TokenService::Issue(
   absl::StatusOr<std::string> jti = jwt::GenerateSecret(16);
   if (!jti.ok()) return absl::InternalError("random generator failed");
   raw.SetString("jti", jwt::Base64UrlEncode(*jti));
+  raw.SetInt("gen", user.token_generation);
   const jwt::Json& extra = settings_.extra_claims;
   for (size_t i = 0; i < extra.keys().size(); ++i)
     raw.Set(extra.keys()[i], extra.items()[i]);
@@ -233,20 +235,33 @@ absl::StatusOr<User> TokenService::CheckUser(const jwt::VerifiedJwt& jwt) {
   if (!username.has_value() || username->empty()) {
     return Unauthenticated(kMsgInvalidPayload, "PAYLOAD_INVALID");
   }
-  absl::StatusOr<std::optional<User>> user = store_->FindByUsername(*username);
-  if (!user.ok()) return StoreUnavailable();
-  if (!user->has_value())
+  // A token without jti (issued by drf-jwt, say) can only be revoked with
+  // its user's generation; "" is no stored jti.
+  const std::string jti = jwt.GetString("jti").value_or("");
+  absl::StatusOr<std::optional<TokenSubject>> subject =
+      store_->FindForToken(*username, jti);
+  if (!subject.ok()) return StoreUnavailable();
+  if (!subject->has_value())
     return Unauthenticated(kMsgUserNotFound, "USER_NOT_FOUND");
+  User& user = (*subject)->user;
   // Stricter than drf-jwt: a token's user_id, when present, must be this
   // user's, so a re-created username does not inherit old tokens.
   if (const jwt::Json* id = jwt.claims().Find("user_id"); id != nullptr) {
-    if (!id->int_value().has_value() || *id->int_value() != (*user)->id) {
+    if (!id->int_value().has_value() || *id->int_value() != user.id) {
       return Unauthenticated(kMsgUserNotFound, "USER_NOT_FOUND");
     }
   }
-  if (!(*user)->is_active)
+  if (!user.is_active)
     return Unauthenticated(kMsgUserInactive, "USER_INACTIVE");
-  return **std::move(user);
+  int64_t generation = 0;
+  if (const jwt::Json* gen = jwt.claims().Find("gen"); gen != nullptr) {
+    if (!gen->int_value().has_value())
+      return Unauthenticated(kMsgInvalidPayload, "PAYLOAD_INVALID");
+    generation = *gen->int_value();
+  }
+  if ((*subject)->jti_revoked || generation != user.token_generation)
+    return Unauthenticated(kMsgTokenRevoked, "TOKEN_REVOKED");
+  return std::move(user);
 }
 
 absl::StatusOr<VerifiedToken> TokenService::Verify(absl::string_view token) {
@@ -282,6 +297,55 @@ absl::StatusOr<IssuedToken> TokenService::Refresh(absl::string_view token) {
   if (now > limit)
     return Unauthenticated(kMsgRefreshExpired, "REFRESH_EXPIRED");
   return Issue(*user, orig_iat);
+}
+
+absl::StatusOr<RevokedToken> TokenService::Revoke(absl::string_view token,
+                                                  bool all_sessions) {
+  const jwt::Verifier& verifier =
+      settings_.allow_expired_refresh ? expired_ok_verifier_ : verifier_;
+  absl::StatusOr<jwt::VerifiedJwt> jwt = verifier.Verify(token);
+  if (!jwt.ok()) return TokenRejected(jwt.status());
+  absl::StatusOr<User> user = CheckUser(*jwt);
+  if (!user.ok()) return user.status();
+  RevokedToken revoked{*user, all_sessions, std::nullopt, 0};
+  if (all_sessions) {
+    absl::StatusOr<int64_t> generation = store_->BumpTokenGeneration(user->id);
+    if (generation.status().code() == absl::StatusCode::kNotFound)
+      return Unauthenticated(kMsgUserNotFound, "USER_NOT_FOUND");
+    if (!generation.ok()) return StoreUnavailable();
+    revoked.generation = *generation;
+    return revoked;
+  }
+  std::optional<std::string> jti = jwt->GetString("jti");
+  if (!jti.has_value() || jti->empty() || jti->size() > kMaxJtiLength) {
+    return AuthFailure(absl::StatusCode::kInvalidArgument, kMsgJtiMissing,
+                       "JTI_MISSING");
+  }
+  // Kept until the token could no longer be used for anything: its exp, or
+  // the end of its refresh window when expired tokens may be refreshed.
+  absl::Time until = absl::InfiniteFuture();
+  if (const jwt::Json* exp = jwt->claims().Find("exp");
+      exp != nullptr && exp->int_value().has_value() &&
+      settings_.verify_expiration) {
+    until = absl::FromUnixSeconds(*exp->int_value()) + settings_.leeway;
+    if (settings_.allow_expired_refresh) {
+      if (const jwt::Json* orig = jwt->claims().Find("orig_iat");
+          orig != nullptr && orig->int_value().has_value()) {
+        until = std::max(until, absl::FromUnixSeconds(*orig->int_value()) +
+                                    settings_.refresh_expiration_delta);
+      }
+    }
+  }
+  const absl::Status stored =
+      store_->RevokeToken(*jti, user->id, until, clock_());
+  if (stored.code() == absl::StatusCode::kNotFound ||
+      stored.code() == absl::StatusCode::kFailedPrecondition) {
+    // The user went away between the lookup and the write.
+    return Unauthenticated(kMsgUserNotFound, "USER_NOT_FOUND");
+  }
+  if (!stored.ok()) return StoreUnavailable();
+  revoked.revoked_until = until;
+  return revoked;
 }
 
 }  // namespace jwtauth::server

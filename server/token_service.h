@@ -4,18 +4,21 @@
 //
 // Tokens carry drf-jwt's payload in its order — user_id, username, exp,
 // email, orig_iat (when refresh is allowed), aud, iss (when configured) —
-// then iat and a random jti, then configured static claims, then whatever the
-// PayloadHook adds. Verification names the user by "username" (drf-jwt's
+// then iat, a random jti and gen (the user's token generation), then
+// configured static claims, then whatever the PayloadHook adds. Verification names the user by "username" (drf-jwt's
 // get_username_from_payload) and, stricter than drf-jwt, also requires
 // "user_id" to match, so a deleted user's tokens never pass for a new user
-// who reuses the name.
+// who reuses the name. A token whose jti was revoked, or whose gen is not
+// the user's current token generation (log out everywhere, password change,
+// deactivation; a token without gen counts as generation 0), is refused with
+// "Token is blacklisted." (TOKEN_REVOKED) by Verify, Refresh and Revoke.
 //
 //   TokenService service(settings, keys, store, hasher, throttle, clock);
 //   absl::StatusOr<IssuedToken> t = service.Obtain("ada", "pw", peer);
 //
 // Thread-safety: thread-safe. Obtain runs one password hash: call it from a
 // worker pool, never on a gRPC callback thread. Verify and Refresh do one
-// user-store lookup each.
+// user-store lookup each; Revoke a lookup and one write.
 #ifndef JWTAUTH_SERVER_TOKEN_SERVICE_H_
 #define JWTAUTH_SERVER_TOKEN_SERVICE_H_
 
@@ -77,6 +80,16 @@ struct VerifiedToken {
   User user;
 };
 
+struct RevokedToken {
+  User user;
+  bool all_sessions = false;
+  // How long the jti is kept (the token's last possible use); nullopt for
+  // all_sessions.
+  std::optional<absl::Time> revoked_until;
+  // The user's new token generation (all_sessions only).
+  int64_t generation = 0;
+};
+
 class TokenService {
  public:
   // Create checks the settings (durations positive, extra claims an object
@@ -100,6 +113,11 @@ class TokenService {
 
   absl::StatusOr<IssuedToken> Refresh(absl::string_view token);
   absl::StatusOr<VerifiedToken> Verify(absl::string_view token);
+  // Revoke checks `token` as Refresh would accept it (an expired token still
+  // inside its refresh window counts when allow_expired_refresh is on) and
+  // revokes it, or with `all_sessions` every token of its user.
+  absl::StatusOr<RevokedToken> Revoke(absl::string_view token,
+                                      bool all_sessions);
 
   const TokenSettings& settings() const { return settings_; }
   const jwt::Verifier& verifier() const { return verifier_; }
@@ -113,7 +131,8 @@ class TokenService {
 
   absl::StatusOr<IssuedToken> Issue(const User& user,
                                     std::optional<int64_t> orig_iat);
-  // CheckUser applies SPEC §3's user checks to a verified payload.
+  // CheckUser applies SPEC §3's user checks to a verified payload, then the
+  // revocation checks (jti, generation).
   absl::StatusOr<User> CheckUser(const jwt::VerifiedJwt& jwt);
 
   TokenSettings settings_;

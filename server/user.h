@@ -25,6 +25,11 @@ struct User {
   bool is_superuser = false;
   absl::Time date_joined = absl::UnixEpoch();
   std::optional<absl::Time> last_login;
+  // jwtauth's per-user token generation (table jwtauth_user_state, 0 when the
+  // user has no row): tokens carry the generation they were issued at ("gen")
+  // and are revoked once it moves on (log out everywhere, password change,
+  // deactivation).
+  int64_t token_generation = 0;
 };
 
 }  // namespace jwtauth::server

@@ -7,7 +7,8 @@
 //                       the message says so without secrets (callers retry)
 //   NOT_FOUND           (mutations) no user with that id / username
 //   ALREADY_EXISTS      (CreateUser) the username is taken
-//   INVALID_ARGUMENT    (CreateUser) empty or over-long username
+//   INVALID_ARGUMENT    (CreateUser) empty or over-long username;
+//                       (RevokeToken) empty or over-long jti
 // Lookups of an absent user return OK with std::nullopt, not NOT_FOUND.
 //
 // Thread-safety: implementations must be thread-safe.
@@ -38,6 +39,33 @@ struct NewUser {
   bool is_superuser = false;
 };
 
+// Longest jti the stores keep (jwtauth's own are 22 characters).
+inline constexpr size_t kMaxJtiLength = 255;
+
+// TokenSubject is what VerifyToken/RefreshToken need from the store, read in
+// one round trip: the user a token names and whether its jti is revoked.
+struct TokenSubject {
+  User user;
+  bool jti_revoked = false;
+};
+
+// Revocations still in force, for WatchRevocations. `seq` orders every
+// change: a later RevocationsSince(seq) returns only what came after.
+struct Revocations {
+  struct Token {
+    std::string jti;
+    int64_t user_id = 0;
+    absl::Time expires_at;
+  };
+  struct Generation {
+    int64_t user_id = 0;
+    int64_t generation = 0;
+  };
+  std::vector<Token> tokens;
+  std::vector<Generation> users;
+  int64_t seq = 0;  // the newest change included
+};
+
 class UserStore {
  public:
   virtual ~UserStore() = default;
@@ -56,6 +84,30 @@ class UserStore {
   // RecordLogin sets last_login (Django's update_last_login).
   [[nodiscard]] virtual absl::Status RecordLogin(int64_t id,
                                                  absl::Time when) = 0;
+
+  // Token lifecycle (revocation). Changing a user's password hash or
+  // deactivating the user bumps the user's token generation in the same
+  // write, however the change is made (SetPasswordHash/SetActive, or Django
+  // writing auth_user itself: the stores install a trigger for it).
+
+  // FindForToken is FindByUsername plus whether `jti` is revoked, in one
+  // read. std::nullopt when there is no such user.
+  virtual absl::StatusOr<std::optional<TokenSubject>> FindForToken(
+      absl::string_view username, absl::string_view jti) = 0;
+  // RevokeToken stores `jti` (of `user_id`'s token) as revoked until
+  // `expires_at`; revoking it again is OK and keeps the later expiry. Entries
+  // that expired before `now` are deleted in the same write.
+  [[nodiscard]] virtual absl::Status RevokeToken(absl::string_view jti,
+                                                 int64_t user_id,
+                                                 absl::Time expires_at,
+                                                 absl::Time now) = 0;
+  // BumpTokenGeneration revokes every token of `user_id` issued so far and
+  // returns the new generation. NOT_FOUND when there is no such user.
+  virtual absl::StatusOr<int64_t> BumpTokenGeneration(int64_t user_id) = 0;
+  // RevocationsSince returns the revocations changed after `seq` (0: all of
+  // them) whose tokens have not expired at `now`, and the newest seq.
+  virtual absl::StatusOr<Revocations> RevocationsSince(int64_t seq,
+                                                       absl::Time now) = 0;
 };
 
 }  // namespace jwtauth::server

@@ -1,0 +1,256 @@
+#include "server/revocation_feed.h"
+
+#include <deque>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/time_util.h"
+#include "server/auth_error.h"
+#include "server/auth_log.h"
+#include "server/grpc_status.h"
+
+namespace jwtauth::server {
+namespace {
+
+using jwtauth::v1::RevocationEvents;
+using EventsPtr = std::shared_ptr<const RevocationEvents>;
+
+void AddToken(const std::string& jti, absl::Time expires_at,
+              RevocationEvents* out) {
+  jwtauth::v1::RevokedToken* t = out->add_tokens();
+  t->set_jti(jti);
+  *t->mutable_expires_at() =
+      google::protobuf::util::TimeUtil::SecondsToTimestamp(
+          absl::ToUnixSeconds(expires_at));
+}
+
+void AddGeneration(int64_t user_id, int64_t generation, RevocationEvents* out) {
+  jwtauth::v1::UserGeneration* g = out->add_users();
+  g->set_user_id(absl::StrCat(user_id));
+  g->set_generation(generation);
+}
+
+// WatchReactor: one WatchRevocations stream. One write is in flight at a
+// time; later messages queue (bounded). Finish waits for the write in flight.
+class WatchReactor final : public grpc::ServerWriteReactor<RevocationEvents>,
+                           public RevocationFeed::Subscriber {
+ public:
+  WatchReactor(RevocationFeed* feed, size_t max_pending)
+      : feed_(feed), max_pending_(max_pending) {}
+
+  void Enqueue(EventsPtr events) override {
+    common::MutexLock lock(&mu_);
+    if (finishing_) return;
+    if (queue_.size() >= max_pending_) {
+      FinishLocked(
+          grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                       "watcher too slow: reconnect for a new snapshot"));
+      return;
+    }
+    queue_.push_back(std::move(events));
+    if (!writing_) {
+      writing_ = true;
+      StartWrite(queue_.front().get());
+    }
+  }
+
+  void Close(const grpc::Status& status) override {
+    common::MutexLock lock(&mu_);
+    FinishLocked(status);
+  }
+
+  void OnWriteDone(bool ok) override {
+    common::MutexLock lock(&mu_);
+    queue_.pop_front();
+    writing_ = false;
+    if (!ok) {
+      FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "stream broken"));
+      return;
+    }
+    if (finishing_) {
+      FinishLocked(pending_status_);
+      return;
+    }
+    if (!queue_.empty()) {
+      writing_ = true;
+      StartWrite(queue_.front().get());
+    }
+  }
+
+  void OnCancel() override {
+    common::MutexLock lock(&mu_);
+    FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+  }
+
+  void OnDone() override {
+    feed_->Unsubscribe(this);
+    delete this;
+  }
+
+ private:
+  void FinishLocked(const grpc::Status& status)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return;
+    if (!finishing_) {
+      finishing_ = true;
+      pending_status_ = status;
+    }
+    if (writing_) return;  // OnWriteDone finishes
+    finished_ = true;
+    queue_.clear();
+    Finish(pending_status_);
+  }
+
+  RevocationFeed* const feed_;
+  const size_t max_pending_;
+  common::Mutex mu_;
+  std::deque<EventsPtr> queue_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finishing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status pending_status_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
+RevocationFeed::RevocationFeed(UserStore* store, jwt::Clock clock,
+                               RevocationFeedOptions options)
+    : store_(store), clock_(std::move(clock)), options_(options) {}
+
+RevocationFeed::~RevocationFeed() { Stop(); }
+
+void RevocationFeed::Start() {
+  Poll();
+  poller_ = std::thread([this] { Run(); });
+}
+
+void RevocationFeed::Poke() {
+  common::MutexLock lock(&mu_);
+  poke_ = true;
+}
+
+void RevocationFeed::Stop() {
+  {
+    common::MutexLock lock(&mu_);
+    if (!stopping_) {
+      stopping_ = true;
+      for (Subscriber* s : subscribers_) {
+        s->Close(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                              "server shutting down"));
+      }
+    }
+  }
+  if (poller_.joinable()) poller_.join();
+}
+
+void RevocationFeed::Run() {
+  for (;;) {
+    {
+      common::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout([this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(
+                               mu_) { return poke_ || stopping_; },
+                           options_.poll_interval);
+      if (stopping_) return;
+      poke_ = false;
+    }
+    Poll();
+  }
+}
+
+void RevocationFeed::Poll() {
+  common::MutexLock poll_lock(&poll_mu_);
+  int64_t cursor;
+  {
+    common::MutexLock lock(&mu_);
+    cursor = cursor_;
+  }
+  const absl::Time now = clock_();
+  absl::StatusOr<Revocations> changes = store_->RevocationsSince(cursor, now);
+  if (!changes.ok()) {
+    LogLine(absl::StrCat("revocation feed: ", changes.status().message()));
+    return;
+  }
+  auto delta = std::make_shared<RevocationEvents>();
+  common::MutexLock lock(&mu_);
+  // Tokens past their expiry are refused anyway: forget them.
+  for (auto it = tokens_.begin(); it != tokens_.end();) {
+    auto next = std::next(it);
+    if (it->second.second < now) tokens_.erase(it);
+    it = next;
+  }
+  for (const Revocations::Token& t : changes->tokens) {
+    tokens_[t.jti] = {t.user_id, t.expires_at};
+    AddToken(t.jti, t.expires_at, delta.get());
+  }
+  for (const Revocations::Generation& g : changes->users) {
+    generations_[g.user_id] = g.generation;
+    AddGeneration(g.user_id, g.generation, delta.get());
+  }
+  cursor_ = changes->seq;
+  loaded_ = true;
+  if (delta->tokens_size() == 0 && delta->users_size() == 0) return;
+  for (Subscriber* s : subscribers_) s->Enqueue(delta);
+}
+
+grpc::ServerWriteReactor<RevocationEvents>* RevocationFeed::Watch(
+    grpc::CallbackServerContext* /*context*/) {
+  auto* reactor = new WatchReactor(this, options_.max_pending);
+  common::MutexLock lock(&mu_);
+  if (stopping_) {
+    reactor->Close(
+        grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down"));
+  } else if (!loaded_) {
+    reactor->Close(ToGrpcStatus(StoreUnavailable()));
+  } else {
+    // The snapshot and the registration under one lock: no change between
+    // them is lost or sent twice.
+    std::vector<EventsPtr> messages;
+    auto current = std::make_shared<RevocationEvents>();
+    current->set_snapshot(true);
+    auto flush_if_full = [&] {
+      if (static_cast<size_t>(current->tokens_size() + current->users_size()) <
+          options_.chunk) {
+        return;
+      }
+      messages.push_back(std::move(current));
+      current = std::make_shared<RevocationEvents>();
+    };
+    for (const auto& [jti, entry] : tokens_) {
+      AddToken(jti, entry.second, current.get());
+      flush_if_full();
+    }
+    for (const auto& [user, generation] : generations_) {
+      AddGeneration(user, generation, current.get());
+      flush_if_full();
+    }
+    if (messages.empty() || current->tokens_size() + current->users_size() > 0)
+      messages.push_back(std::move(current));
+    subscribers_.insert(reactor);
+    for (EventsPtr& m : messages) reactor->Enqueue(std::move(m));
+  }
+  return reactor;
+}
+
+void RevocationFeed::Unsubscribe(Subscriber* subscriber) {
+  common::MutexLock lock(&mu_);
+  subscribers_.erase(subscriber);
+}
+
+size_t RevocationFeed::revoked_tokens() const {
+  common::MutexLock lock(&mu_);
+  return tokens_.size();
+}
+size_t RevocationFeed::users_with_generation() const {
+  common::MutexLock lock(&mu_);
+  return generations_.size();
+}
+size_t RevocationFeed::watchers() const {
+  common::MutexLock lock(&mu_);
+  return subscribers_.size();
+}
+int64_t RevocationFeed::cursor() const {
+  common::MutexLock lock(&mu_);
+  return cursor_;
+}
+
+}  // namespace jwtauth::server

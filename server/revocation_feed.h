@@ -1,0 +1,115 @@
+// revocation_feed.h: the server side of WatchRevocations.
+//
+// The feed keeps the revocations still in force in memory (revoked jtis until
+// their token's expiry, per-user token generations), refreshed from the user
+// store every `poll_interval` with RevocationsSince(cursor) — so revocations
+// made through another replica sharing the store arrive within about one
+// interval — and at once after Poke() (a revocation made here). Each watcher
+// first receives the whole set (snapshot = true, then further chunks of at
+// most `chunk` entries with snapshot = false), then every change as a delta.
+// A watcher that falls `max_pending` messages behind is finished with
+// RESOURCE_EXHAUSTED (it reconnects and takes a new snapshot); Stop() finishes
+// every stream with UNAVAILABLE so that server shutdown does not wait on them.
+// Until the first successful read of the store, watchers are refused with
+// UNAVAILABLE (STORE_UNAVAILABLE).
+//
+//   RevocationFeed feed(store, clock);
+//   feed.Start();
+//   ... return feed.Watch(context);   // in AuthService::WatchRevocations
+//   feed.Stop();                      // before grpc::Server::Shutdown
+//
+// Thread-safety: thread-safe. Destroy only after the gRPC server has shut
+// down (no watch stream may still run).
+#ifndef JWTAUTH_SERVER_REVOCATION_FEED_H_
+#define JWTAUTH_SERVER_REVOCATION_FEED_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/time/time.h"
+#include "common/mutex.h"
+#include "jwt/clock.h"
+#include "jwtauth/v1/auth.grpc.pb.h"
+#include "server/user_store.h"
+
+namespace jwtauth::server {
+
+struct RevocationFeedOptions {
+  absl::Duration poll_interval = absl::Milliseconds(500);
+  size_t max_pending = 256;  // messages queued for one watcher
+  size_t chunk = 10'000;     // entries per snapshot message
+};
+
+class RevocationFeed {
+ public:
+  // Subscriber is a watch stream's end of the feed (internal).
+  class Subscriber {
+   public:
+    virtual ~Subscriber() = default;
+    virtual void Enqueue(
+        std::shared_ptr<const jwtauth::v1::RevocationEvents> events) = 0;
+    virtual void Close(const grpc::Status& status) = 0;
+  };
+
+  RevocationFeed(UserStore* store, jwt::Clock clock,
+                 RevocationFeedOptions options = {});
+  ~RevocationFeed();
+  RevocationFeed(const RevocationFeed&) = delete;
+  RevocationFeed& operator=(const RevocationFeed&) = delete;
+
+  // Start reads the store once (a failure is retried by the poller) and
+  // starts polling.
+  void Start();
+  // Poke asks for a poll now (after a revocation made by this server).
+  void Poke();
+  // Stop ends every watch stream with UNAVAILABLE and stops polling.
+  void Stop();
+
+  // Watch serves one WatchRevocations call.
+  grpc::ServerWriteReactor<jwtauth::v1::RevocationEvents>* Watch(
+      grpc::CallbackServerContext* context);
+
+  // Observability (for /metrics and tests).
+  size_t revoked_tokens() const;
+  size_t users_with_generation() const;
+  size_t watchers() const;
+  int64_t cursor() const;
+
+  // Used by the stream reactor.
+  void Unsubscribe(Subscriber* subscriber);
+
+ private:
+  // Poll reads changes since the cursor and sends them to the watchers.
+  void Poll() ABSL_LOCKS_EXCLUDED(mu_);
+  void Run();
+
+  UserStore* const store_;
+  const jwt::Clock clock_;
+  const RevocationFeedOptions options_;
+
+  mutable common::Mutex mu_;
+  // jti -> (user_id, expires_at)
+  absl::flat_hash_map<std::string, std::pair<int64_t, absl::Time>> tokens_
+      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<int64_t, int64_t> generations_ ABSL_GUARDED_BY(mu_);
+  int64_t cursor_ ABSL_GUARDED_BY(mu_) = 0;
+  bool loaded_ ABSL_GUARDED_BY(mu_) = false;
+  bool poke_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  absl::flat_hash_set<Subscriber*> subscribers_ ABSL_GUARDED_BY(mu_);
+  std::thread poller_;
+  common::Mutex poll_mu_;  // one Poll at a time
+};
+
+}  // namespace jwtauth::server
+
+#endif  // JWTAUTH_SERVER_REVOCATION_FEED_H_
