@@ -21,7 +21,7 @@ install(TARGETS jwtauth jwtauth-server jwtauth-admin RUNTIME DESTINATION ${CMAKE
 set(_inc ${CMAKE_INSTALL_INCLUDEDIR}/jwtauth)
 install(FILES
   jwt/algorithm.h jwt/base64url.h jwt/clock.h jwt/drf_messages.h jwt/error.h jwt/json.h
-  jwt/jws_verifier.h jwt/key.h jwt/key_loader.h jwt/key_set.h jwt/raw_jwt.h jwt/signer.h
+  jwt/jwk_export.h jwt/jws_verifier.h jwt/key.h jwt/key_loader.h jwt/key_set.h jwt/raw_jwt.h jwt/signer.h
   jwt/validator_options.h jwt/verified_jwt.h jwt/verifier.h
   DESTINATION ${_inc}/jwt)
 install(FILES client/auth_client.h client/password_input.h DESTINATION ${_inc}/client)

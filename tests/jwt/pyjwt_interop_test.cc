@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "jwt/jwk_export.h"
 #include "jwt/key_loader.h"
 #include "jwt/signer.h"
 #include "jwt/verifier.h"
@@ -136,6 +137,24 @@ TEST_P(AsymmetricInterop, TokensCrossVerifyBothWays) {
   req.Set("key_pem", Json::String(*PublicKeyPem(priv)));
   Json answer = RunPyJwt(req);
   EXPECT_TRUE(answer.Find("ok")->bool_value()) << SerializeJson(answer);
+}
+
+TEST_P(AsymmetricInterop, ExportedPublicJwkLoadsInPyJwkAndVerifiesTokens) {
+  const Algorithm alg = GetParam();
+  Key priv = *GenerateKey(alg, "kid-1");
+  Json req = Request("decode", alg);
+  req.Set(
+      "token",
+      Json::String(*JwtSigner::Create(priv)->Sign(DrfPayload(absl::Now()))));
+  req.Set("jwk", *PublicJwk(priv));
+  Json answer = RunPyJwt(req);
+  EXPECT_TRUE(answer.Find("ok")->bool_value()) << SerializeJson(answer);
+  // A token signed by another key is refused under the same JWK.
+  Key other = *GenerateKey(alg, "kid-1");
+  req.Set(
+      "token",
+      Json::String(*JwtSigner::Create(other)->Sign(DrfPayload(absl::Now()))));
+  EXPECT_FALSE(RunPyJwt(req).Find("ok")->bool_value());
 }
 
 INSTANTIATE_TEST_SUITE_P(Algorithms, AsymmetricInterop,
