@@ -253,7 +253,10 @@ absl::StatusOr<std::unique_ptr<HttpListener>> HttpListener::Start(
   });
   Impl* raw = impl.get();
   // Every request is answered here, before httplib's own routing (which
-  // would read a body first and answer 404 for unknown methods).
+  // would read a body first and answer 404 for unknown methods). No route is
+  // registered with httplib: its routes are std::regex, and libstdc++'s
+  // regex_match recurses per character, so a catch-all pattern overflows the
+  // stack on a long path (about 9000 characters suffice).
   server.set_pre_routing_handler(
       [raw](const httplib::Request& req, httplib::Response& res) {
         raw->Serve(req, res);
