@@ -101,4 +101,30 @@ absl::StatusOr<VerifiedToken> AuthClient::Verify(absl::string_view token) {
   return v;
 }
 
+absl::StatusOr<std::optional<absl::Time>> AuthClient::Revoke(
+    absl::string_view token, bool all_sessions) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() +
+                   absl::ToChronoMilliseconds(timeout_));
+  jwtauth::v1::RevokeTokenRequest req;
+  req.set_token(std::string(token));
+  req.set_all_sessions(all_sessions);
+  jwtauth::v1::RevokeTokenResponse resp;
+  grpc::Status s = stub_->RevokeToken(&ctx, req, &resp);
+  if (!s.ok()) return FromGrpcStatus(s);
+  if (!resp.has_revoked_until()) return std::optional<absl::Time>();
+  return std::optional<absl::Time>(
+      absl::FromUnixSeconds(resp.revoked_until().seconds()));
+}
+
+absl::StatusOr<std::string> AuthClient::Jwks() {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() +
+                   absl::ToChronoMilliseconds(timeout_));
+  jwtauth::v1::GetJwksResponse resp;
+  grpc::Status s = stub_->GetJwks(&ctx, jwtauth::v1::GetJwksRequest(), &resp);
+  if (!s.ok()) return FromGrpcStatus(s);
+  return resp.jwks_json();
+}
+
 }  // namespace jwtauth::client

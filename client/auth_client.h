@@ -48,6 +48,13 @@ class AuthClient {
                                      absl::string_view password);
   absl::StatusOr<IssuedToken> Refresh(absl::string_view token);
   absl::StatusOr<VerifiedToken> Verify(absl::string_view token);
+  // Revoke logs out: `token` (or, with all_sessions, every token of its
+  // user) is refused from now on. Returns until when the revocation is kept
+  // (nullopt for all_sessions).
+  absl::StatusOr<std::optional<absl::Time>> Revoke(absl::string_view token,
+                                                   bool all_sessions = false);
+  // Jwks returns the server's public JWK Set (JSON).
+  absl::StatusOr<std::string> Jwks();
 
  private:
   std::unique_ptr<jwtauth::v1::AuthService::Stub> stub_;

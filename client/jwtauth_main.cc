@@ -6,6 +6,9 @@
 //   jwtauth refresh                                      token: stdin
 //   jwtauth verify                                       token: stdin; prints
 //                                                        claims
+//   jwtauth revoke [--all_sessions]                      token: stdin; logs
+//                                                        out (everywhere)
+//   jwtauth jwks                                         prints the JWK Set
 //   jwtauth [--key_dir=data/keys] keys generate [--algorithm=ES256]
 //   jwtauth keys rotate [--verify_for=7d] [--algorithm=ALG]
 //   jwtauth keys list                     kid, alg, state, created,
@@ -48,6 +51,8 @@ ABSL_FLAG(std::string, tls_ca_file, "",
 ABSL_FLAG(std::string, tls_cert_file, "", "PEM client certificate (mTLS)");
 ABSL_FLAG(std::string, tls_key_file, "", "PEM client key (mTLS)");
 ABSL_FLAG(double, timeout_seconds, 10, "Deadline of each call");
+ABSL_FLAG(bool, all_sessions, false,
+          "revoke: log the token's user out everywhere (every token so far)");
 ABSL_FLAG(bool, json, false,
           "obtain/refresh: print a JSON object with the expiry times");
 ABSL_FLAG(std::string, key_dir, "data/keys",
@@ -66,7 +71,7 @@ namespace client = jwtauth::client;
 
 constexpr char kUsage[] =
     "jwtauth [--server=HOST:PORT] [--tls_ca_file=F] obtain USERNAME | refresh "
-    "| verify\n"
+    "| verify | revoke [--all_sessions] | jwks\n"
     "  (passwords from the terminal or stdin; tokens from stdin)\n"
     "jwtauth [--key_dir=data/keys] keys generate [--algorithm=ES256] | rotate "
     "[--verify_for=7d] [--algorithm=ALG] | list | retire KID";
@@ -231,6 +236,33 @@ int Run(const std::vector<std::string>& args) {
     absl::StatusOr<client::VerifiedToken> v = auth.Verify(token);
     if (!v.ok()) return Report(v.status());
     std::printf("%s\n", v->claims_json.c_str());
+    return 0;
+  }
+  if (cmd == "revoke" && args.size() == 1) {
+    std::string token;
+    if (!ReadToken(token)) {
+      std::fprintf(stderr, "jwtauth: no token on standard input\n");
+      return 2;
+    }
+    const bool all = absl::GetFlag(FLAGS_all_sessions);
+    absl::StatusOr<std::optional<absl::Time>> until = auth.Revoke(token, all);
+    if (!until.ok()) return Report(until.status());
+    if (all) {
+      std::printf("revoked every token of the user\n");
+    } else {
+      std::printf("revoked until %s\n",
+                  until->has_value()
+                      ? absl::FormatTime(absl::RFC3339_sec, **until,
+                                         absl::UTCTimeZone())
+                            .c_str()
+                      : "forever");
+    }
+    return 0;
+  }
+  if (cmd == "jwks" && args.size() == 1) {
+    absl::StatusOr<std::string> jwks = auth.Jwks();
+    if (!jwks.ok()) return Report(jwks.status());
+    std::printf("%s\n", jwks->c_str());
     return 0;
   }
   std::fprintf(stderr, "usage: %s\n", kUsage);

@@ -37,12 +37,25 @@ std::string Outcome(const absl::Status& status) {
       std::string(absl::StatusCodeToString(status.code())));
 }
 
+// Record counts one finished call in `metrics` (if any).
+void Record(AuthMetrics* metrics, AuthMethod method, const absl::Status& status,
+            absl::Time start) {
+  if (metrics == nullptr) return;
+  metrics->RecordCall(method, status, absl::Now() - start);
+  if (status.ok()) return;
+  const std::optional<std::string> reason = ReasonOf(status);
+  if (reason == "THROTTLED") metrics->RecordLoginThrottled();
+  if (reason == "STORE_UNAVAILABLE") metrics->RecordStoreError();
+}
+
 void FinishOverloaded(grpc::ServerUnaryReactor* reactor,
                       absl::string_view method, absl::string_view user,
-                      absl::string_view peer) {
+                      absl::string_view peer, AuthMetrics* metrics,
+                      AuthMethod which, absl::Time start) {
   absl::Status busy = AuthFailure(absl::StatusCode::kResourceExhausted,
                                   kMsgOverloaded, "OVERLOADED");
   LogAuthDecision(method, user, Outcome(busy), peer);
+  Record(metrics, which, busy, start);
   reactor->Finish(ToGrpcStatus(busy));
 }
 
@@ -71,19 +84,23 @@ grpc::ServerUnaryReactor* AuthServiceImpl::ObtainToken(
     grpc::CallbackServerContext* context,
     const jwtauth::v1::ObtainTokenRequest* request,
     jwtauth::v1::TokenResponse* response) {
+  const absl::Time start = absl::Now();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   std::string peer = PeerAddress(context->peer());
+  AuthMetrics* metrics = metrics_;
   absl::Status cheap = tokens_->CheckObtainRequest(request->username(),
                                                    request->password(), peer);
   if (!cheap.ok()) {
     LogAuthDecision("ObtainToken", request->username(), Outcome(cheap), peer);
+    Record(metrics, AuthMethod::kObtainToken, cheap, start);
     reactor->Finish(ToGrpcStatus(cheap));
     return reactor;
   }
   TokenService* tokens = tokens_;
   common::WorkerPool* finish_pool = finish_pool_;
   const bool queued = pool_->TrySubmit([tokens, finish_pool, context, reactor,
-                                        request, response, peer] {
+                                        request, response, peer, metrics,
+                                        start] {
     if (context->IsCancelled()) {  // the caller gave up while queued: skip
                                    // the hash
       reactor->Finish(
@@ -94,6 +111,7 @@ grpc::ServerUnaryReactor* AuthServiceImpl::ObtainToken(
         tokens->Obtain(request->username(), request->password(), peer);
     LogAuthDecision("ObtainToken", request->username(),
                     Outcome(issued.status()), peer);
+    Record(metrics, AuthMethod::kObtainToken, issued.status(), start);
     if (issued.ok()) FillTokenResponse(*issued, response);
     grpc::Status status = ToGrpcStatus(issued.status());
     if (finish_pool == nullptr || !finish_pool->TrySubmit([reactor, status] {
@@ -102,8 +120,10 @@ grpc::ServerUnaryReactor* AuthServiceImpl::ObtainToken(
       reactor->Finish(status);
     }
   });
-  if (!queued)
-    FinishOverloaded(reactor, "ObtainToken", request->username(), peer);
+  if (!queued) {
+    FinishOverloaded(reactor, "ObtainToken", request->username(), peer, metrics,
+                     AuthMethod::kObtainToken, start);
+  }
   return reactor;
 }
 
@@ -119,17 +139,24 @@ grpc::ServerUnaryReactor* AuthServiceImpl::RefreshToken(
     grpc::CallbackServerContext* context,
     const jwtauth::v1::RefreshTokenRequest* request,
     jwtauth::v1::TokenResponse* response) {
+  const absl::Time start = absl::Now();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   std::string peer = PeerAddress(context->peer());
   TokenService* tokens = tokens_;
-  const bool ran = RunIo([tokens, reactor, request, response, peer] {
+  AuthMetrics* metrics = metrics_;
+  const bool ran = RunIo([tokens, reactor, request, response, peer, metrics,
+                          start] {
     absl::StatusOr<IssuedToken> issued = tokens->Refresh(request->token());
     LogAuthDecision("RefreshToken", issued.ok() ? issued->user.username : "",
                     Outcome(issued.status()), peer);
+    Record(metrics, AuthMethod::kRefreshToken, issued.status(), start);
     if (issued.ok()) FillTokenResponse(*issued, response);
     reactor->Finish(ToGrpcStatus(issued.status()));
   });
-  if (!ran) FinishOverloaded(reactor, "RefreshToken", "", peer);
+  if (!ran) {
+    FinishOverloaded(reactor, "RefreshToken", "", peer, metrics,
+                     AuthMethod::kRefreshToken, start);
+  }
   return reactor;
 }
 
@@ -137,13 +164,17 @@ grpc::ServerUnaryReactor* AuthServiceImpl::VerifyToken(
     grpc::CallbackServerContext* context,
     const jwtauth::v1::VerifyTokenRequest* request,
     jwtauth::v1::VerifyTokenResponse* response) {
+  const absl::Time start = absl::Now();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   std::string peer = PeerAddress(context->peer());
   TokenService* tokens = tokens_;
-  const bool ran = RunIo([tokens, reactor, request, response, peer] {
+  AuthMetrics* metrics = metrics_;
+  const bool ran = RunIo([tokens, reactor, request, response, peer, metrics,
+                          start] {
     absl::StatusOr<VerifiedToken> verified = tokens->Verify(request->token());
     LogAuthDecision("VerifyToken", verified.ok() ? verified->user.username : "",
                     Outcome(verified.status()), peer);
+    Record(metrics, AuthMethod::kVerifyToken, verified.status(), start);
     if (verified.ok()) {
       response->set_token(request->token());
       JsonToStruct(verified->jwt.claims(), response->mutable_claims());
@@ -154,7 +185,10 @@ grpc::ServerUnaryReactor* AuthServiceImpl::VerifyToken(
     }
     reactor->Finish(ToGrpcStatus(verified.status()));
   });
-  if (!ran) FinishOverloaded(reactor, "VerifyToken", "", peer);
+  if (!ran) {
+    FinishOverloaded(reactor, "VerifyToken", "", peer, metrics,
+                     AuthMethod::kVerifyToken, start);
+  }
   return reactor;
 }
 
@@ -162,12 +196,15 @@ grpc::ServerUnaryReactor* AuthServiceImpl::RevokeToken(
     grpc::CallbackServerContext* context,
     const jwtauth::v1::RevokeTokenRequest* request,
     jwtauth::v1::RevokeTokenResponse* response) {
+  const absl::Time start = absl::Now();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   std::string peer = PeerAddress(context->peer());
   TokenService* tokens = tokens_;
   RevocationFeed* feed = feed_;
+  AuthMetrics* metrics = metrics_;
   // Revocations are writes: always off gRPC's threads when there is a pool.
-  const bool ran = RunIo([tokens, feed, reactor, request, response, peer] {
+  const bool ran = RunIo([tokens, feed, reactor, request, response, peer,
+                          metrics, start] {
     absl::StatusOr<RevokedToken> revoked =
         tokens->Revoke(request->token(), request->all_sessions());
     LogAuthDecision(
@@ -179,9 +216,18 @@ grpc::ServerUnaryReactor* AuthServiceImpl::RevokeToken(
       SetTimestamp(*revoked->revoked_until, response->mutable_revoked_until());
     }
     if (revoked.ok() && feed != nullptr) feed->Poke();
+    Record(metrics, AuthMethod::kRevokeToken, revoked.status(), start);
+    if (revoked.ok() && metrics != nullptr) {
+      metrics->RecordRevocation(revoked->all_sessions
+                                    ? RevocationKind::kAllSessions
+                                    : RevocationKind::kToken);
+    }
     reactor->Finish(ToGrpcStatus(revoked.status()));
   });
-  if (!ran) FinishOverloaded(reactor, "RevokeToken", "", peer);
+  if (!ran) {
+    FinishOverloaded(reactor, "RevokeToken", "", peer, metrics,
+                     AuthMethod::kRevokeToken, start);
+  }
   return reactor;
 }
 
@@ -189,6 +235,10 @@ grpc::ServerWriteReactor<jwtauth::v1::RevocationEvents>*
 AuthServiceImpl::WatchRevocations(
     grpc::CallbackServerContext* context,
     const jwtauth::v1::WatchRevocationsRequest* /*request*/) {
+  if (metrics_ != nullptr) {
+    metrics_->RecordCall(AuthMethod::kWatchRevocations, absl::OkStatus(),
+                         absl::ZeroDuration());
+  }
   if (feed_ != nullptr) return feed_->Watch(context);
   return jwtauth::v1::AuthService::CallbackService::WatchRevocations(context,
                                                                      nullptr);
@@ -199,7 +249,9 @@ grpc::ServerUnaryReactor* AuthServiceImpl::GetJwks(
     const jwtauth::v1::GetJwksRequest* /*request*/,
     jwtauth::v1::GetJwksResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const absl::Time start = absl::Now();
   response->set_jwks_json(jwks_ ? jwks_() : std::string("{\"keys\":[]}"));
+  Record(metrics_, AuthMethod::kGetJwks, absl::OkStatus(), start);
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }

@@ -24,6 +24,7 @@
 
 #include "common/worker_pool.h"
 #include "jwtauth/v1/auth.grpc.pb.h"
+#include "server/auth_metrics.h"
 #include "server/revocation_feed.h"
 #include "server/token_service.h"
 
@@ -73,6 +74,8 @@ class AuthServiceImpl final : public jwtauth::v1::AuthService::CallbackService {
   void set_jwks_source(std::function<std::string()> jwks) {
     jwks_ = std::move(jwks);
   }
+  // Every call's outcome and latency go to `metrics` (may be null).
+  void set_metrics(AuthMetrics* metrics) { metrics_ = metrics; }
 
  private:
   // RunIo runs `work` on the io pool (or inline without one); false when the
@@ -84,6 +87,7 @@ class AuthServiceImpl final : public jwtauth::v1::AuthService::CallbackService {
   common::WorkerPool* io_pool_;
   common::WorkerPool* finish_pool_;
   RevocationFeed* feed_ = nullptr;
+  AuthMetrics* metrics_ = nullptr;
   std::function<std::string()> jwks_;
 };
 

@@ -27,9 +27,13 @@
 #include "absl/strings/str_cat.h"
 #include "common/serving_tuning.h"
 #include "jwt/json.h"
+#include "jwt/jwk_export.h"
 #include "server/auth_log.h"
+#include "server/auth_metrics.h"
 #include "server/auth_service.h"
+#include "server/http_listener.h"
 #include "server/human_duration.h"
+#include "server/key_directory.h"
 #include "server/key_files.h"
 #include "server/user_store_factory.h"
 
@@ -46,6 +50,17 @@ ABSL_FLAG(std::string, private_key_file, "",
           "JWT_PRIVATE_KEY: PEM private key (RS/PS/ES/EdDSA)");
 ABSL_FLAG(std::string, public_key_file, "",
           "JWT_PUBLIC_KEY: PEM public key; must match the private key");
+ABSL_FLAG(std::string, key_dir, "",
+          "A key directory made by `jwtauth keys generate` (several keys with "
+          "kid: the active one signs, the others verify until their tokens "
+          "expire). Re-read on SIGHUP and when its keys.json changes. Replaces "
+          "--algorithm and the key file flags");
+ABSL_FLAG(std::string, http_listen, "",
+          "Serve /.well-known/jwks.json and /metrics over HTTP on host:port "
+          "(loopback unless --insecure_allow_plaintext_non_loopback); empty = "
+          "off");
+ABSL_FLAG(HumanDuration, jwks_max_age, HumanDuration{absl::Minutes(5)},
+          "Cache-Control max-age of /.well-known/jwks.json");
 ABSL_FLAG(bool, verify, true,
           "JWT_VERIFY: check token signatures (false is dangerous)");
 ABSL_FLAG(bool, verify_expiration, true,
@@ -201,9 +216,20 @@ int Serve() {
                                absl::GetFlag(FLAGS_public_key_file),
                                data_dir};
   bool generated = false;
+  const std::string key_dir = absl::GetFlag(FLAGS_key_dir);
   absl::StatusOr<jwt::KeySet> keys =
-      server::LoadServerKeys(key_config, &generated);
-  if (!keys.ok()) return Fail(keys.status().message());
+      key_dir.empty() ? server::LoadServerKeys(key_config, &generated)
+                      : server::KeyDirectory(key_dir).Load(absl::Now());
+  if (!keys.ok()) {
+    return Fail(absl::StrCat(key_dir.empty() ? "" : "--key_dir: ",
+                             keys.status().message()));
+  }
+  if (!key_dir.empty() && (!key_config.secret_key_file.empty() ||
+                           !key_config.secret_key_env.empty() ||
+                           !key_config.private_key_file.empty() ||
+                           !key_config.public_key_file.empty())) {
+    return Fail("--key_dir replaces the key file flags: give one or the other");
+  }
   if (generated) {
     server::LogLine(absl::StrCat(
         "generated a new random ", absl::GetFlag(FLAGS_algorithm),
@@ -288,6 +314,15 @@ int Serve() {
   }
   server::AuthServiceImpl service(tokens->get(), pool.get(), io_pool.get(),
                                   finish_pool.get());
+  // The public JWK Set, rebuilt when the keys change.
+  auto make_jwks = [](const jwt::KeySet& set) {
+    absl::StatusOr<jwt::Json> jwks = jwt::PublicJwks(set);
+    return std::make_shared<const std::string>(
+        jwks.ok() ? jwt::SerializeJson(*jwks) : std::string("{\"keys\":[]}"));
+  };
+  std::shared_ptr<const std::string> jwks = make_jwks(*keys);
+  auto current_jwks = [&jwks] { return *std::atomic_load(&jwks); };
+  service.set_jwks_source(current_jwks);
   const absl::Duration revocation_poll =
       absl::GetFlag(FLAGS_revocation_poll).value;
   if (revocation_poll < absl::Milliseconds(10))
@@ -297,6 +332,15 @@ int Serve() {
   server::RevocationFeed feed(store->get(), jwt::SystemClock(), feed_options);
   feed.Start();
   service.set_revocation_feed(&feed);
+  server::AuthMetricsCallbacks gauges;
+  gauges.revocation_set_size = [&feed] {
+    return static_cast<double>(feed.revoked_tokens() +
+                               feed.users_with_generation());
+  };
+  absl::StatusOr<std::unique_ptr<server::AuthMetrics>> metrics =
+      server::AuthMetrics::Create(gauges);
+  if (!metrics.ok()) return Fail(metrics.status().message());
+  service.set_metrics(metrics->get());
 
   const std::string listen = absl::GetFlag(FLAGS_listen);
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds =
@@ -315,25 +359,108 @@ int Serve() {
   }
   server::LogLine(absl::StrCat(
       "jwtauth-server serving jwtauth.v1.AuthService on ", listen, " (port ",
-      port, "), ", absl::GetFlag(FLAGS_algorithm), ", database ",
-      server::RedactDatabase(db_path), ", ", workers, " hashing threads"));
+      port, "), ", jwt::AlgorithmName(keys->current().algorithm()),
+      key_dir.empty() ? "" : absl::StrCat(" (key directory ", key_dir, ")"),
+      ", database ", server::RedactDatabase(db_path), ", ", workers,
+      " hashing threads"));
+  std::unique_ptr<server::HttpListener> http;
+  if (const std::string http_listen = absl::GetFlag(FLAGS_http_listen);
+      !http_listen.empty()) {
+    server::HttpListenerOptions http_options;
+    const size_t colon = http_listen.rfind(':');
+    int http_port = -1;
+    if (colon == std::string::npos ||
+        !absl::SimpleAtoi(http_listen.substr(colon + 1), &http_port)) {
+      return Fail("--http_listen: expected host:port");
+    }
+    http_options.host = http_listen.substr(0, colon);
+    if (absl::StartsWith(http_options.host, "[") &&
+        absl::EndsWith(http_options.host, "]")) {
+      http_options.host =
+          http_options.host.substr(1, http_options.host.size() - 2);
+    }
+    http_options.port = http_port;
+    http_options.allow_non_loopback =
+        absl::GetFlag(FLAGS_insecure_allow_plaintext_non_loopback);
+    http_options.jwks = current_jwks;
+    server::AuthMetrics* m = metrics->get();
+    http_options.metrics = [m] { return m->Render(); };
+    http_options.jwks_max_age = absl::GetFlag(FLAGS_jwks_max_age).value;
+    absl::StatusOr<std::unique_ptr<server::HttpListener>> started =
+        server::HttpListener::Start(http_options);
+    if (!started.ok())
+      return Fail(absl::StrCat("--http_listen: ", started.status().message()));
+    http = *std::move(started);
+    server::LogLine(
+        absl::StrCat("HTTP: /.well-known/jwks.json and /metrics on ",
+                     http_options.host, " port ", http->port()));
+    const std::string http_port_file = absl::GetFlag(FLAGS_port_file);
+    if (!http_port_file.empty()) {
+      std::ofstream(http_port_file + ".http.tmp") << http->port() << "\n";
+      std::rename((http_port_file + ".http.tmp").c_str(),
+                  (http_port_file + ".http").c_str());
+    }
+  }
   const std::string port_file = absl::GetFlag(FLAGS_port_file);
   if (!port_file.empty()) {
     std::ofstream(port_file + ".tmp") << port << "\n";
     std::rename((port_file + ".tmp").c_str(), port_file.c_str());
   }
 
-  // Wait for SIGTERM/SIGINT (blocked in every thread, see main).
+  // Wait for SIGTERM/SIGINT (blocked in every thread, see main); SIGHUP, a
+  // change of keys.json, or a verify-only key reaching its end reloads the
+  // key directory. A bad directory keeps the keys in use (and says why).
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  auto manifest_mtime = [&key_dir]() -> int64_t {
+    struct stat st;
+    if (key_dir.empty() || ::stat((key_dir + "/keys.json").c_str(), &st) != 0) {
+      return 0;
+    }
+    return static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 +
+           st.st_mtim.tv_nsec;
+  };
+  int64_t loaded_mtime = manifest_mtime();
+  absl::Time next_periodic = absl::Now() + absl::Minutes(1);
   int sig = 0;
-  sigwait(&set, &sig);
+  for (;;) {
+    const struct timespec tick = {1, 0};
+    sig = sigtimedwait(&set, nullptr, &tick);
+    if (sig == SIGTERM || sig == SIGINT) break;
+    if (key_dir.empty()) {
+      if (sig == SIGHUP)
+        server::LogLine("SIGHUP: nothing to reload (no --key_dir)");
+      continue;
+    }
+    const int64_t mtime = manifest_mtime();
+    const bool due = absl::Now() >= next_periodic;
+    if (sig != SIGHUP && mtime == loaded_mtime && !due) continue;
+    next_periodic = absl::Now() + absl::Minutes(1);
+    loaded_mtime = mtime;
+    absl::StatusOr<jwt::KeySet> reloaded =
+        server::KeyDirectory(key_dir).Load(absl::Now());
+    absl::Status applied = reloaded.status();
+    if (applied.ok()) applied = (*tokens)->SetKeys(*reloaded);
+    if (!applied.ok()) {
+      server::LogLine(absl::StrCat(
+          "key reload failed, keeping the keys in use: ", applied.message()));
+      continue;
+    }
+    std::atomic_store(&jwks, make_jwks(*reloaded));
+    if (sig == SIGHUP || !due) {
+      server::LogLine(absl::StrCat("keys reloaded from ", key_dir, ": ",
+                                   reloaded->keys().size(), " key(s), kid ",
+                                   reloaded->current().kid(), " signs"));
+    }
+  }
   server::LogLine(absl::StrCat("received ",
                                sig == SIGTERM ? "SIGTERM" : "SIGINT",
                                ": draining in-flight calls"));
   feed.Stop();  // watch streams never end by themselves
+  if (http != nullptr) http->Stop();
   grpc_server->Shutdown(
       std::chrono::system_clock::now() +
       absl::ToChronoSeconds(absl::GetFlag(FLAGS_shutdown_grace).value));
@@ -353,6 +480,7 @@ int main(int argc, char** argv) {
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   // No absl::Mutex deadlock detection, heap kept between calls: see
   // common/serving_tuning.h (measured in bench/RESULTS.md).

@@ -75,6 +75,17 @@ absl::StatusOr<std::unique_ptr<TokenService>> TokenService::Create(
   if (hasher.iterations() < 1 || hasher.iterations() > kMaxPbkdf2Iterations) {
     return absl::InvalidArgumentError("PBKDF2 iterations out of range");
   }
+  absl::StatusOr<std::shared_ptr<const Crypto>> crypto =
+      BuildCrypto(settings, std::move(keys), clock);
+  if (!crypto.ok()) return crypto.status();
+  return std::unique_ptr<TokenService>(
+      new TokenService(std::move(settings), *std::move(crypto), store, hasher,
+                       throttle, clock, std::move(hook)));
+}
+
+absl::StatusOr<std::shared_ptr<const TokenService::Crypto>>
+TokenService::BuildCrypto(const TokenSettings& settings, jwt::KeySet keys,
+                          jwt::Clock clock) {
   absl::StatusOr<jwt::JwtSigner> signer =
       jwt::JwtSigner::Create(keys.current());
   if (!signer.ok()) return signer.status();
@@ -84,20 +95,26 @@ absl::StatusOr<std::unique_ptr<TokenService>> TokenService::Create(
   absl::StatusOr<jwt::Verifier> expired_ok =
       jwt::Verifier::Create(keys, ValidatorFor(settings, false), clock);
   if (!expired_ok.ok()) return expired_ok.status();
-  return std::unique_ptr<TokenService>(new TokenService(
-      std::move(settings), *std::move(signer), *std::move(verifier),
-      *std::move(expired_ok), store, hasher, throttle, clock, std::move(hook)));
+  return std::make_shared<const Crypto>(
+      Crypto{std::move(keys), *std::move(signer), *std::move(verifier),
+             *std::move(expired_ok)});
 }
 
-TokenService::TokenService(TokenSettings settings, jwt::JwtSigner signer,
-                           jwt::Verifier verifier,
-                           jwt::Verifier expired_ok_verifier, UserStore* store,
-                           PasswordHasher hasher, ThrottleOptions throttle,
-                           jwt::Clock clock, PayloadHook hook)
+absl::Status TokenService::SetKeys(jwt::KeySet keys) {
+  absl::StatusOr<std::shared_ptr<const Crypto>> crypto =
+      BuildCrypto(settings_, std::move(keys), clock_);
+  if (!crypto.ok()) return crypto.status();
+  std::atomic_store(&crypto_, *std::move(crypto));
+  return absl::OkStatus();
+}
+
+TokenService::TokenService(TokenSettings settings,
+                           std::shared_ptr<const Crypto> crypto,
+                           UserStore* store, PasswordHasher hasher,
+                           ThrottleOptions throttle, jwt::Clock clock,
+                           PayloadHook hook)
     : settings_(std::move(settings)),
-      signer_(std::move(signer)),
-      verifier_(std::move(verifier)),
-      expired_ok_verifier_(std::move(expired_ok_verifier)),
+      crypto_(std::move(crypto)),
       store_(store),
       hasher_(hasher),
       throttle_(throttle, clock),
@@ -218,7 +235,7 @@ absl::StatusOr<IssuedToken> TokenService::Issue(
       raw.Set(c.keys()[i], c.items()[i]);
     }
   }
-  absl::StatusOr<std::string> token = signer_.Sign(raw);
+  absl::StatusOr<std::string> token = crypto()->signer.Sign(raw);
   if (!token.ok()) return absl::InternalError("token signing failed");
   IssuedToken issued{*std::move(token),
                      absl::FromUnixSeconds(absl::ToUnixSeconds(exp)),
@@ -265,7 +282,7 @@ absl::StatusOr<User> TokenService::CheckUser(const jwt::VerifiedJwt& jwt) {
 }
 
 absl::StatusOr<VerifiedToken> TokenService::Verify(absl::string_view token) {
-  absl::StatusOr<jwt::VerifiedJwt> jwt = verifier_.Verify(token);
+  absl::StatusOr<jwt::VerifiedJwt> jwt = crypto()->verifier.Verify(token);
   if (!jwt.ok()) return TokenRejected(jwt.status());
   absl::StatusOr<User> user = CheckUser(*jwt);
   if (!user.ok()) return user.status();
@@ -278,8 +295,10 @@ absl::StatusOr<IssuedToken> TokenService::Refresh(absl::string_view token) {
     // and protected services verifying signatures would then accept it.
     return Unauthenticated(jwt::kMsgIncorrectCredentials, "TOKEN_REJECTED");
   }
-  const jwt::Verifier& verifier =
-      settings_.allow_expired_refresh ? expired_ok_verifier_ : verifier_;
+  const std::shared_ptr<const Crypto> crypto = this->crypto();
+  const jwt::Verifier& verifier = settings_.allow_expired_refresh
+                                      ? crypto->expired_ok_verifier
+                                      : crypto->verifier;
   absl::StatusOr<jwt::VerifiedJwt> jwt = verifier.Verify(token);
   if (!jwt.ok()) return TokenRejected(jwt.status());
   absl::StatusOr<User> user = CheckUser(*jwt);
@@ -301,8 +320,10 @@ absl::StatusOr<IssuedToken> TokenService::Refresh(absl::string_view token) {
 
 absl::StatusOr<RevokedToken> TokenService::Revoke(absl::string_view token,
                                                   bool all_sessions) {
-  const jwt::Verifier& verifier =
-      settings_.allow_expired_refresh ? expired_ok_verifier_ : verifier_;
+  const std::shared_ptr<const Crypto> crypto = this->crypto();
+  const jwt::Verifier& verifier = settings_.allow_expired_refresh
+                                      ? crypto->expired_ok_verifier
+                                      : crypto->verifier;
   absl::StatusOr<jwt::VerifiedJwt> jwt = verifier.Verify(token);
   if (!jwt.ok()) return TokenRejected(jwt.status());
   absl::StatusOr<User> user = CheckUser(*jwt);

@@ -5,13 +5,14 @@
 // Tokens carry drf-jwt's payload in its order — user_id, username, exp,
 // email, orig_iat (when refresh is allowed), aud, iss (when configured) —
 // then iat, a random jti and gen (the user's token generation), then
-// configured static claims, then whatever the PayloadHook adds. Verification names the user by "username" (drf-jwt's
-// get_username_from_payload) and, stricter than drf-jwt, also requires
-// "user_id" to match, so a deleted user's tokens never pass for a new user
-// who reuses the name. A token whose jti was revoked, or whose gen is not
-// the user's current token generation (log out everywhere, password change,
-// deactivation; a token without gen counts as generation 0), is refused with
-// "Token is blacklisted." (TOKEN_REVOKED) by Verify, Refresh and Revoke.
+// configured static claims, then whatever the PayloadHook adds. Verification
+// names the user by "username" (drf-jwt's get_username_from_payload) and,
+// stricter than drf-jwt, also requires "user_id" to match, so a deleted user's
+// tokens never pass for a new user who reuses the name. A token whose jti was
+// revoked, or whose gen is not the user's current token generation (log out
+// everywhere, password change, deactivation; a token without gen counts as
+// generation 0), is refused with "Token is blacklisted." (TOKEN_REVOKED) by
+// Verify, Refresh and Revoke.
 //
 //   TokenService service(settings, keys, store, hasher, throttle, clock);
 //   absl::StatusOr<IssuedToken> t = service.Obtain("ada", "pw", peer);
@@ -23,6 +24,7 @@
 #define JWTAUTH_SERVER_TOKEN_SERVICE_H_
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -119,13 +121,30 @@ class TokenService {
   absl::StatusOr<RevokedToken> Revoke(absl::string_view token,
                                       bool all_sessions);
 
+  // SetKeys replaces the keys (a rotation picked up without a restart):
+  // keys.current() signs from now on, every key verifies. Calls in flight
+  // finish with the keys they started with. On error the old keys stay.
+  absl::Status SetKeys(jwt::KeySet keys);
+  jwt::KeySet keys() const { return crypto()->keys; }
+
   const TokenSettings& settings() const { return settings_; }
-  const jwt::Verifier& verifier() const { return verifier_; }
   const PasswordHasher& hasher() const { return hasher_; }
 
  private:
-  TokenService(TokenSettings settings, jwt::JwtSigner signer,
-               jwt::Verifier verifier, jwt::Verifier expired_ok_verifier,
+  // Crypto is everything built from one key set, swapped as a whole.
+  struct Crypto {
+    jwt::KeySet keys;
+    jwt::JwtSigner signer;
+    jwt::Verifier verifier;
+    jwt::Verifier expired_ok_verifier;  // for allow_expired_refresh
+  };
+  static absl::StatusOr<std::shared_ptr<const Crypto>> BuildCrypto(
+      const TokenSettings& settings, jwt::KeySet keys, jwt::Clock clock);
+  std::shared_ptr<const Crypto> crypto() const {
+    return std::atomic_load(&crypto_);
+  }
+
+  TokenService(TokenSettings settings, std::shared_ptr<const Crypto> crypto,
                UserStore* store, PasswordHasher hasher,
                ThrottleOptions throttle, jwt::Clock clock, PayloadHook hook);
 
@@ -136,9 +155,7 @@ class TokenService {
   absl::StatusOr<User> CheckUser(const jwt::VerifiedJwt& jwt);
 
   TokenSettings settings_;
-  jwt::JwtSigner signer_;
-  jwt::Verifier verifier_;
-  jwt::Verifier expired_ok_verifier_;  // for allow_expired_refresh
+  std::shared_ptr<const Crypto> crypto_;  // std::atomic_load/store only
   UserStore* store_;
   PasswordHasher hasher_;
   LoginThrottle throttle_;

@@ -449,10 +449,10 @@ TEST(SqliteUserStore, UsernameLimitCountsCharactersNotBytes) {
 
 // ---------------------------------------------------------- migrations
 
-TEST(SqliteUserStore, NewDatabaseIsAtSchemaVersionOneInWalMode) {
+TEST(SqliteUserStore, NewDatabaseIsAtTheLatestSchemaVersionInWalMode) {
   TempDir dir;
   auto store = MustOpen(dir.File("users.sqlite3"));
-  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(1));
+  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(2));
   RawDb raw(dir.File("users.sqlite3"));
   EXPECT_EQ(raw.Text("PRAGMA journal_mode"), "wal");
   EXPECT_THAT(
@@ -472,10 +472,10 @@ TEST(SqliteUserStore, MigrationsRunOnceAcrossOpens) {
       "SELECT applied_at FROM jwtauth_schema_migrations WHERE version = 1");
   for (int i = 0; i < 3; ++i) {
     auto store = MustOpen(path);
-    EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(1));
+    EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(2));
     EXPECT_EQ(store->ListUsers()->size(), 1u);
   }
-  EXPECT_EQ(raw.Text("SELECT count(*) FROM jwtauth_schema_migrations"), "1");
+  EXPECT_EQ(raw.Text("SELECT count(*) FROM jwtauth_schema_migrations"), "2");
   EXPECT_EQ(
       raw.Text(
           "SELECT applied_at FROM jwtauth_schema_migrations WHERE version = 1"),
@@ -518,7 +518,7 @@ TEST(SqliteUserStore, OpenWithoutCreateOnExistingStoreWorks) {
   ASSERT_THAT(MustOpen(path)->CreateUser(Ada()), IsOk());
   auto store = MustOpen(path, NoCreate());
   ASSERT_NE(store, nullptr);
-  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(1));
+  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(2));
   EXPECT_TRUE(store->FindByUsername("ada")->has_value());
 }
 
@@ -855,7 +855,7 @@ TEST(SqliteUserStore, DjangoMadeDatabaseIsReadAndStaysUsableByDjango) {
 
   auto store = MustOpen(path);  // create = true: jwtauth's migration runs here
   ASSERT_NE(store, nullptr);
-  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(1));
+  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(2));
   absl::StatusOr<std::vector<User>> users = store->ListUsers();
   ASSERT_THAT(users, IsOk());
   EXPECT_EQ(users->size(), 2u);

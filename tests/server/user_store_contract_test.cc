@@ -406,6 +406,162 @@ TEST_P(UserStoreContract, MutationsOfMissingUserAreNotFound) {
   EXPECT_EQ(found.last_login, std::nullopt);
 }
 
+// --------------------------------------------------------- revocation
+
+TEST_P(UserStoreContract, RevokedJtiIsReportedInTheSameReadAsTheUser) {
+  const User ada = MustCreate(Ada());
+  const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
+  ASSERT_THAT(store_->RevokeToken("jti-1", ada.id, now + absl::Minutes(5), now),
+              IsOk());
+  absl::StatusOr<std::optional<TokenSubject>> revoked =
+      store_->FindForToken("ada", "jti-1");
+  ASSERT_THAT(revoked, IsOk());
+  ASSERT_TRUE(revoked->has_value());
+  EXPECT_TRUE((*revoked)->jti_revoked);
+  EXPECT_EQ((*revoked)->user.id, ada.id);
+  EXPECT_EQ((*revoked)->user.email, "ada@example.com");
+  for (absl::string_view other : {"jti-2", "", "JTI-1", "jti-1 "}) {
+    absl::StatusOr<std::optional<TokenSubject>> fine =
+        store_->FindForToken("ada", other);
+    ASSERT_THAT(fine, IsOk());
+    ASSERT_TRUE(fine->has_value());
+    EXPECT_FALSE((*fine)->jti_revoked) << other;
+  }
+  absl::StatusOr<std::optional<TokenSubject>> nobody =
+      store_->FindForToken("nobody", "jti-1");
+  ASSERT_THAT(nobody, IsOk());
+  EXPECT_FALSE(nobody->has_value());
+  // Revoking again is fine and keeps the later expiry.
+  EXPECT_THAT(store_->RevokeToken("jti-1", ada.id, now + absl::Minutes(1), now),
+              IsOk());
+  absl::StatusOr<Revocations> all = store_->RevocationsSince(0, now);
+  ASSERT_THAT(all, IsOk());
+  ASSERT_EQ(all->tokens.size(), 1u);
+  EXPECT_EQ(all->tokens[0].expires_at, now + absl::Minutes(5));
+}
+
+TEST_P(UserStoreContract, BadJtisAreInvalidArgumentAndStoreNothing) {
+  const User ada = MustCreate(Ada());
+  const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
+  EXPECT_THAT(store_->RevokeToken("", ada.id, now, now),
+              HasCode(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(store_->RevokeToken(std::string(256, 'j'), ada.id, now, now),
+              HasCode(absl::StatusCode::kInvalidArgument));
+  absl::StatusOr<Revocations> all = store_->RevocationsSince(0, now);
+  ASSERT_THAT(all, IsOk());
+  EXPECT_TRUE(all->tokens.empty());
+}
+
+TEST_P(UserStoreContract, TokenGenerationStartsAtZeroAndBumpsPerUser) {
+  const User ada = MustCreate(Ada());
+  const User bob = MustCreate(Named("bob"));
+  EXPECT_EQ(ada.token_generation, 0);
+  EXPECT_EQ(MustFind("ada").token_generation, 0);
+  EXPECT_THAT(store_->BumpTokenGeneration(ada.id), IsOkAndHolds(int64_t{1}));
+  EXPECT_THAT(store_->BumpTokenGeneration(ada.id), IsOkAndHolds(int64_t{2}));
+  EXPECT_EQ(MustFind("ada").token_generation, 2);
+  EXPECT_EQ(MustFind("bob").token_generation, 0);
+  absl::StatusOr<std::optional<User>> by_id = store_->FindById(ada.id);
+  ASSERT_THAT(by_id, IsOk());
+  EXPECT_EQ((*by_id)->token_generation, 2);
+  absl::StatusOr<std::optional<TokenSubject>> subject =
+      store_->FindForToken("ada", "x");
+  ASSERT_THAT(subject, IsOk());
+  EXPECT_EQ((*subject)->user.token_generation, 2);
+  EXPECT_THAT(store_->BumpTokenGeneration(ada.id + 1000),
+              HasCode(absl::StatusCode::kNotFound));
+  (void)bob;
+}
+
+TEST_P(UserStoreContract, PasswordChangeAndDeactivationBumpTheGeneration) {
+  const User ada = MustCreate(Ada());
+  ASSERT_THAT(store_->SetPasswordHash(ada.id, "pbkdf2_sha256$2$new$hash"),
+              IsOk());
+  EXPECT_EQ(MustFind("ada").token_generation, 1);
+  // The same hash again is no change.
+  ASSERT_THAT(store_->SetPasswordHash(ada.id, "pbkdf2_sha256$2$new$hash"),
+              IsOk());
+  EXPECT_EQ(MustFind("ada").token_generation, 1);
+  ASSERT_THAT(store_->SetActive(ada.id, false), IsOk());
+  EXPECT_EQ(MustFind("ada").token_generation, 2);
+  // Enabling, a login and disabling a disabled user revoke nothing more.
+  ASSERT_THAT(store_->SetActive(ada.id, false), IsOk());
+  ASSERT_THAT(store_->SetActive(ada.id, true), IsOk());
+  ASSERT_THAT(store_->RecordLogin(ada.id, absl::Now()), IsOk());
+  EXPECT_EQ(MustFind("ada").token_generation, 2);
+}
+
+TEST_P(UserStoreContract, RevocationsSinceReturnsOnlyLaterUnexpiredChanges) {
+  const User ada = MustCreate(Ada());
+  const User bob = MustCreate(Named("bob"));
+  const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
+  absl::StatusOr<Revocations> empty = store_->RevocationsSince(0, now);
+  ASSERT_THAT(empty, IsOk());
+  EXPECT_TRUE(empty->tokens.empty());
+  EXPECT_TRUE(empty->users.empty());
+  ASSERT_THAT(store_->RevokeToken("a1", ada.id, now + absl::Minutes(5), now),
+              IsOk());
+  ASSERT_THAT(store_->RevokeToken("old", ada.id, now - absl::Seconds(1),
+                                  now - absl::Minutes(10)),
+              IsOk());
+  ASSERT_THAT(store_->BumpTokenGeneration(bob.id), IsOk());
+  absl::StatusOr<Revocations> first = store_->RevocationsSince(0, now);
+  ASSERT_THAT(first, IsOk());
+  ASSERT_EQ(first->tokens.size(), 1u);  // "old" has expired
+  EXPECT_EQ(first->tokens[0].jti, "a1");
+  EXPECT_EQ(first->tokens[0].user_id, ada.id);
+  EXPECT_EQ(first->tokens[0].expires_at, now + absl::Minutes(5));
+  ASSERT_EQ(first->users.size(), 1u);
+  EXPECT_EQ(first->users[0].user_id, bob.id);
+  EXPECT_EQ(first->users[0].generation, 1);
+  EXPECT_GT(first->seq, 0);
+
+  absl::StatusOr<Revocations> none = store_->RevocationsSince(first->seq, now);
+  ASSERT_THAT(none, IsOk());
+  EXPECT_TRUE(none->tokens.empty());
+  EXPECT_TRUE(none->users.empty());
+  EXPECT_EQ(none->seq, first->seq);
+
+  ASSERT_THAT(store_->RevokeToken("b1", bob.id, now + absl::Minutes(5), now),
+              IsOk());
+  ASSERT_THAT(store_->SetActive(ada.id, false), IsOk());  // trigger
+  absl::StatusOr<Revocations> later = store_->RevocationsSince(first->seq, now);
+  ASSERT_THAT(later, IsOk());
+  ASSERT_EQ(later->tokens.size(), 1u);
+  EXPECT_EQ(later->tokens[0].jti, "b1");
+  ASSERT_EQ(later->users.size(), 1u);
+  EXPECT_EQ(later->users[0].user_id, ada.id);
+  EXPECT_GT(later->seq, first->seq);
+}
+
+TEST_P(UserStoreContract, RevokingPurgesExpiredEntriesAndDeletingUserDropsRows) {
+  const User ada = MustCreate(Ada());
+  const User bob = MustCreate(Named("bob"));
+  const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
+  ASSERT_THAT(store_->RevokeToken("gone-soon", ada.id, now + absl::Seconds(1),
+                                  now),
+              IsOk());
+  ASSERT_THAT(store_->RevokeToken("bob-1", bob.id, now + absl::Hours(1), now),
+              IsOk());
+  ASSERT_THAT(store_->BumpTokenGeneration(bob.id), IsOk());
+  // A later revocation deletes what expired before it.
+  ASSERT_THAT(store_->RevokeToken("ada-2", ada.id, now + absl::Hours(1),
+                                  now + absl::Minutes(1)),
+              IsOk());
+  absl::StatusOr<Revocations> all =
+      store_->RevocationsSince(0, now - absl::Hours(1));
+  ASSERT_THAT(all, IsOk());
+  std::vector<std::string> jtis;
+  for (const Revocations::Token& t : all->tokens) jtis.push_back(t.jti);
+  EXPECT_THAT(jtis, ::testing::UnorderedElementsAre("bob-1", "ada-2"));
+  ASSERT_THAT(store_->DeleteUser(bob.id), IsOk());
+  all = store_->RevocationsSince(0, now - absl::Hours(1));
+  ASSERT_THAT(all, IsOk());
+  ASSERT_EQ(all->tokens.size(), 1u);
+  EXPECT_EQ(all->tokens[0].jti, "ada-2");
+  EXPECT_TRUE(all->users.empty());
+}
+
 // ------------------------------------------------------------- errors
 
 TEST_P(UserStoreContract, DuplicateUsernameIsAlreadyExists) {
@@ -631,15 +787,15 @@ TEST_P(UserStoreContract,
 // ----------------------------------------------------------- migrations
 
 TEST_P(UserStoreContract, MigrationsAreIdempotentAcrossOpens) {
-  EXPECT_THAT(SchemaVersion(*store_), IsOkAndHolds(1));
+  EXPECT_THAT(SchemaVersion(*store_), IsOkAndHolds(2));
   ASSERT_THAT(store_->CreateUser(Ada()), IsOk());
   for (int i = 0; i < 2; ++i) {
     std::unique_ptr<UserStore> again = Open();
     ASSERT_NE(again, nullptr);
-    EXPECT_THAT(SchemaVersion(*again), IsOkAndHolds(1));
+    EXPECT_THAT(SchemaVersion(*again), IsOkAndHolds(2));
     EXPECT_EQ(again->ListUsers()->size(), 1u);
   }
-  EXPECT_THAT(SchemaVersion(*store_), IsOkAndHolds(1));
+  EXPECT_THAT(SchemaVersion(*store_), IsOkAndHolds(2));
   EXPECT_EQ(MustFind("ada").email, "ada@example.com");
 }
 
@@ -648,7 +804,7 @@ TEST_P(UserStoreContract, OpenWithoutMigrateNeedsAnExistingStore) {
   ASSERT_NE(plain, nullptr);
   ASSERT_THAT(store_->CreateUser(Ada()), IsOk());
   EXPECT_EQ(plain->ListUsers()->size(), 1u);
-  EXPECT_THAT(SchemaVersion(*plain), IsOkAndHolds(1));
+  EXPECT_THAT(SchemaVersion(*plain), IsOkAndHolds(2));
 }
 
 class UserStoreContractEmpty : public UserStoreContract {
@@ -672,7 +828,7 @@ TEST_P(UserStoreContractEmpty,
   // Migrating adds the store beside the foreign table.
   store_ = Open();
   ASSERT_NE(store_, nullptr);
-  EXPECT_THAT(SchemaVersion(*store_), IsOkAndHolds(1));
+  EXPECT_THAT(SchemaVersion(*store_), IsOkAndHolds(2));
   EXPECT_THAT(store_->CreateUser(Ada()), IsOk());
 }
 
@@ -692,7 +848,7 @@ TEST_P(UserStoreContractEmpty, StoresOpenedTogetherMigrateOnce) {
   for (std::thread& t : threads) t.join();
   for (auto& s : stores) {
     ASSERT_NE(s, nullptr);
-    EXPECT_THAT(SchemaVersion(*s), IsOkAndHolds(1));
+    EXPECT_THAT(SchemaVersion(*s), IsOkAndHolds(2));
   }
   ASSERT_THAT(stores[0]->CreateUser(Ada()), IsOk());
   for (auto& s : stores) {
