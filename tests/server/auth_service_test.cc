@@ -621,5 +621,193 @@ TEST_F(AuthServiceTest, StoreGoneAnswersUnavailable) {
               IsRpcError(grpc::UNAVAILABLE, kMsg, "STORE_UNAVAILABLE"));
 }
 
+// RevokeToken, WatchRevocations, GetJwks ---------------------------------
+
+class RevocationTest : public AuthServiceTest {
+ protected:
+  grpc::Status Revoke(const std::string& token, bool all_sessions = false,
+                      v1::RevokeTokenResponse* out = nullptr) {
+    grpc::ClientContext ctx;
+    v1::RevokeTokenRequest req;
+    req.set_token(token);
+    req.set_all_sessions(all_sessions);
+    v1::RevokeTokenResponse resp;
+    grpc::Status s = stub_->RevokeToken(&ctx, req, &resp);
+    if (out != nullptr) *out = resp;
+    return s;
+  }
+  std::string TokenOf(const std::string& user, const std::string& password) {
+    TokenResponse resp;
+    EXPECT_TRUE(Obtain(user, password, &resp).ok());
+    return resp.token();
+  }
+};
+
+constexpr absl::string_view kBlacklisted = "Token is blacklisted.";
+
+TEST_F(RevocationTest, RevokedTokenIsRefusedByVerifyAndRefreshButOthersPass) {
+  TokenSettings s;
+  s.allow_refresh = true;
+  Start(s);
+  const std::string revoked = ObtainToken();
+  const std::string other = ObtainToken();
+  v1::RevokeTokenResponse resp;
+  ASSERT_TRUE(Revoke(revoked, false, &resp).ok());
+  // Kept until the token's exp.
+  EXPECT_EQ(resp.revoked_until().seconds(),
+            Now() + absl::ToInt64Seconds(s.expiration_delta));
+  EXPECT_THAT(Verify(revoked), IsRpcError(grpc::StatusCode::UNAUTHENTICATED,
+                                          kBlacklisted, "TOKEN_REVOKED"));
+  // Never refreshed (CVE-2020-10594 in drf-jwt's fork), never revoked twice.
+  EXPECT_THAT(Refresh(revoked), IsRpcError(grpc::StatusCode::UNAUTHENTICATED,
+                                           kBlacklisted, "TOKEN_REVOKED"));
+  EXPECT_THAT(Revoke(revoked), IsRpcError(grpc::StatusCode::UNAUTHENTICATED,
+                                          kBlacklisted, "TOKEN_REVOKED"));
+  EXPECT_TRUE(Verify(other).ok());
+  EXPECT_TRUE(Refresh(other).ok());
+}
+
+TEST_F(RevocationTest, LogOutEverywhereRevokesEveryTokenOfThatUserOnly) {
+  TokenSettings s;
+  s.allow_refresh = true;
+  Start(s);
+  AddUser("carol", "carol's password", true);
+  const std::string a1 = ObtainToken();
+  const std::string a2 = ObtainToken();
+  TokenResponse refreshed;
+  ASSERT_TRUE(Refresh(a2, &refreshed).ok());
+  const std::string carol = TokenOf("carol", "carol's password");
+  v1::RevokeTokenResponse resp;
+  ASSERT_TRUE(Revoke(a1, /*all_sessions=*/true, &resp).ok());
+  EXPECT_FALSE(resp.has_revoked_until());
+  for (const std::string& t : {a1, a2, refreshed.token()}) {
+    EXPECT_THAT(Verify(t), IsRpcError(grpc::StatusCode::UNAUTHENTICATED,
+                                      kBlacklisted, "TOKEN_REVOKED"));
+    EXPECT_THAT(Refresh(t), IsRpcError(grpc::StatusCode::UNAUTHENTICATED,
+                                       kBlacklisted, "TOKEN_REVOKED"));
+  }
+  EXPECT_TRUE(Verify(carol).ok());
+  // Logging in again gives a token of the new generation, which works.
+  const std::string fresh = ObtainToken();
+  VerifyTokenResponse verified;
+  ASSERT_TRUE(Verify(fresh, &verified).ok());
+  EXPECT_EQ(verified.claims().fields().at("gen").number_value(), 1);
+  TokenResponse again;
+  ASSERT_TRUE(Refresh(fresh, &again).ok());
+  EXPECT_TRUE(Verify(again.token()).ok());
+}
+
+TEST_F(RevocationTest, PasswordChangeAndDeactivationRevokeOutstandingTokens) {
+  const std::string before_password = ObtainToken();
+  ASSERT_TRUE(store_
+                  ->SetPasswordHash(ada_id_, *PasswordHasher(kTestIterations)
+                                                  .Hash("new password"))
+                  .ok());
+  EXPECT_THAT(Verify(before_password),
+              IsRpcError(grpc::StatusCode::UNAUTHENTICATED, kBlacklisted,
+                         "TOKEN_REVOKED"));
+  const std::string before_disable = TokenOf("ada", "new password");
+  ASSERT_TRUE(Verify(before_disable).ok());
+  ASSERT_TRUE(store_->SetActive(ada_id_, false).ok());
+  ASSERT_TRUE(store_->SetActive(ada_id_, true).ok());
+  // Re-enabling does not bring the old token back.
+  EXPECT_THAT(Verify(before_disable),
+              IsRpcError(grpc::StatusCode::UNAUTHENTICATED, kBlacklisted,
+                         "TOKEN_REVOKED"));
+  EXPECT_TRUE(Verify(TokenOf("ada", "new password")).ok());
+}
+
+TEST_F(RevocationTest, InvalidTokensRevokeNothingAndSayWhy) {
+  const std::string good = ObtainToken();
+  EXPECT_THAT(Revoke(""), IsRpcError(grpc::StatusCode::UNAUTHENTICATED,
+                                     "Error decoding signature.",
+                                     "TOKEN_INVALID"));
+  EXPECT_EQ(Revoke(good.substr(0, good.size() - 2) + "xx").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  // A validly signed token without jti can only be revoked all at once.
+  const std::string no_jti =
+      Sign(absl::StrCat(R"({"user_id":)", ada_id_, R"(,"username":"ada","exp":)",
+                        Now() + 60, "}"));
+  ASSERT_TRUE(Verify(no_jti).ok());
+  EXPECT_THAT(Revoke(no_jti),
+              IsRpcError(grpc::StatusCode::INVALID_ARGUMENT,
+                         "Token has no jti claim: revoke all sessions instead.",
+                         "JTI_MISSING"));
+  // A gen claim that is not an integer is an invalid payload.
+  EXPECT_THAT(Verify(Sign(absl::StrCat(R"({"user_id":)", ada_id_,
+                                       R"(,"username":"ada","gen":"0","exp":)",
+                                       Now() + 60, "}"))),
+              IsRpcError(grpc::StatusCode::UNAUTHENTICATED, "Invalid payload.",
+                         "PAYLOAD_INVALID"));
+  EXPECT_TRUE(Verify(good).ok());  // nothing was revoked
+  EXPECT_TRUE(Verify(no_jti).ok());
+}
+
+TEST_F(RevocationTest, ExpiredTokenInItsRefreshWindowCanBeRevokedUntilItEnds) {
+  TokenSettings s;
+  s.allow_refresh = true;
+  s.allow_expired_refresh = true;
+  Start(s);
+  const int64_t issued = Now();
+  const std::string token = ObtainToken();
+  clock_.Advance(s.expiration_delta + absl::Seconds(1));
+  v1::RevokeTokenResponse resp;
+  ASSERT_TRUE(Revoke(token, false, &resp).ok());
+  EXPECT_EQ(resp.revoked_until().seconds(),
+            issued + absl::ToInt64Seconds(s.refresh_expiration_delta));
+  EXPECT_THAT(Refresh(token), IsRpcError(grpc::StatusCode::UNAUTHENTICATED,
+                                         kBlacklisted, "TOKEN_REVOKED"));
+}
+
+TEST_F(RevocationTest, WatchStartsWithSnapshotThenStreamsRevocations) {
+  RevocationFeedOptions options;
+  options.poll_interval = absl::Hours(1);  // only Poke() (local revocations)
+  RevocationFeed feed(store_.get(), clock_.AsClock(), options);
+  feed.Start();
+  service_->set_revocation_feed(&feed);
+  const std::string first = ObtainToken();
+  ASSERT_TRUE(Revoke(first).ok());
+  const std::string second = ObtainToken();
+
+  grpc::ClientContext ctx;
+  std::unique_ptr<grpc::ClientReader<v1::RevocationEvents>> reader =
+      stub_->WatchRevocations(&ctx, v1::WatchRevocationsRequest());
+  v1::RevocationEvents events;
+  ASSERT_TRUE(reader->Read(&events));
+  EXPECT_TRUE(events.snapshot());
+  ASSERT_EQ(events.tokens_size(), 1);
+  EXPECT_EQ(events.tokens(0).expires_at().seconds(),
+            Now() + absl::ToInt64Seconds(settings_.expiration_delta));
+  EXPECT_EQ(events.users_size(), 0);
+
+  ASSERT_TRUE(Revoke(second).ok());
+  ASSERT_TRUE(reader->Read(&events));
+  EXPECT_FALSE(events.snapshot());
+  ASSERT_EQ(events.tokens_size(), 1);
+  EXPECT_NE(events.tokens(0).jti(), "");
+
+  ASSERT_TRUE(Revoke(ObtainToken(), /*all_sessions=*/true).ok());
+  ASSERT_TRUE(reader->Read(&events));
+  ASSERT_EQ(events.users_size(), 1);
+  EXPECT_EQ(events.users(0).user_id(), absl::StrCat(ada_id_));
+  EXPECT_EQ(events.users(0).generation(), 1);
+
+  // Stop (server shutdown) ends the stream with UNAVAILABLE.
+  feed.Stop();
+  while (reader->Read(&events)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+  server_->Shutdown();
+  server_.reset();
+}
+
+TEST_F(RevocationTest, GetJwksWithoutPublicKeysIsAnEmptySet) {
+  grpc::ClientContext ctx;
+  v1::GetJwksResponse resp;
+  ASSERT_TRUE(
+      stub_->GetJwks(&ctx, v1::GetJwksRequest(), &resp).ok());
+  EXPECT_EQ(resp.jwks_json(), R"({"keys":[]})");
+}
+
 }  // namespace
 }  // namespace jwtauth::server
