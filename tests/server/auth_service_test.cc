@@ -699,10 +699,11 @@ TEST_F(RevocationTest, LogOutEverywhereRevokesEveryTokenOfThatUserOnly) {
 
 TEST_F(RevocationTest, PasswordChangeAndDeactivationRevokeOutstandingTokens) {
   const std::string before_password = ObtainToken();
-  ASSERT_TRUE(store_
-                  ->SetPasswordHash(ada_id_, *PasswordHasher(kTestIterations)
-                                                  .Hash("new password"))
-                  .ok());
+  ASSERT_TRUE(
+      store_
+          ->SetPasswordHash(
+              ada_id_, *PasswordHasher(kTestIterations).Hash("new password"))
+          .ok());
   EXPECT_THAT(Verify(before_password),
               IsRpcError(grpc::StatusCode::UNAUTHENTICATED, kBlacklisted,
                          "TOKEN_REVOKED"));
@@ -719,15 +720,15 @@ TEST_F(RevocationTest, PasswordChangeAndDeactivationRevokeOutstandingTokens) {
 
 TEST_F(RevocationTest, InvalidTokensRevokeNothingAndSayWhy) {
   const std::string good = ObtainToken();
-  EXPECT_THAT(Revoke(""), IsRpcError(grpc::StatusCode::UNAUTHENTICATED,
-                                     "Error decoding signature.",
-                                     "TOKEN_INVALID"));
+  EXPECT_THAT(Revoke(""),
+              IsRpcError(grpc::StatusCode::UNAUTHENTICATED,
+                         "Error decoding signature.", "TOKEN_INVALID"));
   EXPECT_EQ(Revoke(good.substr(0, good.size() - 2) + "xx").error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
   // A validly signed token without jti can only be revoked all at once.
   const std::string no_jti =
-      Sign(absl::StrCat(R"({"user_id":)", ada_id_, R"(,"username":"ada","exp":)",
-                        Now() + 60, "}"));
+      Sign(absl::StrCat(R"({"user_id":)", ada_id_,
+                        R"(,"username":"ada","exp":)", Now() + 60, "}"));
   ASSERT_TRUE(Verify(no_jti).ok());
   EXPECT_THAT(Revoke(no_jti),
               IsRpcError(grpc::StatusCode::INVALID_ARGUMENT,
@@ -804,8 +805,7 @@ TEST_F(RevocationTest, WatchStartsWithSnapshotThenStreamsRevocations) {
 TEST_F(RevocationTest, GetJwksWithoutPublicKeysIsAnEmptySet) {
   grpc::ClientContext ctx;
   v1::GetJwksResponse resp;
-  ASSERT_TRUE(
-      stub_->GetJwks(&ctx, v1::GetJwksRequest(), &resp).ok());
+  ASSERT_TRUE(stub_->GetJwks(&ctx, v1::GetJwksRequest(), &resp).ok());
   EXPECT_EQ(resp.jwks_json(), R"({"keys":[]})");
 }
 

@@ -534,13 +534,14 @@ TEST_P(UserStoreContract, RevocationsSinceReturnsOnlyLaterUnexpiredChanges) {
   EXPECT_GT(later->seq, first->seq);
 }
 
-TEST_P(UserStoreContract, RevokingPurgesExpiredEntriesAndDeletingUserDropsRows) {
+TEST_P(UserStoreContract,
+       RevokingPurgesExpiredEntriesAndDeletingUserDropsRows) {
   const User ada = MustCreate(Ada());
   const User bob = MustCreate(Named("bob"));
   const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
-  ASSERT_THAT(store_->RevokeToken("gone-soon", ada.id, now + absl::Seconds(1),
-                                  now),
-              IsOk());
+  ASSERT_THAT(
+      store_->RevokeToken("gone-soon", ada.id, now + absl::Seconds(1), now),
+      IsOk());
   ASSERT_THAT(store_->RevokeToken("bob-1", bob.id, now + absl::Hours(1), now),
               IsOk());
   ASSERT_THAT(store_->BumpTokenGeneration(bob.id), IsOk());
