@@ -65,11 +65,13 @@ enum Stmt : size_t {
 
 // Every user SELECT reads the same columns (ReadUser's order), the token
 // generation from jwtauth_user_state included.
-#define JWTAUTH_USER_SELECT                                             \
+#define JWTAUTH_USER_COLUMNS                                            \
   "SELECT u.id, u.password, u.last_login, u.is_superuser, u.username, " \
   "u.first_name, u.last_name, u.email, u.is_staff, u.is_active, "       \
-  "u.date_joined, COALESCE(s.token_generation, 0) "                     \
+  "u.date_joined, COALESCE(s.token_generation, 0) "
+#define JWTAUTH_USER_FROM \
   "FROM auth_user u LEFT JOIN jwtauth_user_state s ON s.user_id = u.id "
+#define JWTAUTH_USER_SELECT JWTAUTH_USER_COLUMNS JWTAUTH_USER_FROM
 
 constexpr const char* kSql[kStmtCount] = {
     JWTAUTH_USER_SELECT "WHERE u.username = ?1",
@@ -84,8 +86,9 @@ constexpr const char* kSql[kStmtCount] = {
     "DELETE FROM auth_user WHERE id = ?1",
     "UPDATE auth_user SET last_login = ?2 WHERE id = ?1",
     // One read for VerifyToken/RefreshToken: the user and the jti's status.
-    JWTAUTH_USER_SELECT
-    ", EXISTS(SELECT 1 FROM jwtauth_revoked WHERE jti = ?2) "
+    // (column 12, after the user's columns and before FROM).
+    JWTAUTH_USER_COLUMNS
+    ", EXISTS(SELECT 1 FROM jwtauth_revoked WHERE jti = ?2) " JWTAUTH_USER_FROM
     "WHERE u.username = ?1",
     "DELETE FROM jwtauth_revoked WHERE expires_at < ?1",
     "UPDATE jwtauth_revocation_seq SET value = value + 1 WHERE id = 1 "
