@@ -92,6 +92,21 @@ void RevocationWatcher::Start(std::shared_ptr<grpc::ChannelInterface> channel) {
   thread_ = std::thread([this, channel = std::move(channel)] { Run(channel); });
 }
 
+void RevocationWatcher::Start(
+    const std::string& target,
+    std::shared_ptr<grpc::ChannelCredentials> credentials) {
+  auto ms = [](absl::Duration d) {
+    return static_cast<int>(
+        std::clamp<int64_t>(absl::ToInt64Milliseconds(d), 1, 3'600'000));
+  };
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
+              ms(options_.initial_backoff));
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, ms(options_.initial_backoff));
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, ms(options_.max_backoff));
+  Start(grpc::CreateCustomChannel(target, std::move(credentials), args));
+}
+
 void RevocationWatcher::Stop() {
   Stream* stream = nullptr;
   {
@@ -112,8 +127,9 @@ void RevocationWatcher::Stop() {
 }
 
 void RevocationWatcher::StreamEnded() {
-  connected_.store(false, std::memory_order_release);
-  down_since_nanos_.store(absl::ToUnixNanos(clock_()));
+  // Down since the connection was lost: failed attempts do not restart it.
+  if (connected_.exchange(false, std::memory_order_acq_rel))
+    down_since_nanos_.store(absl::ToUnixNanos(clock_()));
   common::MutexLock lock(&mu_);
   stream_done_ = true;
 }

@@ -10,7 +10,7 @@
 // its poll interval).
 //
 //   auto watcher = std::make_shared<RevocationWatcher>();
-//   watcher->Start(grpc::CreateChannel(auth_address, creds));
+//   watcher->Start(auth_address, grpc::InsecureChannelCredentials());
 //   auto validator = LocalValidator(verifier, {}, clock, watcher);
 //   ...
 //   watcher->Stop();   // or let the destructor do it
@@ -86,9 +86,9 @@ struct RevocationWatcherOptions {
 };
 
 struct RevocationWatcherStats {
-  size_t entries = 0;  // revoked jtis held
-  size_t users = 0;    // users with a generation
-  uint64_t reconnects = 0;
+  size_t entries = 0;       // revoked jtis held
+  size_t users = 0;         // users with a generation
+  uint64_t reconnects = 0;  // stream attempts after the first
   uint64_t dropped_expired = 0;
   uint64_t dropped_over_capacity = 0;
   bool connected = false;  // the current stream has delivered its snapshot
@@ -106,8 +106,14 @@ class RevocationWatcher final : public RevocationChecker {
   RevocationWatcher& operator=(const RevocationWatcher&) = delete;
 
   // Start watches jwtauth.v1.AuthService/WatchRevocations over `channel` on
-  // the watcher's own thread until Stop.
+  // the watcher's own thread until Stop. The channel's own reconnection
+  // backoff (gRPC's default grows to 120 s) also delays resynchronisation:
+  // prefer the overload below, or cap GRPC_ARG_MAX_RECONNECT_BACKOFF_MS.
   void Start(std::shared_ptr<grpc::ChannelInterface> channel);
+  // Start over a channel to `target` made for watching: its reconnection
+  // backoff follows initial_backoff / max_backoff.
+  void Start(const std::string& target,
+             std::shared_ptr<grpc::ChannelCredentials> credentials);
   // Stop cancels the stream and joins the thread; idempotent.
   void Stop();
 

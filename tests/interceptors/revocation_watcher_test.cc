@@ -288,13 +288,51 @@ TEST_F(RevocationWatcherTest, ResynchronisesAfterTheAuthServerRestarts) {
 
   auth_ = std::make_unique<AuthServer>(db_, clock_, port);
   ASSERT_EQ(auth_->port(), port);
+  const absl::Time restarted = absl::Now();
   ASSERT_TRUE(WaitFor([&] { return Revoked(during); }));
+  std::printf("resynchronised %.0f ms after the restart\n",
+              absl::ToDoubleMilliseconds(absl::Now() - restarted));
   EXPECT_TRUE(Revoked(before));
   EXPECT_FALSE(Revoked(kept));
   EXPECT_TRUE(watcher_->Stats().connected);
   EXPECT_GE(watcher_->Stats().reconnects, 1u);
   EXPECT_EQ(Echo(during).error_message(), "Token is blacklisted.");
   EXPECT_TRUE(Echo(kept).ok());
+}
+
+TEST_F(RevocationWatcherTest, MaxStalenessCountsFromTheLostConnection) {
+  RevocationWatcherOptions o;
+  o.initial_backoff = absl::Milliseconds(10);
+  o.max_backoff = absl::Milliseconds(20);
+  o.max_staleness = absl::Seconds(30);
+  RevocationWatcher w(o, clock_.AsClock());
+  w.Start(auth_->address(), grpc::InsecureChannelCredentials());
+  ASSERT_TRUE(WaitFor([&] { return w.Stats().connected; }));
+  Caller caller;
+  caller.jti = "x";
+  EXPECT_TRUE(CheckRevocation(w, caller).ok());
+
+  const int port = auth_->port();
+  auth_.reset();
+  ASSERT_TRUE(WaitFor([&] { return !w.Stats().connected; }));
+  clock_.Advance(absl::Seconds(29));
+  EXPECT_FALSE(w.stale());  // fail open within max_staleness
+  clock_.Advance(absl::Seconds(2));
+  // Failed reconnection attempts do not restart the count.
+  const uint64_t attempts = w.Stats().reconnects;
+  ASSERT_TRUE(WaitFor([&] { return w.Stats().reconnects >= attempts + 2; }));
+  EXPECT_TRUE(w.stale());
+  EXPECT_TRUE(w.IsRevoked("anything", 1, 0));
+  EXPECT_EQ(CheckRevocation(w, caller).code(), absl::StatusCode::kUnavailable);
+
+  auth_ = std::make_unique<AuthServer>(db_, clock_, port);
+  const absl::Time restarted = absl::Now();
+  ASSERT_TRUE(WaitFor([&] { return w.Stats().connected; }));
+  std::printf("resynchronised %.0f ms after the restart\n",
+              absl::ToDoubleMilliseconds(absl::Now() - restarted));
+  EXPECT_FALSE(w.stale());
+  EXPECT_TRUE(CheckRevocation(w, caller).ok());
+  w.Stop();
 }
 
 TEST_F(RevocationWatcherTest, StopEndsTheStreamPromptly) {
