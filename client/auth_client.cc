@@ -49,6 +49,11 @@ std::optional<std::string> ErrorReason(const absl::Status& status) {
   return std::string(*payload);
 }
 
+absl::Status WithErrorReason(absl::Status status, absl::string_view reason) {
+  status.SetPayload(kReasonUrl, absl::Cord(reason));
+  return status;
+}
+
 AuthClient::AuthClient(std::shared_ptr<grpc::ChannelInterface> channel,
                        absl::Duration timeout)
     : stub_(jwtauth::v1::AuthService::NewStub(channel)), timeout_(timeout) {}

@@ -69,6 +69,10 @@ absl::Status FromGrpcStatus(const grpc::Status& status);
 // failure did not come from jwtauth (e.g. the server could not be reached).
 std::optional<std::string> ErrorReason(const absl::Status& status);
 
+// WithErrorReason returns `status` carrying `reason`, as ErrorReason reads it
+// (for jwtauth's own local decisions, e.g. the interceptors' TOKEN_REVOKED).
+absl::Status WithErrorReason(absl::Status status, absl::string_view reason);
+
 }  // namespace jwtauth::client
 
 #endif  // JWTAUTH_CLIENT_AUTH_CLIENT_H_

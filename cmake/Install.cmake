@@ -27,6 +27,7 @@ install(FILES
 install(FILES client/auth_client.h client/password_input.h DESTINATION ${_inc}/client)
 install(FILES
   interceptors/auth_header.h interceptors/caller.h interceptors/client_interceptor.h
+  interceptors/revocation_checker.h interceptors/revocation_watcher.h
   interceptors/server_auth.h interceptors/token_cache.h interceptors/token_source.h
   interceptors/token_validator.h
   DESTINATION ${_inc}/interceptors)

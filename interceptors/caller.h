@@ -3,6 +3,7 @@
 #ifndef JWTAUTH_INTERCEPTORS_CALLER_H_
 #define JWTAUTH_INTERCEPTORS_CALLER_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -17,6 +18,11 @@ struct Caller {
   // Convenience copies of the usual claims ("" / nullopt when absent).
   std::string username;
   std::optional<int64_t> user_id;
+  // The token's id (jti claim, "" when absent) and its user's token
+  // generation when issued (gen claim, 0 when absent): what revocation checks
+  // read, so a cache hit needs no claim lookup.
+  std::string jti;
+  int64_t generation = 0;
   // When the token stops being valid (exp); InfiniteFuture without exp.
   absl::Time expires_at = absl::InfiniteFuture();
 };

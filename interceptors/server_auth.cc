@@ -281,7 +281,13 @@ grpc::Status ServerAuth::Check(
   absl::StatusOr<std::shared_ptr<const Caller>> caller =
       options_.validator->Validate(*token);
   if (!caller.ok()) return ToGrpc(caller.status());
+  if (absl::Status s = CheckRevoked(**caller); !s.ok()) return ToGrpc(s);
   return CheckRequirements(path, **caller);
+}
+
+absl::Status ServerAuth::CheckRevoked(const Caller& caller) const {
+  if (options_.revocations == nullptr) return absl::OkStatus();
+  return CheckRevocation(*options_.revocations, caller);
 }
 
 grpc::Status ServerAuth::CheckRequirements(absl::string_view path,
@@ -308,6 +314,7 @@ std::optional<grpc::Status> ServerAuth::CheckWithoutBlocking(
   if (!token.ok()) return ToGrpc(token.status());
   std::shared_ptr<const Caller> caller = options_.validator->Cached(*token);
   if (caller == nullptr) return std::nullopt;
+  if (absl::Status s = CheckRevoked(*caller); !s.ok()) return ToGrpc(s);
   return CheckRequirements(path, *caller);
 }
 
@@ -321,7 +328,12 @@ absl::StatusOr<std::shared_ptr<const Caller>> ServerAuth::CallerOf(
   absl::StatusOr<absl::string_view> token =
       TokenFrom(values, options_.header_prefix, joined);
   if (!token.ok()) return token.status();
-  return options_.validator->Validate(*token);  // a cache hit after the check
+  // A cache hit after the check.
+  absl::StatusOr<std::shared_ptr<const Caller>> caller =
+      options_.validator->Validate(*token);
+  if (!caller.ok()) return caller;
+  if (absl::Status s = CheckRevoked(**caller); !s.ok()) return s;
+  return caller;
 }
 
 absl::StatusOr<std::shared_ptr<const Caller>> CallerClaims(

@@ -53,6 +53,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "interceptors/caller.h"
+#include "interceptors/revocation_checker.h"
 #include "interceptors/token_validator.h"
 
 namespace jwtauth::interceptors {
@@ -70,6 +71,11 @@ struct ClaimRequirement {
 
 struct ServerAuthOptions {
   std::shared_ptr<TokenValidator> validator;
+  // Revocations to enforce on top of the validator (local mode: a
+  // RevocationWatcher following the auth server's WatchRevocations), checked
+  // on every call, cached tokens included: a revoked token gets
+  // UNAUTHENTICATED "Token is blacklisted." (revocation_checker.h).
+  std::shared_ptr<const RevocationChecker> revocations;
   // JWT_AUTH_HEADER_PREFIX; compared case-insensitively.
   std::string header_prefix = "JWT";
   // Methods callable without a token: "/pkg.Service/Method", or
@@ -121,6 +127,7 @@ class ServerAuth : public std::enable_shared_from_this<ServerAuth> {
       absl::string_view path) const;
   grpc::Status CheckRequirements(absl::string_view path,
                                  const Caller& caller) const;
+  absl::Status CheckRevoked(const Caller& caller) const;
 
   ServerAuthOptions options_;
 };

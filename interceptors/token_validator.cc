@@ -19,23 +19,38 @@ absl::Status Unauthenticated(absl::string_view message) {
 
 class Local final : public TokenValidator {
  public:
-  Local(jwt::Verifier verifier, TokenCacheOptions cache, jwt::Clock clock)
-      : verifier_(std::move(verifier)), cache_(cache, clock) {}
+  Local(jwt::Verifier verifier, TokenCacheOptions cache, jwt::Clock clock,
+        std::shared_ptr<const RevocationChecker> revocations)
+      : verifier_(std::move(verifier)),
+        cache_(cache, clock),
+        revocations_(std::move(revocations)) {}
 
   absl::StatusOr<std::shared_ptr<const Caller>> Validate(
       absl::string_view token) override {
-    if (std::shared_ptr<const Caller> hit = cache_.Lookup(token)) return hit;
-    absl::StatusOr<jwt::VerifiedJwt> jwt = verifier_.Verify(token);
-    if (!jwt.ok())
-      return Unauthenticated(
-          jwt::DescribeRejectionStatus(jwt.status()).message);
-    std::shared_ptr<const Caller> caller = CallerFromClaims(jwt->claims());
-    if (caller->username.empty()) return Unauthenticated(kMsgInvalidPayload);
-    cache_.Insert(token, caller);
+    std::shared_ptr<const Caller> caller = cache_.Lookup(token);
+    if (caller == nullptr) {
+      absl::StatusOr<jwt::VerifiedJwt> jwt = verifier_.Verify(token);
+      if (!jwt.ok())
+        return Unauthenticated(
+            jwt::DescribeRejectionStatus(jwt.status()).message);
+      caller = CallerFromClaims(jwt->claims());
+      if (caller->username.empty()) return Unauthenticated(kMsgInvalidPayload);
+      // Cached even when revoked: the revocation check runs on every hit.
+      cache_.Insert(token, caller);
+    }
+    if (revocations_ != nullptr) {
+      if (absl::Status s = CheckRevocation(*revocations_, *caller); !s.ok())
+        return s;
+    }
     return caller;
   }
   std::shared_ptr<const Caller> Cached(absl::string_view token) override {
-    return cache_.Lookup(token);
+    std::shared_ptr<const Caller> caller = cache_.Lookup(token);
+    if (caller != nullptr && revocations_ != nullptr &&
+        !CheckRevocation(*revocations_, *caller).ok()) {
+      return nullptr;  // Validate gives the refusal
+    }
+    return caller;
   }
   bool blocking() const override { return false; }
   TokenCacheStats CacheStats() const override { return cache_.Stats(); }
@@ -43,6 +58,7 @@ class Local final : public TokenValidator {
  private:
   jwt::Verifier verifier_;
   TokenCache cache_;
+  const std::shared_ptr<const RevocationChecker> revocations_;
 };
 
 class Remote final : public TokenValidator {
@@ -100,6 +116,14 @@ std::shared_ptr<const Caller> CallerFromClaims(jwt::Json claims) {
       id != nullptr && id->is_number()) {
     caller->user_id = id->int_value();
   }
+  if (const jwt::Json* jti = claims.Find("jti");
+      jti != nullptr && jti->is_string()) {
+    caller->jti = jti->string_value();
+  }
+  if (const jwt::Json* gen = claims.Find("gen");
+      gen != nullptr && gen->int_value().has_value()) {
+    caller->generation = *gen->int_value();
+  }
   if (const jwt::Json* exp = claims.Find("exp");
       exp != nullptr && exp->is_number()) {
     caller->expires_at = jwt::NumericDateToTime(*exp);
@@ -108,10 +132,11 @@ std::shared_ptr<const Caller> CallerFromClaims(jwt::Json claims) {
   return caller;
 }
 
-std::shared_ptr<TokenValidator> LocalValidator(jwt::Verifier verifier,
-                                               TokenCacheOptions cache,
-                                               jwt::Clock clock) {
-  return std::make_shared<Local>(std::move(verifier), cache, std::move(clock));
+std::shared_ptr<TokenValidator> LocalValidator(
+    jwt::Verifier verifier, TokenCacheOptions cache, jwt::Clock clock,
+    std::shared_ptr<const RevocationChecker> revocations) {
+  return std::make_shared<Local>(std::move(verifier), cache, std::move(clock),
+                                 std::move(revocations));
 }
 
 std::shared_ptr<TokenValidator> RemoteValidator(

@@ -3,7 +3,11 @@
 // Two modes, both with a bounded TokenCache that honours exp:
 //   - LocalValidator: stateless, from keys (a jwt::Verifier); no network.
 //     Cannot see the user store, so a disabled user's tokens pass until they
-//     expire. Requires a non-empty "username" (drf-jwt's "Invalid payload.").
+//     expire — unless given a RevocationChecker (a RevocationWatcher), which
+//     is consulted on every Validate, cache hits included: revoked tokens
+//     (RevokeToken, log-out-everywhere, password change, disabled user) get
+//     "Token is blacklisted." (revocation_checker.h). Requires a non-empty
+//     "username" (drf-jwt's "Invalid payload.").
 //   - RemoteValidator: asks the auth server's VerifyToken, which also checks
 //     that the user exists and is active. Cached answers are reused for at
 //     most `max_age` (default 5 s), which bounds how long a disabled user
@@ -23,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "interceptors/caller.h"
+#include "interceptors/revocation_checker.h"
 #include "interceptors/token_cache.h"
 #include "jwt/clock.h"
 #include "jwt/verifier.h"
@@ -42,10 +47,12 @@ class TokenValidator {
   virtual TokenCacheStats CacheStats() const = 0;
 };
 
-// LocalValidator verifies with `verifier` (its keys and ValidatorOptions).
+// LocalValidator verifies with `verifier` (its keys and ValidatorOptions) and,
+// when `revocations` is set, refuses the tokens it reports revoked.
 std::shared_ptr<TokenValidator> LocalValidator(
     jwt::Verifier verifier, TokenCacheOptions cache = {},
-    jwt::Clock clock = jwt::SystemClock());
+    jwt::Clock clock = jwt::SystemClock(),
+    std::shared_ptr<const RevocationChecker> revocations = nullptr);
 
 struct RemoteOptions {
   TokenCacheOptions cache{10'000, absl::Seconds(5)};

@@ -195,6 +195,29 @@ TEST(SqliteUserStore, CreatedUserIsFoundByUsernameAndId) {
   }
 }
 
+TEST(SqliteUserStore, FindForTokenReturnsTheUserAndWhetherTheJtiIsRevoked) {
+  TempDir dir;
+  auto store = MustOpen(dir.File("users.sqlite3"));
+  ASSERT_NE(store, nullptr);
+  absl::StatusOr<User> created = store->CreateUser(Ada());
+  ASSERT_THAT(created, IsOk());
+  const absl::Time now = absl::Now();
+  ASSERT_TRUE(
+      store->RevokeToken("gone", created->id, now + absl::Hours(1), now).ok());
+  for (const char* jti : {"gone", "kept", ""}) {
+    absl::StatusOr<std::optional<TokenSubject>> found =
+        store->FindForToken("ada", jti);
+    ASSERT_THAT(found, IsOk()) << jti;
+    ASSERT_TRUE(found->has_value()) << jti;
+    EXPECT_EQ((*found)->user.id, created->id);
+    EXPECT_EQ((*found)->jti_revoked, std::string(jti) == "gone") << jti;
+  }
+  absl::StatusOr<std::optional<TokenSubject>> absent =
+      store->FindForToken("nobody", "gone");
+  ASSERT_THAT(absent, IsOk());
+  EXPECT_FALSE(absent->has_value());
+}
+
 TEST(SqliteUserStore, FlagsAreStoredAsGiven) {
   TempDir dir;
   auto store = MustOpen(dir.File("users.sqlite3"));

@@ -1,0 +1,473 @@
+// Tests of local-mode revocation: a RevocationWatcher following a real auth
+// server's WatchRevocations (AuthServiceImpl + TokenService + SqliteUserStore
+// + RevocationFeed), a protected service validating locally with it, and the
+// watcher's own bookkeeping (snapshot replacement, expiry, the max_entries
+// bound, staleness) driven with an injected clock.
+#include "interceptors/revocation_watcher.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "client/auth_client.h"
+#include "common/worker_pool.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/time_util.h"
+#include "gtest/gtest.h"
+#include "interceptors/server_auth.h"
+#include "interceptors/token_validator.h"
+#include "jwt/key_loader.h"
+#include "jwtauth/examples/v1/profile.grpc.pb.h"
+#include "server/auth_service.h"
+#include "server/revocation_feed.h"
+#include "server/sqlite_user_store.h"
+#include "tests/testing/temp_dir.h"
+#include "tests/testing/test_util.h"
+
+namespace jwtauth::interceptors {
+namespace {
+
+namespace ev1 = ::jwtauth::examples::v1;
+using ::jwtauth::testing::FakeClock;
+using ::jwtauth::testing::TempDir;
+using ::testing::HasSubstr;
+
+const std::string kSecret = "revocation watcher test secret, 32+ bytes";
+jwt::Key Key() {
+  return *jwt::HmacKeyFromSecret(jwt::Algorithm::kHS256, kSecret);
+}
+
+// WaitFor polls `done` (another thread's progress) for up to 10 s.
+bool WaitFor(const std::function<bool()>& done) {
+  const absl::Time end = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < end) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return done();
+}
+
+class EchoProfile final : public ev1::Profile::CallbackService {
+ public:
+  grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* ctx,
+                                 const ev1::EchoRequest* req,
+                                 ev1::EchoResponse* resp) override {
+    resp->set_message(req->message());
+    auto* r = ctx->DefaultReactor();
+    r->Finish(grpc::Status::OK);
+    return r;
+  }
+};
+
+// AuthServer: the real auth server on a SQLite file, restartable on a port.
+class AuthServer {
+ public:
+  AuthServer(const std::string& db, const FakeClock& clock, int port = 0) {
+    store_ = *server::SqliteUserStore::Open(db);
+    server::TokenSettings settings;
+    settings.expiration_delta = absl::Seconds(300);
+    tokens_ = *server::TokenService::Create(
+        settings, *jwt::KeySet::Create({Key()}), store_.get(),
+        server::PasswordHasher(1000), {}, clock.AsClock());
+    feed_ =
+        std::make_unique<server::RevocationFeed>(store_.get(), clock.AsClock());
+    feed_->Start();
+    service_ = std::make_unique<server::AuthServiceImpl>(tokens_.get(), &pool_);
+    service_->set_revocation_feed(feed_.get());
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort(absl::StrCat("127.0.0.1:", port),
+                             grpc::InsecureServerCredentials(), &port_);
+    builder.RegisterService(service_.get());
+    server_ = builder.BuildAndStart();
+  }
+  ~AuthServer() {
+    feed_->Stop();  // watch streams never end by themselves
+    server_->Shutdown();
+  }
+  int port() const { return port_; }
+  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
+  server::TokenService& tokens() { return *tokens_; }
+  server::UserStore& store() { return *store_; }
+
+ private:
+  std::unique_ptr<server::SqliteUserStore> store_;
+  std::unique_ptr<server::TokenService> tokens_;
+  std::unique_ptr<server::RevocationFeed> feed_;
+  common::WorkerPool pool_{2, 64};
+  std::unique_ptr<server::AuthServiceImpl> service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+class RevocationWatcherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auth_ = std::make_unique<AuthServer>(db_, clock_);
+    for (const char* name : {"ada", "bob"}) {
+      server::NewUser u;
+      u.username = name;
+      u.password_hash = *server::PasswordHasher(1000).Hash("pw");
+      ASSERT_TRUE(auth_->store().CreateUser(u).ok());
+    }
+    RevocationWatcherOptions o;
+    o.initial_backoff = absl::Milliseconds(50);
+    o.max_backoff = absl::Milliseconds(400);
+    watcher_ = std::make_shared<RevocationWatcher>(o, clock_.AsClock());
+    watcher_->Start(grpc::CreateChannel(auth_->address(),
+                                        grpc::InsecureChannelCredentials()));
+    ASSERT_TRUE(WaitFor([&] { return watcher_->synced(); }));
+
+    validator_ =
+        LocalValidator(*jwt::Verifier::Create(*jwt::KeySet::Create({Key()}), {},
+                                              clock_.AsClock()),
+                       {}, clock_.AsClock(), watcher_);
+    ServerAuthOptions so;
+    so.validator = validator_;
+    so.set_default = false;
+    protected_auth_ = *ServerAuth::Create(so);
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0",
+                             protected_auth_->InsecureCredentials(), &port);
+    builder.RegisterService(&profile_);
+    protected_server_ = builder.BuildAndStart();
+    profile_stub_ = ev1::Profile::NewStub(grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+    auth_stub_ = jwtauth::v1::AuthService::NewStub(grpc::CreateChannel(
+        auth_->address(), grpc::InsecureChannelCredentials()));
+  }
+
+  void TearDown() override {
+    watcher_->Stop();
+    protected_server_->Shutdown();
+    auth_.reset();
+  }
+
+  std::string Obtain(const std::string& user) {
+    absl::StatusOr<server::IssuedToken> t =
+        auth_->tokens().Obtain(user, "pw", "test");
+    EXPECT_TRUE(t.ok()) << t.status();
+    return t.ok() ? t->token : "";
+  }
+
+  grpc::Status Echo(const std::string& token) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "JWT " + token);
+    ev1::EchoRequest req;
+    req.set_message("hi");
+    ev1::EchoResponse resp;
+    return profile_stub_->Echo(&ctx, req, &resp);
+  }
+
+  grpc::Status Revoke(const std::string& token, bool all_sessions) {
+    grpc::ClientContext ctx;
+    jwtauth::v1::RevokeTokenRequest req;
+    req.set_token(token);
+    req.set_all_sessions(all_sessions);
+    jwtauth::v1::RevokeTokenResponse resp;
+    return auth_stub_->RevokeToken(&ctx, req, &resp);
+  }
+
+  std::shared_ptr<const Caller> CallerOf(const std::string& token) {
+    absl::StatusOr<jwt::VerifiedJwt> jwt =
+        jwt::Verifier::Create(*jwt::KeySet::Create({Key()}), {},
+                              clock_.AsClock())
+            ->Verify(token);
+    EXPECT_TRUE(jwt.ok()) << jwt.status();
+    return CallerFromClaims(jwt->claims());
+  }
+
+  bool Revoked(const std::string& token) {
+    std::shared_ptr<const Caller> c = CallerOf(token);
+    return watcher_->IsRevoked(c->jti, c->user_id, c->generation);
+  }
+
+  TempDir dir_;
+  const std::string db_ = dir_.File("users.sqlite3");
+  FakeClock clock_{absl::Now()};
+  std::unique_ptr<AuthServer> auth_;
+  std::shared_ptr<RevocationWatcher> watcher_;
+  std::shared_ptr<TokenValidator> validator_;
+  std::shared_ptr<ServerAuth> protected_auth_;
+  EchoProfile profile_;
+  std::unique_ptr<grpc::Server> protected_server_;
+  std::unique_ptr<ev1::Profile::Stub> profile_stub_;
+  std::unique_ptr<jwtauth::v1::AuthService::Stub> auth_stub_;
+};
+
+TEST_F(RevocationWatcherTest, RevokedTokensAreRefusedWithinASecond) {
+  constexpr int kRevocations = 20;
+  std::vector<double> delays_ms;
+  for (int i = 0; i < kRevocations; ++i) {
+    const std::string token = Obtain("ada");
+    ASSERT_TRUE(Echo(token).ok());  // now in the protected service's cache
+    ASSERT_TRUE(Revoke(token, false).ok());
+    const absl::Time revoked_at = absl::Now();
+    ASSERT_TRUE(WaitFor([&] { return Revoked(token); }));
+    delays_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - revoked_at));
+    // A cache hit, refused.
+    grpc::Status s = Echo(token);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_EQ(s.error_message(), "Token is blacklisted.");
+  }
+  std::sort(delays_ms.begin(), delays_ms.end());
+  const double median = delays_ms[delays_ms.size() / 2];
+  const double max = delays_ms.back();
+  std::printf(
+      "propagation RevokeToken -> IsRevoked over %d revocations: "
+      "median %.1f ms, max %.1f ms\n",
+      kRevocations, median, max);
+  EXPECT_LT(max, 1000.0);
+  EXPECT_EQ(watcher_->Stats().entries, static_cast<size_t>(kRevocations));
+  EXPECT_NE(watcher_->Stats().last_event, absl::InfinitePast());
+}
+
+TEST_F(RevocationWatcherTest, CacheHitOfRevokedTokenIsRefusedWithReason) {
+  const std::string token = Obtain("ada");
+  ASSERT_TRUE(validator_->Validate(token).ok());
+  ASSERT_NE(validator_->Cached(token), nullptr);
+  ASSERT_TRUE(Revoke(token, false).ok());
+  ASSERT_TRUE(WaitFor([&] { return Revoked(token); }));
+  absl::StatusOr<std::shared_ptr<const Caller>> caller =
+      validator_->Validate(token);
+  ASSERT_FALSE(caller.ok());
+  EXPECT_EQ(caller.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(caller.status().message(), "Token is blacklisted.");
+  EXPECT_EQ(client::ErrorReason(caller.status()), "TOKEN_REVOKED");
+  EXPECT_EQ(validator_->Cached(token), nullptr);
+  EXPECT_GE(validator_->CacheStats().hits, 1u);
+}
+
+TEST_F(RevocationWatcherTest, LogOutEverywhereRefusesOnlyThatUsersTokens) {
+  const std::string ada1 = Obtain("ada");
+  const std::string ada2 = Obtain("ada");
+  const std::string bob = Obtain("bob");
+  for (const std::string* t : {&ada1, &ada2, &bob}) ASSERT_TRUE(Echo(*t).ok());
+  ASSERT_TRUE(Revoke(ada1, true).ok());
+  ASSERT_TRUE(WaitFor([&] { return Revoked(ada2); }));
+  EXPECT_TRUE(Revoked(ada1));
+  EXPECT_EQ(Echo(ada1).error_message(), "Token is blacklisted.");
+  EXPECT_EQ(Echo(ada2).error_message(), "Token is blacklisted.");
+  EXPECT_TRUE(Echo(bob).ok());
+  // A token issued after log-out-everywhere carries the new generation.
+  const std::string ada3 = Obtain("ada");
+  EXPECT_FALSE(Revoked(ada3));
+  EXPECT_TRUE(Echo(ada3).ok());
+}
+
+TEST_F(RevocationWatcherTest, ResynchronisesAfterTheAuthServerRestarts) {
+  const std::string before = Obtain("ada");
+  const std::string during = Obtain("ada");
+  const std::string kept = Obtain("ada");
+  ASSERT_TRUE(Revoke(before, false).ok());
+  ASSERT_TRUE(WaitFor([&] { return Revoked(before); }));
+
+  const int port = auth_->port();
+  auth_.reset();
+  ASSERT_TRUE(WaitFor([&] { return !watcher_->Stats().connected; }));
+  // Revoked while the watcher cannot hear about it (the same SQLite file).
+  {
+    std::unique_ptr<server::SqliteUserStore> store =
+        *server::SqliteUserStore::Open(db_);
+    std::unique_ptr<server::TokenService> tokens =
+        *server::TokenService::Create({}, *jwt::KeySet::Create({Key()}),
+                                      store.get(), server::PasswordHasher(1000),
+                                      {}, clock_.AsClock());
+    ASSERT_TRUE(tokens->Revoke(during, false).ok());
+  }
+  // Fail open while down: the last known set is still enforced.
+  EXPECT_TRUE(Revoked(before));
+  EXPECT_FALSE(watcher_->stale());
+
+  auth_ = std::make_unique<AuthServer>(db_, clock_, port);
+  ASSERT_EQ(auth_->port(), port);
+  const absl::Time restarted = absl::Now();
+  ASSERT_TRUE(WaitFor([&] { return Revoked(during); }));
+  std::printf("resynchronised %.0f ms after the restart\n",
+              absl::ToDoubleMilliseconds(absl::Now() - restarted));
+  EXPECT_TRUE(Revoked(before));
+  EXPECT_FALSE(Revoked(kept));
+  EXPECT_TRUE(watcher_->Stats().connected);
+  EXPECT_GE(watcher_->Stats().reconnects, 1u);
+  EXPECT_EQ(Echo(during).error_message(), "Token is blacklisted.");
+  EXPECT_TRUE(Echo(kept).ok());
+}
+
+TEST_F(RevocationWatcherTest, MaxStalenessCountsFromTheLostConnection) {
+  RevocationWatcherOptions o;
+  o.initial_backoff = absl::Milliseconds(10);
+  o.max_backoff = absl::Milliseconds(20);
+  o.max_staleness = absl::Seconds(30);
+  RevocationWatcher w(o, clock_.AsClock());
+  w.Start(auth_->address(), grpc::InsecureChannelCredentials());
+  ASSERT_TRUE(WaitFor([&] { return w.Stats().connected; }));
+  Caller caller;
+  caller.jti = "x";
+  EXPECT_TRUE(CheckRevocation(w, caller).ok());
+
+  const int port = auth_->port();
+  auth_.reset();
+  ASSERT_TRUE(WaitFor([&] { return !w.Stats().connected; }));
+  clock_.Advance(absl::Seconds(29));
+  EXPECT_FALSE(w.stale());  // fail open within max_staleness
+  clock_.Advance(absl::Seconds(2));
+  // Failed reconnection attempts do not restart the count.
+  const uint64_t attempts = w.Stats().reconnects;
+  ASSERT_TRUE(WaitFor([&] { return w.Stats().reconnects >= attempts + 2; }));
+  EXPECT_TRUE(w.stale());
+  EXPECT_TRUE(w.IsRevoked("anything", 1, 0));
+  EXPECT_EQ(CheckRevocation(w, caller).code(), absl::StatusCode::kUnavailable);
+
+  auth_ = std::make_unique<AuthServer>(db_, clock_, port);
+  const absl::Time restarted = absl::Now();
+  ASSERT_TRUE(WaitFor([&] { return w.Stats().connected; }));
+  std::printf("resynchronised %.0f ms after the restart\n",
+              absl::ToDoubleMilliseconds(absl::Now() - restarted));
+  EXPECT_FALSE(w.stale());
+  EXPECT_TRUE(CheckRevocation(w, caller).ok());
+  w.Stop();
+}
+
+TEST_F(RevocationWatcherTest, StopEndsTheStreamPromptly) {
+  const absl::Time start = absl::Now();
+  watcher_->Stop();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  watcher_->Stop();  // idempotent
+}
+
+// Bookkeeping, without a server: messages applied directly.
+
+jwtauth::v1::RevocationEvents Events(
+    bool snapshot, const std::vector<std::pair<std::string, absl::Time>>& jtis,
+    const std::vector<std::pair<int64_t, int64_t>>& users = {}) {
+  jwtauth::v1::RevocationEvents e;
+  e.set_snapshot(snapshot);
+  for (const auto& [jti, exp] : jtis) {
+    jwtauth::v1::RevokedToken* t = e.add_tokens();
+    t->set_jti(jti);
+    *t->mutable_expires_at() =
+        google::protobuf::util::TimeUtil::SecondsToTimestamp(
+            absl::ToUnixSeconds(exp));
+  }
+  for (const auto& [user, gen] : users) {
+    jwtauth::v1::UserGeneration* g = e.add_users();
+    g->set_user_id(absl::StrCat(user));
+    g->set_generation(gen);
+  }
+  return e;
+}
+
+const absl::Time kT0 = absl::FromUnixSeconds(1'700'000'000);
+
+TEST(RevocationWatcherBookkeeping, ExpiredEntriesAreDropped) {
+  FakeClock clock(kT0);
+  RevocationWatcher w({}, clock.AsClock());
+  w.Apply(Events(true, {{"soon", kT0 + absl::Seconds(10)},
+                        {"later", kT0 + absl::Seconds(100)},
+                        {"gone", kT0 - absl::Seconds(1)}}),
+          true);
+  EXPECT_EQ(w.Stats().entries, 2u);  // "gone" had already expired
+  EXPECT_TRUE(w.IsRevoked("soon", std::nullopt, 0));
+  clock.Advance(absl::Seconds(11));
+  w.DropExpired();
+  EXPECT_EQ(w.Stats().entries, 1u);
+  EXPECT_EQ(w.Stats().dropped_expired, 1u);
+  EXPECT_FALSE(w.IsRevoked("soon", std::nullopt, 0));
+  EXPECT_TRUE(w.IsRevoked("later", std::nullopt, 0));
+}
+
+TEST(RevocationWatcherBookkeeping, MaxEntriesDropsTheSoonestExpiring) {
+  FakeClock clock(kT0);
+  RevocationWatcherOptions o;
+  o.max_entries = 10;
+  RevocationWatcher w(o, clock.AsClock());
+  w.Apply(Events(true, {}), true);
+  for (int i = 0; i < 100; ++i) {
+    // Expiries out of order: i = 0..99 expire at kT0 + (i*37 % 100 + 1) s.
+    w.Apply(Events(false, {{absl::StrCat("j", i),
+                            kT0 + absl::Seconds((i * 37) % 100 + 1)}}),
+            false);
+    ASSERT_LE(w.Stats().entries, 10u);
+  }
+  EXPECT_EQ(w.Stats().entries, 10u);
+  EXPECT_EQ(w.Stats().dropped_over_capacity, 90u);
+  // Kept: the ten expiring last (offsets 91..100 s).
+  for (int i = 0; i < 100; ++i) {
+    const bool late = (i * 37) % 100 + 1 > 90;
+    EXPECT_EQ(w.IsRevoked(absl::StrCat("j", i), std::nullopt, 0), late) << i;
+  }
+}
+
+TEST(RevocationWatcherBookkeeping, LargeSetsStayWithinMaxEntries) {
+  FakeClock clock(kT0);
+  RevocationWatcherOptions o;
+  o.max_entries = 2'000;  // sharded
+  RevocationWatcher w(o, clock.AsClock());
+  std::vector<std::pair<std::string, absl::Time>> jtis;
+  for (int i = 0; i < 5'000; ++i)
+    jtis.push_back({absl::StrCat("j", i), kT0 + absl::Seconds(i + 1)});
+  w.Apply(Events(true, jtis), true);
+  EXPECT_LE(w.Stats().entries, 2'000u);
+  EXPECT_EQ(w.Stats().entries + w.Stats().dropped_over_capacity, 5'000u);
+  EXPECT_TRUE(w.IsRevoked("j4999", std::nullopt, 0));  // the latest expiry
+}
+
+TEST(RevocationWatcherBookkeeping, SnapshotReplacesDeltasAdd) {
+  FakeClock clock(kT0);
+  RevocationWatcher w({}, clock.AsClock());
+  EXPECT_FALSE(w.synced());
+  const absl::Time exp = kT0 + absl::Hours(1);
+  w.Apply(Events(true, {{"a", exp}}, {{7, 2}}), true);
+  w.Apply(Events(false, {{"b", exp}}), false);  // a further chunk or delta
+  EXPECT_TRUE(w.synced());
+  EXPECT_TRUE(w.IsRevoked("a", std::nullopt, 0));
+  EXPECT_TRUE(w.IsRevoked("b", std::nullopt, 0));
+  EXPECT_TRUE(w.IsRevoked("", 7, 1));   // older generation
+  EXPECT_FALSE(w.IsRevoked("", 7, 2));  // current generation
+  EXPECT_FALSE(w.IsRevoked("", 8, 5));  // unlisted user
+  // A new stream's snapshot replaces everything.
+  w.Apply(Events(true, {{"c", exp}}, {{7, 3}}), true);
+  EXPECT_FALSE(w.IsRevoked("a", std::nullopt, 0));
+  EXPECT_FALSE(w.IsRevoked("b", std::nullopt, 0));
+  EXPECT_TRUE(w.IsRevoked("c", std::nullopt, 0));
+  EXPECT_TRUE(w.IsRevoked("", 7, 2));
+  EXPECT_FALSE(w.IsRevoked("", 7, 3));
+  EXPECT_EQ(w.Stats().users, 1u);
+}
+
+TEST(RevocationWatcherBookkeeping, MaxStalenessRefusesEverythingOnceExceeded) {
+  FakeClock clock(kT0);
+  RevocationWatcherOptions o;
+  o.max_staleness = absl::Seconds(30);
+  RevocationWatcher w(o, clock.AsClock());
+  Caller caller;
+  caller.jti = "x";
+  caller.user_id = 1;
+  EXPECT_FALSE(w.stale());
+  EXPECT_TRUE(CheckRevocation(w, caller).ok());  // fail open at first
+  clock.Advance(absl::Seconds(31));
+  EXPECT_TRUE(w.stale());
+  EXPECT_TRUE(w.IsRevoked("x", 1, 0));
+  EXPECT_EQ(CheckRevocation(w, caller).code(), absl::StatusCode::kUnavailable);
+  w.Apply(Events(true, {}), true);  // connected again
+  EXPECT_FALSE(w.stale());
+  EXPECT_TRUE(CheckRevocation(w, caller).ok());
+}
+
+TEST(RevocationWatcherBookkeeping, WithoutMaxStalenessNeverStale) {
+  FakeClock clock(kT0);
+  RevocationWatcher w({}, clock.AsClock());
+  clock.Advance(absl::Hours(24 * 365));
+  EXPECT_FALSE(w.stale());
+  EXPECT_FALSE(w.IsRevoked("x", 1, 0));
+}
+
+}  // namespace
+}  // namespace jwtauth::interceptors
