@@ -125,6 +125,35 @@ TEST_F(Replicas, UserDisabledThroughAdminIsRefusedByBoth) {
   }
 }
 
+TEST_F(Replicas, TokenRevokedThroughOneReplicaIsRefusedByBothAndNeverRefreshed) {
+  absl::StatusOr<client::IssuedToken> revoked =
+      clients_[0]->Obtain(user_, "wonderland");
+  ASSERT_TRUE(revoked.ok()) << revoked.status();
+  absl::StatusOr<client::IssuedToken> kept =
+      clients_[1]->Obtain(user_, "wonderland");
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  ASSERT_TRUE(clients_[1]->Revoke(revoked->token).ok());
+  for (auto& c : clients_) {
+    absl::StatusOr<client::VerifiedToken> v = c->Verify(revoked->token);
+    EXPECT_EQ(v.status().message(), "Token is blacklisted.");
+    EXPECT_EQ(client::ErrorReason(v.status()), "TOKEN_REVOKED");
+    absl::StatusOr<client::IssuedToken> r = c->Refresh(revoked->token);
+    EXPECT_EQ(client::ErrorReason(r.status()), "TOKEN_REVOKED");
+    EXPECT_TRUE(c->Verify(kept->token).ok());
+  }
+  // A password change through the admin tool revokes the rest.
+  Subprocess set_password({JWTAUTH_ADMIN_BIN, "--database=" + url_,
+                           "--pbkdf2_iterations=1000", "users", "set-password",
+                           user_},
+                          {}, "looking-glass\n");
+  ASSERT_EQ(set_password.Run(), 0) << set_password.Stderr();
+  for (auto& c : clients_) {
+    EXPECT_EQ(client::ErrorReason(c->Verify(kept->token).status()),
+              "TOKEN_REVOKED");
+  }
+  EXPECT_TRUE(clients_[0]->Obtain(user_, "looking-glass").ok());
+}
+
 TEST_F(Replicas, StoppedDatabaseIsUnavailableUntilItIsBack) {
   absl::StatusOr<client::IssuedToken> token =
       clients_[0]->Obtain(user_, "wonderland");
