@@ -97,6 +97,10 @@ ABSL_FLAG(
     "If set, also serve the auth service on this PostgreSQL database (port "
     "\"auth_postgres\"); the benchmark user is created there, replacing one of "
     "that name");
+ABSL_FLAG(int, revoked_tokens, 0,
+          "Revocations stored before serving (random jtis of the benchmark "
+          "user, valid for a day), and one log-out-everywhere, so VerifyToken "
+          "runs its revocation checks against a populated table");
 ABSL_FLAG(int, io_workers, 8,
           "Store threads of the PostgreSQL-backed auth service");
 ABSL_FLAG(
@@ -402,6 +406,24 @@ int Serve() {
   if (!hash.ok()) return Fail("cannot hash the password");
   if (absl::Status s = CreateBenchUser(store->get(), *hash); !s.ok()) {
     return Fail(absl::StrCat("cannot create the user: ", s.message()));
+  }
+  if (const int revoked = absl::GetFlag(FLAGS_revoked_tokens); revoked > 0) {
+    absl::StatusOr<std::optional<server::User>> user =
+        (*store)->FindByUsername(kUsername);
+    if (!user.ok() || !user->has_value()) return Fail("benchmark user lost");
+    const int64_t id = (**user).id;
+    if (!(*store)->BumpTokenGeneration(id).ok())
+      return Fail("cannot bump the token generation");
+    const absl::Time now = absl::Now();
+    for (int i = 0; i < revoked; ++i) {
+      absl::StatusOr<std::string> jti = jwt::GenerateSecret(16);
+      if (!jti.ok()) return Fail("cannot generate a jti");
+      if (absl::Status s = (*store)->RevokeToken(
+              jwt::Base64UrlEncode(*jti), id, now + absl::Hours(24), now);
+          !s.ok()) {
+        return Fail(absl::StrCat("cannot store revocations: ", s.message()));
+      }
+    }
   }
 
   server::TokenSettings settings;
