@@ -283,17 +283,16 @@ absl::StatusOr<Histogram*> MetricsRegistry::AddHistogram(
   return histograms_.back().get();
 }
 
-absl::Status MetricsRegistry::AddGaugeCallback(absl::string_view name,
-                                               absl::string_view help,
-                                               MetricLabels labels,
-                                               std::function<double()> read) {
+absl::Status MetricsRegistry::AddCallback(absl::string_view name,
+                                          absl::string_view help, Type type,
+                                          MetricLabels labels,
+                                          std::function<double()> read) {
   if (!read) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("gauge ", name, ": no callback"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        type == Type::kGauge ? "gauge " : "counter ", name, ": no callback"));
   }
   common::MutexLock lock(&mu_);
-  absl::StatusOr<Family*> family =
-      FamilyFor(name, help, Type::kGauge, labels, {});
+  absl::StatusOr<Family*> family = FamilyFor(name, help, type, labels, {});
   if (!family.ok()) return family.status();
   Series series;
   series.labels = std::move(labels);
@@ -302,23 +301,20 @@ absl::Status MetricsRegistry::AddGaugeCallback(absl::string_view name,
   return absl::OkStatus();
 }
 
+absl::Status MetricsRegistry::AddGaugeCallback(absl::string_view name,
+                                               absl::string_view help,
+                                               MetricLabels labels,
+                                               std::function<double()> read) {
+  return AddCallback(name, help, Type::kGauge, std::move(labels),
+                     std::move(read));
+}
+
 absl::Status MetricsRegistry::AddCounterCallback(absl::string_view name,
                                                  absl::string_view help,
                                                  MetricLabels labels,
                                                  std::function<double()> read) {
-  if (!read) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("counter ", name, ": no callback"));
-  }
-  common::MutexLock lock(&mu_);
-  absl::StatusOr<Family*> family =
-      FamilyFor(name, help, Type::kCounter, labels, {});
-  if (!family.ok()) return family.status();
-  Series series;
-  series.labels = std::move(labels);
-  series.read = std::move(read);
-  (*family)->series.push_back(std::move(series));
-  return absl::OkStatus();
+  return AddCallback(name, help, Type::kCounter, std::move(labels),
+                     std::move(read));
 }
 
 std::string MetricsRegistry::Render() const {

@@ -166,6 +166,10 @@ class MetricsRegistry {
                                     const MetricLabels& labels,
                                     const std::vector<double>& bounds)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // AddCallback registers a gauge or counter read at scrape time.
+  absl::Status AddCallback(absl::string_view name, absl::string_view help,
+                           Type type, MetricLabels labels,
+                           std::function<double()> read);
 
   mutable common::Mutex mu_;
   std::vector<std::unique_ptr<Family>> families_ ABSL_GUARDED_BY(mu_);

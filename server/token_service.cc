@@ -289,12 +289,8 @@ absl::StatusOr<VerifiedToken> TokenService::Verify(absl::string_view token) {
   return VerifiedToken{*std::move(jwt), *std::move(user)};
 }
 
-absl::StatusOr<IssuedToken> TokenService::Refresh(absl::string_view token) {
-  if (!settings_.verify) {
-    // With JWT_VERIFY off a forged token would come back properly signed,
-    // and protected services verifying signatures would then accept it.
-    return Unauthenticated(jwt::kMsgIncorrectCredentials, "TOKEN_REJECTED");
-  }
+absl::StatusOr<VerifiedToken> TokenService::VerifyRefreshable(
+    absl::string_view token) {
   const std::shared_ptr<const Crypto> crypto = this->crypto();
   const jwt::Verifier& verifier = settings_.allow_expired_refresh
                                       ? crypto->expired_ok_verifier
@@ -303,6 +299,19 @@ absl::StatusOr<IssuedToken> TokenService::Refresh(absl::string_view token) {
   if (!jwt.ok()) return TokenRejected(jwt.status());
   absl::StatusOr<User> user = CheckUser(*jwt);
   if (!user.ok()) return user.status();
+  return VerifiedToken{*std::move(jwt), *std::move(user)};
+}
+
+absl::StatusOr<IssuedToken> TokenService::Refresh(absl::string_view token) {
+  if (!settings_.verify) {
+    // With JWT_VERIFY off a forged token would come back properly signed,
+    // and protected services verifying signatures would then accept it.
+    return Unauthenticated(jwt::kMsgIncorrectCredentials, "TOKEN_REJECTED");
+  }
+  absl::StatusOr<VerifiedToken> verified = VerifyRefreshable(token);
+  if (!verified.ok()) return verified.status();
+  const jwt::VerifiedJwt* jwt = &verified->jwt;
+  const User* user = &verified->user;
   const jwt::Json* orig = jwt->claims().Find("orig_iat");
   if (orig == nullptr || !orig->is_number() || orig->number_value() == 0 ||
       !orig->int_value().has_value()) {
@@ -320,14 +329,10 @@ absl::StatusOr<IssuedToken> TokenService::Refresh(absl::string_view token) {
 
 absl::StatusOr<RevokedToken> TokenService::Revoke(absl::string_view token,
                                                   bool all_sessions) {
-  const std::shared_ptr<const Crypto> crypto = this->crypto();
-  const jwt::Verifier& verifier = settings_.allow_expired_refresh
-                                      ? crypto->expired_ok_verifier
-                                      : crypto->verifier;
-  absl::StatusOr<jwt::VerifiedJwt> jwt = verifier.Verify(token);
-  if (!jwt.ok()) return TokenRejected(jwt.status());
-  absl::StatusOr<User> user = CheckUser(*jwt);
-  if (!user.ok()) return user.status();
+  absl::StatusOr<VerifiedToken> verified = VerifyRefreshable(token);
+  if (!verified.ok()) return verified.status();
+  const jwt::VerifiedJwt* jwt = &verified->jwt;
+  const User* user = &verified->user;
   RevokedToken revoked{*user, all_sessions, std::nullopt, 0};
   if (all_sessions) {
     absl::StatusOr<int64_t> generation = store_->BumpTokenGeneration(user->id);

@@ -150,6 +150,9 @@ class TokenService {
 
   absl::StatusOr<IssuedToken> Issue(const User& user,
                                     std::optional<int64_t> orig_iat);
+  // VerifyRefreshable checks a token as Refresh and Revoke accept it (an
+  // expired one too when allow_expired_refresh is on), user checks included.
+  absl::StatusOr<VerifiedToken> VerifyRefreshable(absl::string_view token);
   // CheckUser applies SPEC §3's user checks to a verified payload, then the
   // revocation checks (jti, generation).
   absl::StatusOr<User> CheckUser(const jwt::VerifiedJwt& jwt);
