@@ -106,6 +106,14 @@ class HostileInput : public ::testing::Test {
     v1::TokenResponse resp;
     return v1::AuthService::NewStub(Channel())->RefreshToken(&ctx, req, &resp);
   }
+  grpc::Status Revoke(const std::string& token, bool all_sessions) {
+    grpc::ClientContext ctx;
+    v1::RevokeTokenRequest req;
+    req.set_token(token);
+    req.set_all_sessions(all_sessions);
+    v1::RevokeTokenResponse resp;
+    return v1::AuthService::NewStub(Channel())->RevokeToken(&ctx, req, &resp);
+  }
   grpc::Status Obtain(const std::string& user, const std::string& password) {
     grpc::ClientContext ctx;
     v1::ObtainTokenRequest req;
@@ -206,13 +214,20 @@ class HostileInput : public ::testing::Test {
 };
 
 TEST_F(HostileInput,
-       HostileTokensAreRefusedByVerifyAndRefreshWithUnauthenticated) {
+       HostileTokensAreRefusedByVerifyRefreshAndRevokeAndRevokeNothing) {
   for (const auto& [what, token] : HostileTokens()) {
-    for (const grpc::Status& s : {Verify(token), Refresh(token)}) {
+    for (const grpc::Status& s : {Verify(token), Refresh(token),
+                                  Revoke(token, false), Revoke(token, true)}) {
       ExpectClearRefusal(s, what);
       EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << what;
     }
   }
+  // Nothing was revoked by any of them.
+  absl::StatusOr<Revocations> revoked =
+      store_->RevocationsSince(0, absl::InfinitePast());
+  ASSERT_TRUE(revoked.ok()) << revoked.status();
+  EXPECT_TRUE(revoked->tokens.empty());
+  EXPECT_TRUE(revoked->users.empty());
   ExpectStillServing();
 }
 
