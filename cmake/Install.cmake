@@ -27,9 +27,9 @@ install(FILES
 install(FILES client/auth_client.h client/password_input.h DESTINATION ${_inc}/client)
 install(FILES
   interceptors/auth_header.h interceptors/caller.h interceptors/client_interceptor.h
-  interceptors/revocation_checker.h interceptors/revocation_watcher.h
+  interceptors/remote_key_set.h interceptors/revocation_checker.h interceptors/revocation_watcher.h
   interceptors/server_auth.h interceptors/token_cache.h interceptors/token_source.h
-  interceptors/token_validator.h
+  interceptors/token_validator.h interceptors/verifier_source.h
   DESTINATION ${_inc}/interceptors)
 install(FILES common/mutex.h common/serving_tuning.h common/worker_pool.h DESTINATION ${_inc}/common)
 install(DIRECTORY ${PROJECT_BINARY_DIR}/proto/gen/ DESTINATION ${_inc}

@@ -3,8 +3,21 @@
 // `authorization: JWT <token>` before its handlers run.
 //
 //   local mode (default): verifies tokens with the keys; no network.
-//   remote mode (--auth_server=HOST:PORT): asks jwtauth-server's VerifyToken,
-//   so disabled and deleted users are refused too.
+//   remote mode (--auth_server=HOST:PORT alone): asks jwtauth-server's
+//   VerifyToken, so disabled and deleted users are refused too.
+//   local mode fed by the auth server (--auth_server with either or both of):
+//     --jwks_from_auth_server  verify with the auth server's public keys,
+//         fetched with its GetJwks RPC instead of key files: refreshed every
+//         --jwks_refresh, and at once (at most every --jwks_min_refetch) when
+//         a token names a kid not yet seen, so key rotations need no restart.
+//         Calls get UNAVAILABLE until the first fetch succeeds. Needs an
+//         asymmetric JWT_ALGORITHM on the auth server (an HS* secret is never
+//         published: startup fails saying so).
+//     --watch_revocations  follow the auth server's WatchRevocations stream
+//         and refuse revoked tokens ("Token is blacklisted.") — log-outs,
+//         password changes and disabled users — within about a second.
+//   e.g. profile-server --auth_server=127.0.0.1:50051 --jwks_from_auth_server
+//            --watch_revocations
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -20,6 +33,8 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "common/serving_tuning.h"
+#include "interceptors/remote_key_set.h"
+#include "interceptors/revocation_watcher.h"
 #include "interceptors/server_auth.h"
 #include "jwtauth/examples/v1/profile.grpc.pb.h"
 #include "server/human_duration.h"
@@ -47,6 +62,16 @@ ABSL_FLAG(std::string, audience, "", "JWT_AUDIENCE");
 ABSL_FLAG(std::string, issuer, "", "JWT_ISSUER");
 ABSL_FLAG(std::string, auth_header_prefix, "JWT", "JWT_AUTH_HEADER_PREFIX");
 ABSL_FLAG(std::string, auth_server, "", "Remote mode: jwtauth-server address");
+ABSL_FLAG(bool, jwks_from_auth_server, false,
+          "Local mode with the --auth_server's public keys (GetJwks)");
+ABSL_FLAG(HumanDuration, jwks_refresh, HumanDuration{absl::Minutes(5)},
+          "With --jwks_from_auth_server: how often the keys are refetched");
+ABSL_FLAG(HumanDuration, jwks_min_refetch, HumanDuration{absl::Seconds(30)},
+          "With --jwks_from_auth_server: at most one fetch per this interval "
+          "for tokens naming an unknown kid");
+ABSL_FLAG(bool, watch_revocations, false,
+          "Local mode refusing tokens revoked on --auth_server "
+          "(WatchRevocations)");
 ABSL_FLAG(int, cache_size, 10000, "Verified tokens cached (0 = no cache)");
 
 namespace {
@@ -97,13 +122,54 @@ int Serve() {
   ic::TokenCacheOptions cache;
   cache.capacity =
       static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_cache_size)));
-  if (!absl::GetFlag(FLAGS_auth_server).empty()) {
-    ic::RemoteOptions remote;
-    remote.cache.capacity = cache.capacity;
+  const std::string auth_server = absl::GetFlag(FLAGS_auth_server);
+  const bool jwks = absl::GetFlag(FLAGS_jwks_from_auth_server);
+  const bool watch = absl::GetFlag(FLAGS_watch_revocations);
+  if ((jwks || watch) && auth_server.empty()) {
+    return Fail(
+        "--jwks_from_auth_server and --watch_revocations need --auth_server");
+  }
+  const bool remote = !auth_server.empty() && !jwks && !watch;
+  jwt::ValidatorOptions options;
+  options.verify_expiration = absl::GetFlag(FLAGS_verify_expiration);
+  options.leeway = absl::GetFlag(FLAGS_leeway).value;
+  if (!absl::GetFlag(FLAGS_audience).empty())
+    options.audience = absl::GetFlag(FLAGS_audience);
+  if (!absl::GetFlag(FLAGS_issuer).empty())
+    options.issuer = absl::GetFlag(FLAGS_issuer);
+  std::shared_ptr<ic::RemoteKeySet> key_set;  // stopped before exit
+  std::shared_ptr<ic::RevocationWatcher> watcher;
+  if (watch) {
+    watcher = std::make_shared<ic::RevocationWatcher>();
+    watcher->Start(auth_server, grpc::InsecureChannelCredentials());
+  }
+  if (remote) {
+    ic::RemoteOptions remote_options;
+    remote_options.cache.capacity = cache.capacity;
     validator = ic::RemoteValidator(
-        grpc::CreateChannel(absl::GetFlag(FLAGS_auth_server),
-                            grpc::InsecureChannelCredentials()),
-        remote);
+        grpc::CreateChannel(auth_server, grpc::InsecureChannelCredentials()),
+        remote_options);
+  } else if (jwks) {
+    ic::RemoteKeySetOptions key_options;
+    key_options.validator = options;
+    key_options.refresh_interval = absl::GetFlag(FLAGS_jwks_refresh).value;
+    key_options.min_refetch_interval =
+        absl::GetFlag(FLAGS_jwks_min_refetch).value;
+    absl::StatusOr<std::shared_ptr<ic::RemoteKeySet>> created =
+        ic::RemoteKeySet::Create(key_options);
+    if (!created.ok()) return Fail(created.status().message());
+    key_set = *std::move(created);
+    key_set->Start(auth_server, grpc::InsecureChannelCredentials());
+    const absl::Status first = key_set->AwaitFirstFetch(absl::Seconds(5));
+    if (first.code() == absl::StatusCode::kFailedPrecondition)
+      return Fail(absl::StrCat("--jwks_from_auth_server: ", first.message()));
+    if (!first.ok()) {
+      std::fprintf(stderr,
+                   "profile-server: no keys from --auth_server yet (%s); "
+                   "calls get UNAVAILABLE until they arrive\n",
+                   std::string(first.message()).c_str());
+    }
+    validator = ic::LocalValidator(key_set, cache);
   } else {
     jwtauth::server::KeyConfig keys_config{
         *alg,
@@ -115,13 +181,6 @@ int Serve() {
     absl::StatusOr<jwt::KeySet> keys =
         jwtauth::server::LoadVerificationKeys(keys_config);
     if (!keys.ok()) return Fail(keys.status().message());
-    jwt::ValidatorOptions options;
-    options.verify_expiration = absl::GetFlag(FLAGS_verify_expiration);
-    options.leeway = absl::GetFlag(FLAGS_leeway).value;
-    if (!absl::GetFlag(FLAGS_audience).empty())
-      options.audience = absl::GetFlag(FLAGS_audience);
-    if (!absl::GetFlag(FLAGS_issuer).empty())
-      options.issuer = absl::GetFlag(FLAGS_issuer);
     absl::StatusOr<jwt::Verifier> verifier =
         jwt::Verifier::Create(*keys, options);
     if (!verifier.ok()) return Fail(verifier.status().message());
@@ -129,6 +188,7 @@ int Serve() {
   }
   ic::ServerAuthOptions auth_options;
   auth_options.validator = validator;
+  auth_options.revocations = watcher;
   auth_options.header_prefix = absl::GetFlag(FLAGS_auth_header_prefix);
   absl::StatusOr<std::shared_ptr<ic::ServerAuth>> auth =
       ic::ServerAuth::Create(auth_options);
@@ -148,7 +208,9 @@ int Serve() {
                "profile-server: serving jwtauth.examples.v1.Profile on port %d "
                "(%s mode)\n",
                port,
-               absl::GetFlag(FLAGS_auth_server).empty() ? "local" : "remote");
+               remote ? "remote"
+               : jwks ? "local, keys from --auth_server"
+                      : "local");
   if (!absl::GetFlag(FLAGS_port_file).empty()) {
     std::ofstream(absl::GetFlag(FLAGS_port_file)) << port << "\n";
   }
@@ -159,6 +221,8 @@ int Serve() {
   int sig = 0;
   sigwait(&set, &sig);
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  if (key_set != nullptr) key_set->Stop();
+  if (watcher != nullptr) watcher->Stop();
   return 0;
 }
 

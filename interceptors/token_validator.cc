@@ -1,9 +1,13 @@
 #include "interceptors/token_validator.h"
 
+#include <optional>
+#include <string>
 #include <utility>
 
 #include "client/auth_client.h"
+#include "jwt/base64url.h"
 #include "jwt/drf_messages.h"
+#include "jwt/json.h"
 #include "jwt/verified_jwt.h"
 
 namespace jwtauth::interceptors {
@@ -17,11 +21,32 @@ absl::Status Unauthenticated(absl::string_view message) {
   return absl::UnauthenticatedError(message);
 }
 
+// UnknownKid returns the kid the token's header names when `verifier` has no
+// key with it (the failure path only: the header is read without trust, to
+// pick keys, as the verifier itself does).
+std::optional<std::string> UnknownKid(absl::string_view token,
+                                      const jwt::Verifier& verifier) {
+  constexpr size_t kMaxHeader = 4096;
+  const size_t dot = token.find('.');
+  if (dot == absl::string_view::npos || dot > kMaxHeader) return std::nullopt;
+  std::string header_json;
+  if (!jwt::Base64UrlDecode(token.substr(0, dot), header_json))
+    return std::nullopt;
+  absl::StatusOr<jwt::Json> header = jwt::ParseJson(header_json);
+  if (!header.ok() || !header->is_object()) return std::nullopt;
+  const jwt::Json* kid = header->Find("kid");
+  if (kid == nullptr || !kid->is_string() || kid->string_value().empty())
+    return std::nullopt;
+  if (verifier.keys().FindByKid(kid->string_value()) != nullptr)
+    return std::nullopt;
+  return kid->string_value();
+}
+
 class Local final : public TokenValidator {
  public:
-  Local(jwt::Verifier verifier, TokenCacheOptions cache, jwt::Clock clock,
-        std::shared_ptr<const RevocationChecker> revocations)
-      : verifier_(std::move(verifier)),
+  Local(std::shared_ptr<VerifierSource> source, TokenCacheOptions cache,
+        jwt::Clock clock, std::shared_ptr<const RevocationChecker> revocations)
+      : source_(std::move(source)),
         cache_(cache, clock),
         revocations_(std::move(revocations)) {}
 
@@ -29,7 +54,18 @@ class Local final : public TokenValidator {
       absl::string_view token) override {
     std::shared_ptr<const Caller> caller = cache_.Lookup(token);
     if (caller == nullptr) {
-      absl::StatusOr<jwt::VerifiedJwt> jwt = verifier_.Verify(token);
+      absl::StatusOr<std::shared_ptr<const jwt::Verifier>> verifier =
+          source_->Current();
+      if (!verifier.ok()) return absl::UnavailableError(kMsgAuthUnavailable);
+      absl::StatusOr<jwt::VerifiedJwt> jwt = (*verifier)->Verify(token);
+      if (!jwt.ok()) {
+        // A kid we have no key for: perhaps a rotation not yet seen.
+        if (std::optional<std::string> kid = UnknownKid(token, **verifier)) {
+          absl::StatusOr<std::shared_ptr<const jwt::Verifier>> newer =
+              source_->ForUnknownKid(*kid);
+          if (newer.ok() && *newer != *verifier) jwt = (*newer)->Verify(token);
+        }
+      }
       if (!jwt.ok())
         return Unauthenticated(
             jwt::DescribeRejectionStatus(jwt.status()).message);
@@ -52,11 +88,11 @@ class Local final : public TokenValidator {
     }
     return caller;
   }
-  bool blocking() const override { return false; }
+  bool blocking() const override { return source_->blocking(); }
   TokenCacheStats CacheStats() const override { return cache_.Stats(); }
 
  private:
-  jwt::Verifier verifier_;
+  const std::shared_ptr<VerifierSource> source_;
   TokenCache cache_;
   const std::shared_ptr<const RevocationChecker> revocations_;
 };
@@ -135,7 +171,14 @@ std::shared_ptr<const Caller> CallerFromClaims(jwt::Json claims) {
 std::shared_ptr<TokenValidator> LocalValidator(
     jwt::Verifier verifier, TokenCacheOptions cache, jwt::Clock clock,
     std::shared_ptr<const RevocationChecker> revocations) {
-  return std::make_shared<Local>(std::move(verifier), cache, std::move(clock),
+  return LocalValidator(FixedVerifierSource(std::move(verifier)), cache,
+                        std::move(clock), std::move(revocations));
+}
+
+std::shared_ptr<TokenValidator> LocalValidator(
+    std::shared_ptr<VerifierSource> source, TokenCacheOptions cache,
+    jwt::Clock clock, std::shared_ptr<const RevocationChecker> revocations) {
+  return std::make_shared<Local>(std::move(source), cache, std::move(clock),
                                  std::move(revocations));
 }
 

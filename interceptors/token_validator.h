@@ -2,6 +2,12 @@
 //
 // Two modes, both with a bounded TokenCache that honours exp:
 //   - LocalValidator: stateless, from keys (a jwt::Verifier); no network.
+//     Or from a VerifierSource such as a RemoteKeySet (remote_key_set.h):
+//     keys fetched from the auth server's GetJwks; a token naming a kid the
+//     held keys lack makes the source look for newer keys (rate limited) and
+//     is then verified with them; UNAVAILABLE until the source has keys.
+//     Such a validator is blocking() (a fetch may wait on the network), so
+//     ServerAuth checks uncached tokens off the transport thread.
 //     Cannot see the user store, so a disabled user's tokens pass until they
 //     expire — unless given a RevocationChecker (a RevocationWatcher), which
 //     is consulted on every Validate, cache hits included: revoked tokens
@@ -29,6 +35,7 @@
 #include "interceptors/caller.h"
 #include "interceptors/revocation_checker.h"
 #include "interceptors/token_cache.h"
+#include "interceptors/verifier_source.h"
 #include "jwt/clock.h"
 #include "jwt/verifier.h"
 
@@ -51,6 +58,12 @@ class TokenValidator {
 // when `revocations` is set, refuses the tokens it reports revoked.
 std::shared_ptr<TokenValidator> LocalValidator(
     jwt::Verifier verifier, TokenCacheOptions cache = {},
+    jwt::Clock clock = jwt::SystemClock(),
+    std::shared_ptr<const RevocationChecker> revocations = nullptr);
+// LocalValidator verifies with the verifier `source` currently holds (see
+// verifier_source.h); otherwise as above.
+std::shared_ptr<TokenValidator> LocalValidator(
+    std::shared_ptr<VerifierSource> source, TokenCacheOptions cache = {},
     jwt::Clock clock = jwt::SystemClock(),
     std::shared_ptr<const RevocationChecker> revocations = nullptr);
 
