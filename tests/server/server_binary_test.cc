@@ -130,6 +130,36 @@ TEST(ServerStartup, PlaintextOnNonLoopbackAddressIsRefused) {
   EXPECT_THAT(err, HasSubstr("refusing plaintext"));
 }
 
+TEST(ServerStartup, MissingKeyDirectoryIsRefusedNamingTheFlag) {
+  TempDir dir;
+  auto [code, err] = Refusal(dir, {"--key_dir=" + dir.File("no-keys")});
+  EXPECT_EQ(code, 2);
+  EXPECT_THAT(err, HasSubstr("--key_dir"));
+}
+
+TEST(ServerStartup, KeyDirectoryWithKeyFileFlagsIsRefused) {
+  TempDir dir;
+  Subprocess keys({JWTAUTH_CLI_BIN, "--key_dir=" + dir.File("keys"), "keys",
+                   "generate", "--algorithm=ES256"});
+  ASSERT_EQ(keys.Run(), 0) << keys.Stderr();
+  const std::string secret = dir.File("secret.key");
+  WriteFile(secret, std::string(64, 's'), 0600);
+  auto [code, err] = Refusal(
+      dir, {"--key_dir=" + dir.File("keys"), "--secret_key_file=" + secret});
+  EXPECT_EQ(code, 2);
+  EXPECT_THAT(err, HasSubstr("--key_dir replaces the key file flags"));
+}
+
+TEST(ServerStartup, HttpListenerOnNonLoopbackOrBadAddressIsRefused) {
+  TempDir dir;
+  auto [code, err] = Refusal(dir, {"--http_listen=0.0.0.0:0"});
+  EXPECT_EQ(code, 2);
+  EXPECT_THAT(err, HasSubstr("--http_listen"));
+  auto [code2, err2] = Refusal(dir, {"--http_listen=localhost"});
+  EXPECT_EQ(code2, 2);
+  EXPECT_THAT(err2, HasSubstr("--http_listen: expected host:port"));
+}
+
 // A running server with a user made by jwtauth-admin.
 class RunningServer : public ::testing::Test {
  protected:
