@@ -45,6 +45,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/mutex.h"
+#include "server/user_fields.h"
 
 namespace jwtauth::server {
 namespace {
@@ -205,66 +206,6 @@ std::string OneLine(absl::string_view text) {
     out += c;
   }
   return std::string(absl::StripAsciiWhitespace(out));
-}
-
-// CountCodePoints returns the number of code points in `s`, or -1 when `s`
-// is not valid UTF-8 (overlong forms and surrogates included). Same rules as
-// the SQLite store.
-int64_t CountCodePoints(absl::string_view s) {
-  static constexpr uint32_t kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
-  int64_t count = 0;
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto lead = static_cast<unsigned char>(s[i]);
-    size_t len;
-    uint32_t cp;
-    if (lead < 0x80) {
-      len = 1;
-      cp = lead;
-    } else if ((lead & 0xE0) == 0xC0) {
-      len = 2;
-      cp = static_cast<uint32_t>(lead & 0x1F);
-    } else if ((lead & 0xF0) == 0xE0) {
-      len = 3;
-      cp = static_cast<uint32_t>(lead & 0x0F);
-    } else if ((lead & 0xF8) == 0xF0) {
-      len = 4;
-      cp = static_cast<uint32_t>(lead & 0x07);
-    } else {
-      return -1;
-    }
-    if (len > s.size() - i) return -1;
-    for (size_t k = 1; k < len; ++k) {
-      const auto next = static_cast<unsigned char>(s[i + k]);
-      if ((next & 0xC0) != 0x80) return -1;
-      cp = (cp << 6) | static_cast<uint32_t>(next & 0x3F);
-    }
-    if (cp < kMinForLength[len] || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-      return -1;
-    i += len;
-    ++count;
-  }
-  return count;
-}
-
-// ValidateUsername applies Django's limits (max_length counts characters),
-// as the SQLite store does.
-absl::Status ValidateUsername(absl::string_view username) {
-  if (username.empty())
-    return absl::InvalidArgumentError("username must not be empty");
-  if (username.find('\0') != absl::string_view::npos) {
-    return absl::InvalidArgumentError(
-        "username must not contain NUL characters");
-  }
-  const int64_t length = CountCodePoints(username);
-  if (length < 0)
-    return absl::InvalidArgumentError("username must be valid UTF-8");
-  if (length > static_cast<int64_t>(kMaxUsernameLength)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "username longer than ", kMaxUsernameLength, " characters"));
-  }
-  return absl::OkStatus();
 }
 
 // StorableText: PostgreSQL text holds neither NUL nor invalid UTF-8.
@@ -868,16 +809,7 @@ absl::StatusOr<User> PostgresUserStore::CreateUser(const NewUser& user) {
         absl::StatusOr<Result> r =
             impl_->Exec(c, kInsertUserSql, params, kWhat);
         if (!r.ok()) return r.status();
-        User created;
-        created.id = IntValue(r->get(), 0, 0).value_or(0);
-        created.username = user.username;
-        created.email = user.email;
-        created.password_hash = user.password_hash;
-        created.is_active = user.is_active;
-        created.is_staff = user.is_staff;
-        created.is_superuser = user.is_superuser;
-        created.date_joined = joined;
-        return created;
+        return CreatedUser(user, IntValue(r->get(), 0, 0).value_or(0), joined);
       });
 }
 
