@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "interceptors/reconnecting_channel.h"
 #include "jwt/json.h"
 #include "jwt/key_set.h"
 #include "jwtauth/v1/auth.grpc.pb.h"
@@ -49,16 +50,8 @@ void RemoteKeySet::Start(std::shared_ptr<grpc::ChannelInterface> channel) {
 void RemoteKeySet::Start(
     const std::string& target,
     std::shared_ptr<grpc::ChannelCredentials> credentials) {
-  auto ms = [](absl::Duration d) {
-    return static_cast<int>(
-        std::clamp<int64_t>(absl::ToInt64Milliseconds(d), 1, 3'600'000));
-  };
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
-              ms(options_.initial_backoff));
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, ms(options_.initial_backoff));
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, ms(options_.max_backoff));
-  Start(grpc::CreateCustomChannel(target, std::move(credentials), args));
+  Start(ReconnectingChannel(target, std::move(credentials),
+                            options_.initial_backoff, options_.max_backoff));
 }
 
 void RemoteKeySet::Stop() {

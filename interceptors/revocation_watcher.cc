@@ -6,6 +6,7 @@
 
 #include "absl/hash/hash.h"
 #include "absl/strings/numbers.h"
+#include "interceptors/reconnecting_channel.h"
 #include "jwtauth/v1/auth.grpc.pb.h"
 
 namespace jwtauth::interceptors {
@@ -95,16 +96,8 @@ void RevocationWatcher::Start(std::shared_ptr<grpc::ChannelInterface> channel) {
 void RevocationWatcher::Start(
     const std::string& target,
     std::shared_ptr<grpc::ChannelCredentials> credentials) {
-  auto ms = [](absl::Duration d) {
-    return static_cast<int>(
-        std::clamp<int64_t>(absl::ToInt64Milliseconds(d), 1, 3'600'000));
-  };
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
-              ms(options_.initial_backoff));
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, ms(options_.initial_backoff));
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, ms(options_.max_backoff));
-  Start(grpc::CreateCustomChannel(target, std::move(credentials), args));
+  Start(ReconnectingChannel(target, std::move(credentials),
+                            options_.initial_backoff, options_.max_backoff));
 }
 
 void RevocationWatcher::Stop() {

@@ -863,6 +863,23 @@ absl::StatusOr<std::optional<TokenSubject>> SqliteUserStore::FindForToken(
       });
 }
 
+namespace {
+
+// NextRevocationSeq takes the next value of the revocation counter inside an
+// InTransaction (`run` is its statement runner).
+template <typename Run>
+absl::StatusOr<int64_t> NextRevocationSeq(Run& run) {
+  std::optional<int64_t> seq;
+  absl::Status s = run(
+      kNextSeq, [](sqlite3_stmt*) { return SQLITE_OK; }, &seq);
+  if (!s.ok()) return s;
+  if (!seq.has_value())
+    return absl::UnavailableError("revocation counter is missing");
+  return *seq;
+}
+
+}  // namespace
+
 absl::Status SqliteUserStore::RevokeToken(absl::string_view jti,
                                           int64_t user_id,
                                           absl::Time expires_at,
@@ -877,13 +894,9 @@ absl::Status SqliteUserStore::RevokeToken(absl::string_view jti,
         kPurgeRevoked,
         [&](sqlite3_stmt* st) { return sqlite3_bind_int64(st, 1, now_s); },
         nullptr);
-    std::optional<int64_t> seq;
-    if (s.ok())
-      s = run(
-          kNextSeq, [](sqlite3_stmt*) { return SQLITE_OK; }, &seq);
-    if (s.ok() && !seq.has_value())
-      s = absl::UnavailableError("revocation counter is missing");
     if (!s.ok()) return s;
+    absl::StatusOr<int64_t> seq = NextRevocationSeq(run);
+    if (!seq.ok()) return seq.status();
     return run(
         kInsertRevoked,
         [&](sqlite3_stmt* st) {
@@ -912,12 +925,8 @@ absl::StatusOr<int64_t> SqliteUserStore::BumpTokenGeneration(int64_t user_id) {
         if (!exists.has_value()) {
           return absl::NotFoundError(absl::StrCat("no user with id ", user_id));
         }
-        std::optional<int64_t> seq;
-        s = run(
-            kNextSeq, [](sqlite3_stmt*) { return SQLITE_OK; }, &seq);
-        if (s.ok() && !seq.has_value())
-          s = absl::UnavailableError("revocation counter is missing");
-        if (!s.ok()) return s;
+        absl::StatusOr<int64_t> seq = NextRevocationSeq(run);
+        if (!seq.ok()) return seq.status();
         return run(
             kBumpGeneration,
             [&](sqlite3_stmt* st) {

@@ -243,9 +243,8 @@ TEST_F(DjangoPostgres, DjangoMadePostgresDatabase_ServesLoginsUnchanged) {
   std::vector<std::string> tables;
   for (const jwt::Json& t : made.Find("tables")->items())
     tables.push_back(t.string_value());
-  for (const char* own :
-       {"jwtauth_schema_migrations", "jwtauth_revocation_seq",
-        "jwtauth_revoked", "jwtauth_user_state"}) {
+  for (const char* own : {"jwtauth_schema_migrations", "jwtauth_revocation_seq",
+                          "jwtauth_revoked", "jwtauth_user_state"}) {
     tables.push_back(own);
   }
   std::sort(tables.begin(), tables.end());

@@ -215,9 +215,8 @@ TEST_F(PostgresUserStoreTest, FreshSchemaIsDjangosAuthUser) {
               ElementsAre("auth_user_pkey", "auth_user_username_6821ab7c_like",
                           "auth_user_username_key"));
   EXPECT_THAT(
-      Rows(
-          "SELECT version, applied_at <= now() FROM jwtauth_schema_migrations "
-          "ORDER BY version"),
+      Rows("SELECT version, applied_at <= now() FROM jwtauth_schema_migrations "
+           "ORDER BY version"),
       ElementsAre("1|t", "2|t"));
   EXPECT_THAT(store->Migrate(), IsOk());
   EXPECT_EQ(Text("SELECT count(*) FROM jwtauth_schema_migrations"), "2");

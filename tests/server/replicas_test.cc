@@ -125,7 +125,8 @@ TEST_F(Replicas, UserDisabledThroughAdminIsRefusedByBoth) {
   }
 }
 
-TEST_F(Replicas, TokenRevokedThroughOneReplicaIsRefusedByBothAndNeverRefreshed) {
+TEST_F(Replicas,
+       TokenRevokedThroughOneReplicaIsRefusedByBothAndNeverRefreshed) {
   absl::StatusOr<client::IssuedToken> revoked =
       clients_[0]->Obtain(user_, "wonderland");
   ASSERT_TRUE(revoked.ok()) << revoked.status();
@@ -142,10 +143,10 @@ TEST_F(Replicas, TokenRevokedThroughOneReplicaIsRefusedByBothAndNeverRefreshed) 
     EXPECT_TRUE(c->Verify(kept->token).ok());
   }
   // A password change through the admin tool revokes the rest.
-  Subprocess set_password({JWTAUTH_ADMIN_BIN, "--database=" + url_,
-                           "--pbkdf2_iterations=1000", "users", "set-password",
-                           user_},
-                          {}, "looking-glass\n");
+  Subprocess set_password(
+      {JWTAUTH_ADMIN_BIN, "--database=" + url_, "--pbkdf2_iterations=1000",
+       "users", "set-password", user_},
+      {}, "looking-glass\n");
   ASSERT_EQ(set_password.Run(), 0) << set_password.Stderr();
   for (auto& c : clients_) {
     EXPECT_EQ(client::ErrorReason(c->Verify(kept->token).status()),
