@@ -321,6 +321,9 @@ absl::StatusOr<std::string> NewKid(const std::vector<KeyEntry>& existing) {
       return absl::InternalError("the system random generator failed");
     std::string kid = jwt::Base64UrlEncode(
         absl::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
+    // A kid is passed on command lines (`jwtauth keys retire KID`): one
+    // starting with '-' would be read as a flag, so draw again.
+    if (kid.front() == '-') continue;
     bool taken = false;
     for (const KeyEntry& e : existing) taken = taken || e.kid == kid;
     if (!taken) return kid;

@@ -19,7 +19,8 @@
 //   keys.lock     flock(2) target: writers hold it exclusively, readers
 //                 shared, across threads and processes.
 // A kid is 16 base64url characters from 12 random bytes (never derived from
-// key material); kids in a manifest are unique and only [A-Za-z0-9_-].
+// key material, never starting with '-', which a command line would take for a
+// flag); kids in a manifest are unique and only [A-Za-z0-9_-].
 //
 // Writes replace keys.json atomically (keys.json.tmp, fsync, rename, fsync
 // of the directory). A new key file is durable before the manifest names it;

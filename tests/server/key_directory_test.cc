@@ -118,6 +118,21 @@ INSTANTIATE_TEST_SUITE_P(
                       jwt::Algorithm::kEdDSA),
     ::jwtauth::testing::AlgorithmParamName);
 
+TEST_F(KeyDirectoryTest, KidsNeverStartWithADashSoCommandLinesTakeThem) {
+  // Base64url starts with '-' one time in 64; 400 kids would show it with
+  // probability 1 - (63/64)^400 > 99.8 %.
+  ASSERT_THAT(dir_.Generate(jwt::Algorithm::kHS256, kT0), IsOk());
+  for (int i = 0; i < 399; ++i) {
+    absl::StatusOr<KeyEntry> rotated = dir_.Rotate(kT0, absl::Seconds(1));
+    ASSERT_THAT(rotated, IsOk());
+    ASSERT_NE(rotated->kid.front(), '-') << rotated->kid;
+  }
+  absl::StatusOr<std::vector<KeyEntry>> all = dir_.List();
+  ASSERT_THAT(all, IsOk());
+  ASSERT_EQ(all->size(), 400u);
+  for (const KeyEntry& e : *all) EXPECT_NE(e.kid.front(), '-') << e.kid;
+}
+
 TEST_F(KeyDirectoryTest, GenerateWhenManifestExistsIsAlreadyExists) {
   ASSERT_THAT(dir_.Generate(jwt::Algorithm::kES256, kT0), IsOk());
   absl::StatusOr<KeyEntry> again = dir_.Generate(jwt::Algorithm::kES256, kT0);
