@@ -1,10 +1,12 @@
 // sqlite_user_store.cc: the SQLite UserStore over the sqlite3 C API.
 //
 // Connections are pooled (at most kMaxConnections, each used by one thread at
-// a time, opened with SQLITE_OPEN_NOMUTEX). Before every call the database
-// path is stat()ed: a missing file is UNAVAILABLE ("database file is
-// missing") and is never recreated after Open(); a file that was replaced
-// (another inode, e.g. restored from a backup) gets fresh connections. Any
+// a time, opened with SQLITE_OPEN_NOMUTEX). Before every write, and before a
+// read when the last check is older than SqliteOptions::file_check_interval,
+// the database path is stat()ed: a missing file is UNAVAILABLE ("database
+// file is missing") and is never recreated after Open(); a file that was
+// replaced (another inode, e.g. restored from a backup) gets fresh
+// connections. Any
 // call that ends UNAVAILABLE closes its connection, so the next call starts
 // from a new one: the store recovers without being reopened.
 //
@@ -202,6 +204,23 @@ struct Connection {
   }
 };
 
+// PathState is what stat() said about the database path: the file's identity,
+// or the errno.
+struct PathState {
+  int error = 0;
+  dev_t dev = 0;
+  ino_t ino = 0;
+};
+
+PathState StatPath(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return {errno, 0, 0};
+  return {0, st.st_dev, st.st_ino};
+}
+
+// Access: whether a call may write. Writes always stat() the path first.
+enum class Access { kRead, kWrite };
+
 // ScopedStmt resets a cached statement and clears its bindings when done, so
 // no bound value outlives the call that bound it.
 class ScopedStmt {
@@ -353,6 +372,9 @@ struct SqliteUserStore::Impl {
   common::Mutex mu;
   std::vector<std::unique_ptr<Connection>> idle ABSL_GUARDED_BY(mu);
   size_t open_count ABSL_GUARDED_BY(mu) = 0;  // idle + in use
+  // The last stat() of `path`, for reads within file_check_interval.
+  std::optional<PathState> checked ABSL_GUARDED_BY(mu);
+  absl::Time checked_at ABSL_GUARDED_BY(mu);
 
   bool CanAcquire() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     return !idle.empty() || open_count < kMaxConnections;
@@ -458,14 +480,39 @@ struct SqliteUserStore::Impl {
     dropped.clear();  // closes them, outside the lock
   }
 
+  // CurrentFile says what is at `path`: stat()ed now for writes, and for
+  // reads when the last check is older than file_check_interval (or the
+  // clock went back).
+  PathState CurrentFile(Access access) {
+    const absl::Duration interval = options.file_check_interval;
+    const bool cache = interval > absl::ZeroDuration();
+    const absl::Time now = cache ? options.clock() : absl::InfinitePast();
+    if (cache && access == Access::kRead) {
+      common::MutexLock lock(&mu);
+      if (checked.has_value() && now >= checked_at &&
+          now - checked_at < interval) {
+        return *checked;
+      }
+    }
+    const PathState state = StatPath(path);
+    if (cache) {
+      common::MutexLock lock(&mu);
+      if (!checked.has_value() || now >= checked_at) {  // keep the newest
+        checked = state;
+        checked_at = now;
+      }
+    }
+    return state;
+  }
+
   // Acquire returns a connection to the file now at `path`, waiting while
   // kMaxConnections are in use.
-  absl::StatusOr<std::unique_ptr<Connection>> Acquire(absl::string_view what) {
-    struct stat st;
-    if (::stat(path.c_str(), &st) != 0) {
-      const int err = errno;
+  absl::StatusOr<std::unique_ptr<Connection>> Acquire(absl::string_view what,
+                                                      Access access) {
+    const PathState file = CurrentFile(access);
+    if (file.error != 0) {
       DropIdle();
-      return Missing(what, err);
+      return Missing(what, file.error);
     }
     std::vector<std::unique_ptr<Connection>> stale;
     std::unique_ptr<Connection> conn;
@@ -475,7 +522,7 @@ struct SqliteUserStore::Impl {
       while (!idle.empty() && conn == nullptr) {
         std::unique_ptr<Connection> c = std::move(idle.back());
         idle.pop_back();
-        if (c->dev == st.st_dev && c->ino == st.st_ino) {
+        if (c->dev == file.dev && c->ino == file.ino) {
           conn = std::move(c);
         } else {
           stale.push_back(std::move(c));
@@ -516,9 +563,9 @@ struct SqliteUserStore::Impl {
   // WithConnection runs `fn(Connection&)` on a pooled connection. A result of
   // UNAVAILABLE retires the connection, so the next call starts afresh.
   template <typename Fn>
-  auto WithConnection(absl::string_view what, Fn&& fn)
+  auto WithConnection(absl::string_view what, Access access, Fn&& fn)
       -> decltype(fn(std::declval<Connection&>())) {
-    absl::StatusOr<std::unique_ptr<Connection>> conn = Acquire(what);
+    absl::StatusOr<std::unique_ptr<Connection>> conn = Acquire(what, access);
     if (!conn.ok()) return conn.status();
     auto result = fn(**conn);
     Release(*std::move(conn),
@@ -546,7 +593,8 @@ struct SqliteUserStore::Impl {
       Stmt which, const std::function<int(sqlite3_stmt*)>& bind) {
     constexpr absl::string_view kWhat = "cannot look up user";
     return WithConnection(
-        kWhat, [&](Connection& conn) -> absl::StatusOr<std::optional<User>> {
+        kWhat, Access::kRead,
+        [&](Connection& conn) -> absl::StatusOr<std::optional<User>> {
           absl::StatusOr<sqlite3_stmt*> prepared = Prepare(conn, which, kWhat);
           if (!prepared.ok()) return prepared.status();
           ScopedStmt stmt(*prepared);
@@ -564,20 +612,21 @@ struct SqliteUserStore::Impl {
   absl::Status UpdateOne(Stmt which, int64_t id,
                          const std::function<int(sqlite3_stmt*)>& bind,
                          absl::string_view what) {
-    return WithConnection(what, [&](Connection& conn) -> absl::Status {
-      absl::StatusOr<sqlite3_stmt*> prepared = Prepare(conn, which, what);
-      if (!prepared.ok()) return prepared.status();
-      ScopedStmt stmt(*prepared);
-      int rc = sqlite3_bind_int64(stmt.get(), 1, id);
-      if (rc == SQLITE_OK) rc = bind(stmt.get());
-      if (rc != SQLITE_OK) return Error(conn.db, rc, what);
-      rc = sqlite3_step(stmt.get());
-      if (rc != SQLITE_DONE) return Error(conn.db, rc, what);
-      if (sqlite3_changes(conn.db) == 0) {
-        return absl::NotFoundError(absl::StrCat("no user with id ", id));
-      }
-      return absl::OkStatus();
-    });
+    return WithConnection(
+        what, Access::kWrite, [&](Connection& conn) -> absl::Status {
+          absl::StatusOr<sqlite3_stmt*> prepared = Prepare(conn, which, what);
+          if (!prepared.ok()) return prepared.status();
+          ScopedStmt stmt(*prepared);
+          int rc = sqlite3_bind_int64(stmt.get(), 1, id);
+          if (rc == SQLITE_OK) rc = bind(stmt.get());
+          if (rc != SQLITE_OK) return Error(conn.db, rc, what);
+          rc = sqlite3_step(stmt.get());
+          if (rc != SQLITE_DONE) return Error(conn.db, rc, what);
+          if (sqlite3_changes(conn.db) == 0) {
+            return absl::NotFoundError(absl::StrCat("no user with id ", id));
+          }
+          return absl::OkStatus();
+        });
   }
 
   // QueryInt runs a one-off query (no user input) answering one integer.
@@ -647,31 +696,35 @@ struct SqliteUserStore::Impl {
   template <typename Fn>
   absl::Status InTransaction(absl::string_view what, Fn&& fn) {
     Impl& impl = *this;
-    return impl.WithConnection(what, [&](Connection& conn) -> absl::Status {
-      absl::Status s = impl.Exec(conn.db, "BEGIN IMMEDIATE", what);
-      if (!s.ok()) return s;
-      // run: prepare-and-step helper with SQLite's own error mapping.
-      auto run = [&](Stmt which, const std::function<int(sqlite3_stmt*)>& bind,
-                     std::optional<int64_t>* out) -> absl::Status {
-        absl::StatusOr<sqlite3_stmt*> prepared =
-            impl.Prepare(conn, which, what);
-        if (!prepared.ok()) return prepared.status();
-        ScopedStmt stmt(*prepared);
-        int rc = bind(stmt.get());
-        if (rc != SQLITE_OK) return impl.Error(conn.db, rc, what);
-        rc = sqlite3_step(stmt.get());
-        if (rc == SQLITE_ROW) {
-          if (out != nullptr) *out = sqlite3_column_int64(stmt.get(), 0);
-          rc = sqlite3_step(stmt.get());  // RETURNING finishes on the next step
-        }
-        if (rc != SQLITE_DONE) return impl.Error(conn.db, rc, what);
-        return absl::OkStatus();
-      };
-      s = fn(run);
-      if (s.ok()) s = impl.Exec(conn.db, "COMMIT", what);
-      if (!s.ok()) sqlite3_exec(conn.db, "ROLLBACK", nullptr, nullptr, nullptr);
-      return s;
-    });
+    return impl.WithConnection(
+        what, Access::kWrite, [&](Connection& conn) -> absl::Status {
+          absl::Status s = impl.Exec(conn.db, "BEGIN IMMEDIATE", what);
+          if (!s.ok()) return s;
+          // run: prepare-and-step helper with SQLite's own error mapping.
+          auto run = [&](Stmt which,
+                         const std::function<int(sqlite3_stmt*)>& bind,
+                         std::optional<int64_t>* out) -> absl::Status {
+            absl::StatusOr<sqlite3_stmt*> prepared =
+                impl.Prepare(conn, which, what);
+            if (!prepared.ok()) return prepared.status();
+            ScopedStmt stmt(*prepared);
+            int rc = bind(stmt.get());
+            if (rc != SQLITE_OK) return impl.Error(conn.db, rc, what);
+            rc = sqlite3_step(stmt.get());
+            if (rc == SQLITE_ROW) {
+              if (out != nullptr) *out = sqlite3_column_int64(stmt.get(), 0);
+              rc = sqlite3_step(
+                  stmt.get());  // RETURNING finishes on the next step
+            }
+            if (rc != SQLITE_DONE) return impl.Error(conn.db, rc, what);
+            return absl::OkStatus();
+          };
+          s = fn(run);
+          if (s.ok()) s = impl.Exec(conn.db, "COMMIT", what);
+          if (!s.ok())
+            sqlite3_exec(conn.db, "ROLLBACK", nullptr, nullptr, nullptr);
+          return s;
+        });
   }
 };
 
@@ -735,7 +788,7 @@ SqliteUserStore::~SqliteUserStore() = default;
 absl::StatusOr<int> SqliteUserStore::SchemaVersion() {
   constexpr absl::string_view kWhat = "cannot read the schema version";
   return impl_->WithConnection(
-      kWhat, [&](Connection& conn) -> absl::StatusOr<int> {
+      kWhat, Access::kRead, [&](Connection& conn) -> absl::StatusOr<int> {
         absl::StatusOr<bool> exists =
             impl_->TableExists(conn, kMigrationsTableExists, kWhat);
         if (!exists.ok()) return exists.status();
@@ -765,7 +818,8 @@ absl::StatusOr<std::optional<User>> SqliteUserStore::FindById(int64_t id) {
 absl::StatusOr<std::vector<User>> SqliteUserStore::ListUsers() {
   constexpr absl::string_view kWhat = "cannot list users";
   return impl_->WithConnection(
-      kWhat, [&](Connection& conn) -> absl::StatusOr<std::vector<User>> {
+      kWhat, Access::kRead,
+      [&](Connection& conn) -> absl::StatusOr<std::vector<User>> {
         absl::StatusOr<sqlite3_stmt*> prepared =
             impl_->Prepare(conn, kListUsers, kWhat);
         if (!prepared.ok()) return prepared.status();
@@ -786,7 +840,7 @@ absl::StatusOr<User> SqliteUserStore::CreateUser(const NewUser& user) {
   const absl::Time joined = TruncateToMicros(absl::Now());
   const std::string joined_text = FormatDjangoTime(joined);
   return impl_->WithConnection(
-      kWhat, [&](Connection& conn) -> absl::StatusOr<User> {
+      kWhat, Access::kWrite, [&](Connection& conn) -> absl::StatusOr<User> {
         absl::StatusOr<sqlite3_stmt*> prepared =
             impl_->Prepare(conn, kInsertUser, kWhat);
         if (!prepared.ok()) return prepared.status();
@@ -846,7 +900,7 @@ absl::StatusOr<std::optional<TokenSubject>> SqliteUserStore::FindForToken(
     absl::string_view username, absl::string_view jti) {
   constexpr absl::string_view kWhat = "cannot look up user";
   return impl_->WithConnection(
-      kWhat,
+      kWhat, Access::kRead,
       [&](Connection& conn) -> absl::StatusOr<std::optional<TokenSubject>> {
         absl::StatusOr<sqlite3_stmt*> prepared =
             impl_->Prepare(conn, kFindForToken, kWhat);
@@ -947,7 +1001,8 @@ absl::StatusOr<Revocations> SqliteUserStore::RevocationsSince(int64_t seq,
   constexpr absl::string_view kWhat = "cannot read revocations";
   const int64_t now_s = absl::ToUnixSeconds(now);
   return impl_->WithConnection(
-      kWhat, [&](Connection& conn) -> absl::StatusOr<Revocations> {
+      kWhat, Access::kRead,
+      [&](Connection& conn) -> absl::StatusOr<Revocations> {
         // One read transaction: the three reads see the same state.
         absl::Status s = impl_->Exec(conn.db, "BEGIN", kWhat);
         if (!s.ok()) return s;

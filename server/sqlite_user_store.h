@@ -6,7 +6,8 @@
 // keeps its own schema version in table jwtauth_schema_migrations and never
 // alters tables it did not create. The database runs in WAL mode with a busy
 // timeout; errors from a missing, read-only or locked file are UNAVAILABLE,
-// and the store recovers by itself when the file is usable again.
+// and the store recovers by itself when the file is usable again (reads notice
+// a moved file within SqliteOptions::file_check_interval, writes at once).
 //
 //   absl::StatusOr<std::unique_ptr<SqliteUserStore>> store =
 //       SqliteUserStore::Open("data/jwtauth.sqlite3", {.create = true});
@@ -20,6 +21,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "jwt/clock.h"
 #include "server/user_store.h"
 
 namespace jwtauth::server {
@@ -30,6 +32,15 @@ struct SqliteOptions {
   bool create = true;
   // How long a call waits for a lock held by another process.
   absl::Duration busy_timeout = absl::Seconds(2);
+  // How often reads stat() the database path to notice a deleted or replaced
+  // file (then UNAVAILABLE, or fresh connections to the new file). Writes
+  // always check first, so none lands in a file that is no longer at `path`;
+  // a read may use the previous file for up to this long after it was moved.
+  // The stat is a path lookup per call otherwise, ~30 % of a VerifyToken's
+  // server CPU on the benchmark VM (bench/RESULTS.md). Zero: every call.
+  absl::Duration file_check_interval = absl::Milliseconds(10);
+  // The clock for file_check_interval; tests inject one.
+  jwt::Clock clock = jwt::SystemClock();
 };
 
 class SqliteUserStore : public UserStore {

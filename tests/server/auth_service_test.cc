@@ -89,7 +89,10 @@ class AuthServiceTest : public ::testing::Test {
       server_.reset();
     }
     if (store_ == nullptr) {
-      store_ = *SqliteUserStore::Open(dir_.File("users.sqlite3"));
+      SqliteOptions store_options;
+      store_options.clock = clock_.AsClock();
+      store_ =
+          *SqliteUserStore::Open(dir_.File("users.sqlite3"), store_options);
       ada_id_ = AddUser("ada", "correct horse", true);
       AddUser("bob", "bob's password", false);
     }
@@ -614,6 +617,8 @@ TEST_F(AuthServiceTest, StoreGoneAnswersUnavailable) {
   for (const char* suffix : {"", "-wal", "-shm"}) {
     std::filesystem::remove(dir_.File(absl::StrCat("users.sqlite3", suffix)));
   }
+  // Reads look at the file again after SqliteOptions::file_check_interval.
+  clock_.Advance(SqliteOptions().file_check_interval);
   const char* kMsg = "The user store is unavailable.";
   EXPECT_THAT(Verify(token),
               IsRpcError(grpc::UNAVAILABLE, kMsg, "STORE_UNAVAILABLE"));

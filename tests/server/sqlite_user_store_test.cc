@@ -128,6 +128,14 @@ SqliteOptions NoCreate() {
   return options;
 }
 
+// EveryCall: reads stat() the path on every call, so a test sees a moved file
+// on the next read (the default looks again after file_check_interval).
+SqliteOptions EveryCall() {
+  SqliteOptions options;
+  options.file_check_interval = absl::ZeroDuration();
+  return options;
+}
+
 SqliteOptions ShortBusyTimeout() {
   SqliteOptions options;
   options.busy_timeout = absl::Milliseconds(50);
@@ -701,7 +709,7 @@ TEST(SqliteUserStore, ReadOnlyDatabaseIsUnavailableForWritesThenRecovers) {
 TEST(SqliteUserStore, DeletedDatabaseIsUnavailableAndNotRecreated) {
   TempDir dir;
   const std::string path = dir.File("users.sqlite3");
-  auto store = MustOpen(path);
+  auto store = MustOpen(path, EveryCall());
   ASSERT_THAT(store->CreateUser(Ada()), IsOk());
   RemoveFiles(path);
   absl::StatusOr<std::optional<User>> found = store->FindByUsername("ada");
@@ -719,7 +727,7 @@ TEST(SqliteUserStore, DatabaseRestoredFromBackupWorksWithoutReopening) {
   TempDir dir;
   const std::string path = dir.File("users.sqlite3");
   const std::string backup = dir.File("backup.sqlite3");
-  auto store = MustOpen(path);
+  auto store = MustOpen(path, EveryCall());
   ASSERT_THAT(store->CreateUser(Ada()), IsOk());
   {
     RawDb raw(path);
@@ -746,7 +754,7 @@ TEST(SqliteUserStore, DatabaseMovedAwayAndBackKeepsEveryCommittedWrite) {
   TempDir dir;
   const std::string path = dir.File("users.sqlite3");
   const std::string aside = dir.File("aside.sqlite3");
-  auto store = MustOpen(path);
+  auto store = MustOpen(path, EveryCall());
   for (const char* name : {"ada", "bob", "carol"}) {
     ASSERT_THAT(store->CreateUser(Named(name)), IsOk());
   }
@@ -766,7 +774,7 @@ TEST(SqliteUserStore, UnreadableDatabaseIsUnavailableThenRecovers) {
   TempDir dir;
   const std::string path = dir.File("users.sqlite3");
   const std::string aside = dir.File("aside.sqlite3");
-  auto store = MustOpen(path);
+  auto store = MustOpen(path, EveryCall());
   ASSERT_THAT(store->CreateUser(Ada()), IsOk());
   MoveFiles(path, aside);
   std::ofstream(path) << std::string(8192, '\x5a');  // not a database
@@ -785,7 +793,7 @@ TEST(SqliteUserStore, UnreadableDatabaseIsUnavailableThenRecovers) {
 TEST(SqliteUserStore, ReplacedDatabaseIsUsedAndItsWalIsLeftAlone) {
   TempDir dir;
   const std::string path = dir.File("users.sqlite3");
-  auto store = MustOpen(path);
+  auto store = MustOpen(path, EveryCall());
   ASSERT_THAT(store->CreateUser(Ada()),
               IsOk());  // a pooled connection to the old file
   {
@@ -811,6 +819,44 @@ TEST(SqliteUserStore, ReplacedDatabaseIsUsedAndItsWalIsLeftAlone) {
   EXPECT_TRUE(store->FindByUsername("zed")->has_value());
   EXPECT_THAT(store->FindByUsername("ada"), IsOkWithoutValue());
   EXPECT_TRUE(fs::exists(path + "-wal"));
+}
+
+TEST(SqliteUserStore, ReadsSeeAMovedFileAfterTheCheckIntervalWritesAtOnce) {
+  TempDir dir;
+  const std::string path = dir.File("users.sqlite3");
+  const std::string aside = dir.File("aside.sqlite3");
+  ::jwtauth::testing::FakeClock clock(absl::FromUnixSeconds(1700000000));
+  SqliteOptions options;
+  options.file_check_interval = absl::Milliseconds(10);
+  options.clock = clock.AsClock();
+  auto store = MustOpen(path, options);
+  ASSERT_THAT(store->CreateUser(Ada()), IsOk());
+  ASSERT_TRUE(store->FindByUsername("ada")->has_value());
+  MoveFiles(path, aside);
+  // Within the interval a read may still use the file it last saw...
+  clock.Advance(absl::Milliseconds(9));
+  absl::StatusOr<std::optional<User>> found = store->FindByUsername("ada");
+  ASSERT_THAT(found, IsOk());
+  EXPECT_TRUE(found->has_value());
+  // ...a write never: it looks first, and nothing lands in the moved file.
+  EXPECT_THAT(store->CreateUser(Named("bob")),
+              HasCode(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(store->FindByUsername("ada"),
+              HasCode(absl::StatusCode::kUnavailable));  // the write's look
+  MoveFiles(aside, path);
+  // The missing file is remembered for one interval, then looked at again.
+  EXPECT_THAT(store->FindByUsername("ada"),
+              HasCode(absl::StatusCode::kUnavailable));
+  clock.Advance(absl::Milliseconds(10));
+  found = store->FindByUsername("ada");
+  ASSERT_THAT(found, IsOk());
+  EXPECT_TRUE(found->has_value());
+  EXPECT_THAT(store->FindByUsername("bob"), IsOkWithoutValue());
+  // A clock that goes back never extends a check.
+  MoveFiles(path, aside);
+  clock.Advance(absl::Seconds(-1));
+  EXPECT_THAT(store->FindByUsername("ada"),
+              HasCode(absl::StatusCode::kUnavailable));
 }
 
 TEST(SqliteUserStore, StoreWithMissingFileCanBeDestroyed) {
