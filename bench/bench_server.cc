@@ -62,6 +62,7 @@
 #include "jwt/key_set.h"
 #include "jwt/verifier.h"
 #include "jwtauth/examples/v1/profile.grpc.pb.h"
+#include "server/auth_log.h"
 #include "server/auth_service.h"
 #include "server/password_hasher.h"
 #include "server/sqlite_user_store.h"
@@ -101,6 +102,9 @@ ABSL_FLAG(int, revoked_tokens, 0,
           "Revocations stored before serving (random jtis of the benchmark "
           "user, valid for a day), so VerifyToken runs its revocation check "
           "against a populated table");
+ABSL_FLAG(int64_t, log_flush_interval_ms, 100,
+          "As jwtauth-server's --log_flush_interval: decision log lines are "
+          "buffered and written this often; 0 writes each line at once");
 ABSL_FLAG(int, io_workers, 8,
           "Store threads of the PostgreSQL-backed auth service");
 ABSL_FLAG(
@@ -602,5 +606,9 @@ int main(int argc, char** argv) {
   if (!absl::GetFlag(FLAGS_mutex_contention_file).empty()) {
     bench::InstallMutexContentionTracer(argv[0]);
   }
-  return Serve();
+  jwtauth::server::BufferAuthLog(
+      absl::Milliseconds(absl::GetFlag(FLAGS_log_flush_interval_ms)));
+  const int status = Serve();
+  jwtauth::server::FlushAuthLog();
+  return status;
 }

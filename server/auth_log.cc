@@ -2,6 +2,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
 #include <string>
 
 #include "absl/strings/escaping.h"
@@ -12,14 +16,30 @@
 namespace jwtauth::server {
 namespace {
 
-void Write(const std::string& line) {
-  const char* p = line.data();
-  size_t left = line.size();
+// WriteAll writes `data` to `fd`, retrying short writes and EINTR; other
+// errors drop the rest.
+void WriteAll(int fd, absl::string_view data) {
+  const char* p = data.data();
+  size_t left = data.size();
   while (left > 0) {
-    const ssize_t n = ::write(STDERR_FILENO, p, left);
+    const ssize_t n = ::write(fd, p, left);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return;
     p += n;
     left -= static_cast<size_t>(n);
+  }
+}
+
+// The process's buffer once BufferAuthLog ran; never destroyed (its thread
+// may run while statics are destroyed).
+std::atomic<LineBuffer*> g_buffer{nullptr};
+
+void Write(const std::string& line, bool flush) {
+  LineBuffer* buffer = g_buffer.load(std::memory_order_acquire);
+  if (buffer != nullptr) {
+    buffer->Add(line, flush);
+  } else {
+    WriteAll(STDERR_FILENO, line);
   }
 }
 
@@ -54,13 +74,97 @@ void LogAuthDecision(absl::string_view method, absl::string_view user,
   // Bound what an attacker-chosen name can add to a line.
   const absl::string_view shown = user.substr(0, 160);
   Write(absl::StrCat(
-      Now(), " auth method=", method, " user=\"", absl::CHexEscape(shown),
-      user.size() > shown.size() ? "...\"" : "\"", " outcome=", outcome,
-      " peer=", absl::CHexEscape(peer), "\n"));
+            Now(), " auth method=", method, " user=\"", absl::CHexEscape(shown),
+            user.size() > shown.size() ? "...\"" : "\"", " outcome=", outcome,
+            " peer=", absl::CHexEscape(peer), "\n"),
+        /*flush=*/false);
 }
 
 void LogLine(absl::string_view message) {
-  Write(absl::StrCat(Now(), " ", message, "\n"));
+  Write(absl::StrCat(Now(), " ", message, "\n"), /*flush=*/true);
+}
+
+void BufferAuthLog(absl::Duration flush_interval) {
+  if (flush_interval <= absl::ZeroDuration()) return;
+  static common::Mutex mu;
+  common::MutexLock lock(&mu);
+  if (g_buffer.load(std::memory_order_acquire) != nullptr) return;
+  LineBuffer::Options options;
+  options.flush_interval = flush_interval;
+  g_buffer.store(new LineBuffer(STDERR_FILENO, options),
+                 std::memory_order_release);
+  std::atexit(FlushAuthLog);
+}
+
+void FlushAuthLog() {
+  LineBuffer* buffer = g_buffer.load(std::memory_order_acquire);
+  if (buffer != nullptr) buffer->Flush();
+}
+
+LineBuffer::LineBuffer(int fd, Options options)
+    : fd_(fd), options_(options), thread_([this] { Run(); }) {}
+
+LineBuffer::~LineBuffer() {
+  {
+    common::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  thread_.join();
+  Flush();
+}
+
+void LineBuffer::Add(absl::string_view line, bool flush) {
+  {
+    common::MutexLock lock(&mu_);
+    mu_.Await([this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return pending_.size() < options_.max_buffered;
+    });
+    pending_.append(line.data(), line.size());
+  }
+  if (flush) Flush();
+}
+
+void LineBuffer::Flush() {
+  common::MutexLock writing(&write_mu_);
+  std::string out;
+  {
+    common::MutexLock lock(&mu_);
+    out.swap(pending_);
+  }
+  WriteOut(out);
+}
+
+void LineBuffer::Run() {
+  for (;;) {
+    bool stop;
+    {
+      common::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(
+          [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+            return stopping_ || pending_.size() >= options_.flush_bytes;
+          },
+          options_.flush_interval);
+      stop = stopping_;
+    }
+    Flush();
+    if (stop) return;
+  }
+}
+
+void LineBuffer::WriteOut(const std::string& data) {
+  // Chunks of whole lines, each at most max_write bytes when lines allow.
+  absl::string_view rest = data;
+  while (!rest.empty()) {
+    size_t end = rest.size();
+    if (end > options_.max_write) {
+      const size_t cut = rest.rfind('\n', options_.max_write - 1);
+      end = cut != absl::string_view::npos
+                ? cut + 1
+                : std::min(rest.find('\n'), end - 1) + 1;
+    }
+    WriteAll(fd_, rest.substr(0, end));
+    rest.remove_prefix(end);
+  }
 }
 
 }  // namespace jwtauth::server

@@ -130,6 +130,11 @@ ABSL_FLAG(HumanDuration, revocation_poll,
           "through other replicas (this server's own are sent at once)");
 ABSL_FLAG(HumanDuration, shutdown_grace, HumanDuration{absl::Seconds(10)},
           "On SIGTERM, how long in-flight calls may take");
+ABSL_FLAG(HumanDuration, log_flush_interval,
+          HumanDuration{absl::Milliseconds(100)},
+          "Decision log lines are buffered and written this often (or per "
+          "64 KiB), off the threads serving calls; 0 writes each line at "
+          "once. A killed process loses at most this much of the log");
 
 namespace {
 
@@ -137,6 +142,7 @@ namespace server = jwtauth::server;
 namespace jwt = jwtauth::jwt;
 
 int Fail(absl::string_view message) {
+  jwtauth::server::FlushAuthLog();  // what was logged comes first
   std::fprintf(stderr, "jwtauth-server: %s\n", std::string(message).c_str());
   return 2;
 }
@@ -196,6 +202,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
 }
 
 int Serve() {
+  server::BufferAuthLog(absl::GetFlag(FLAGS_log_flush_interval).value);
   std::optional<jwt::Algorithm> alg =
       jwt::ParseAlgorithm(absl::GetFlag(FLAGS_algorithm));
   if (!alg.has_value()) {

@@ -252,6 +252,25 @@ TEST_F(RunningServer, CliObtainsVerifiesAndRefusesWithExitCodes) {
   EXPECT_THAT(log, HasSubstr("outcome=BAD_CREDENTIALS"));
   EXPECT_THAT(log, Not(HasSubstr("wonderland")));
   EXPECT_THAT(log, Not(HasSubstr(token.substr(token.rfind('.')))));
+  // Buffered decision lines come out in order, before "stopped".
+  EXPECT_LT(log.find("user=\"alice\" outcome=OK"),
+            log.find("outcome=BAD_CREDENTIALS"));
+  EXPECT_LT(log.find("outcome=BAD_CREDENTIALS"), log.find(" stopped\n"));
+  EXPECT_NE(log.find(" stopped\n"), std::string::npos);
+}
+
+TEST_F(RunningServer, DecisionLinesReachTheLogWhileRunning) {
+  auto [code, token] = Cli({"obtain", "alice"}, "wonderland\n");
+  ASSERT_EQ(code, 0);
+  // No shutdown, no operational line: the buffer's own thread writes it
+  // within --log_flush_interval (100 ms by default).
+  const std::string line = "method=ObtainToken user=\"alice\" outcome=OK";
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (server_->Stderr().find(line) == std::string::npos &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_THAT(server_->Stderr(), HasSubstr(line));
 }
 
 TEST_F(RunningServer, CliCannotReachClosedPortExitsThree) {
