@@ -13,7 +13,9 @@
 // later ones for --rewarmup; each round starts one row later), so a burst of
 // unrelated work on a shared machine spreads over all rows instead of skewing
 // one; a row's ratio to the floor is the median over the rounds of its rate
-// divided by the floor's rate in the same round. It also samples CPU time of
+// divided by the floor's rate in the same round; with --bracket (default) the
+// floor runs before and after every row of a round, and the row's rate is
+// divided by the mean of those two neighbours. It also samples CPU time of
 // the server (/proc/<pid>/stat), of itself (getrusage) and of the whole
 // machine (/proc/stat) at the window's edges, giving CPU per call on each
 // side and how much of the machine something else used. ObtainToken runs
@@ -104,6 +106,11 @@ ABSL_FLAG(int, rounds, 5,
 ABSL_FLAG(absl::Duration, rewarmup, absl::Seconds(1),
           "Warm-up of each scenario in rounds after the first (new "
           "connections, warm server)");
+ABSL_FLAG(bool, bracket, true,
+          "In each round, measure the floor before and after every other row "
+          "and take the row's ratio to the mean of those two: on a shared "
+          "machine whose speed drifts over seconds, adjacent windows compare "
+          "better than the floor's one window per round");
 ABSL_FLAG(bool, floor_repeat, false,
           "Also measure the floor as a separate row after the others (the "
           "ratio uses the mean)");
@@ -365,8 +372,9 @@ struct Row {
   double rps = 0;
   std::vector<double> round_rps;  // one per round
   std::vector<double>
-      round_ratio;          // round_rps / the floor's rate in the same round
-  double totals_ratio = 0;  // rps / floor rps
+      round_ratio;  // round_rps / the floor's rate in the same round
+  std::vector<double> bracket_ratio;  // --bracket: to the floors around it
+  double totals_ratio = 0;            // rps / floor rps
   double ratio =
       0;  // to the floor (median of round_ratio), or to the hash limit
   std::string verdict;  // "yes", "**NO**", "n/a"
@@ -675,10 +683,50 @@ int Run() {
     return true;
   };
   std::vector<Row*> fast;
+  Row* bracket_floor = nullptr;  // the floor row that brackets the others
   for (Row& row : rows) {
-    if (!row.scenario->obtain) fast.push_back(&row);
+    if (row.scenario->obtain) continue;
+    if (absl::GetFlag(FLAGS_bracket) && bracket_floor == nullptr &&
+        row.scenario->is_floor) {
+      bracket_floor = &row;
+      continue;
+    }
+    fast.push_back(&row);
   }
-  for (int round = 0; round < rounds; ++round) {
+  if (bracket_floor != nullptr && !fast.empty()) {
+    // Round r: floor, row, floor, row, ..., floor (rows rotated per round).
+    for (int round = 0; round < rounds; ++round) {
+      const std::string what =
+          absl::StrCat("round ", round + 1, "/", rounds, ": ");
+      auto warmup_of = [&](const Row& row) {
+        return round == 0 && &row != bracket_floor
+                   ? row.spec.warmup
+                   : std::min(row.spec.warmup, absl::GetFlag(FLAGS_rewarmup));
+      };
+      const absl::Duration window = bracket_floor->spec.duration / rounds;
+      if (!measure(*bracket_floor,
+                   round == 0 ? bracket_floor->spec.warmup
+                              : warmup_of(*bracket_floor),
+                   window, what)) {
+        return 1;
+      }
+      double before = bracket_floor->round_rps.back();
+      for (size_t k = 0; k < fast.size(); ++k) {
+        Row& row = *fast[(k + static_cast<size_t>(round)) % fast.size()];
+        if (!measure(row, warmup_of(row), row.spec.duration / rounds, what) ||
+            !measure(*bracket_floor, warmup_of(*bracket_floor), window, what)) {
+          return 1;
+        }
+        const double after = bracket_floor->round_rps.back();
+        if (before + after > 0)
+          row.bracket_ratio.push_back(row.round_rps.back() * 2 /
+                                      (before + after));
+        before = after;
+      }
+    }
+    fast.clear();  // measured
+  }
+  for (int round = 0; round < rounds && !fast.empty(); ++round) {
     // Each round starts one row later, so no row always follows the same one.
     for (size_t k = 0; k < fast.size(); ++k) {
       Row& row = *fast[(k + static_cast<size_t>(round)) % fast.size()];
@@ -731,6 +779,11 @@ int Run() {
   }
   for (Row& r : rows) {
     r.totals_ratio = floor_rps > 0 ? r.rps / floor_rps : 0;
+    if (!r.bracket_ratio.empty() || r.scenario->is_floor) {
+      r.round_ratio = r.bracket_ratio;
+      if (r.round_ratio.empty()) r.round_ratio = {1.0};  // the floor itself
+      continue;
+    }
     for (size_t i = 0; i < r.round_rps.size() && i < floor_round.size(); ++i) {
       if (floor_round[i] > 0)
         r.round_ratio.push_back(r.round_rps[i] / floor_round[i]);
@@ -817,9 +870,12 @@ int Run() {
         floor_runs > 1 ? absl::StrCat(", the mean of its ", floor_runs, " rows")
                        : "",
         "). \"vs floor\" is the median over the rounds of the row's req/s "
-        "divided by "
-        "the floor's in the same round (the JSON also has the ratio of the "
-        "totals).\n");
+        "divided by ",
+        bracket_floor != nullptr
+            ? "the mean of the floor's two windows just before and after it "
+              "in the same round (the floor runs between every two rows)"
+            : "the floor's in the same round",
+        " (the JSON also has the ratio of the totals).\n");
   }
   double obtain_rps = 0;
   for (const Row& r : rows) {
