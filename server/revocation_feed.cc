@@ -121,7 +121,7 @@ RevocationFeed::~RevocationFeed() { Stop(); }
 
 void RevocationFeed::Start() {
   Poll();
-  poller_ = std::thread([this] { Run(); });
+  if (options_.poll_in_background) poller_ = std::thread([this] { Run(); });
 }
 
 void RevocationFeed::Poke() {
@@ -151,14 +151,24 @@ void RevocationFeed::Run() {
                                mu_) { return poke_ || stopping_; },
                            options_.poll_interval);
       if (stopping_) return;
+    }
+    // poke_ is cleared only under poll_mu_, by the poll that serves it, so
+    // Watch (which takes poll_mu_) never sees a Poke() as served before it is.
+    common::MutexLock poll_lock(&poll_mu_);
+    {
+      common::MutexLock lock(&mu_);
       poke_ = false;
     }
-    Poll();
+    PollLocked();
   }
 }
 
 void RevocationFeed::Poll() {
   common::MutexLock poll_lock(&poll_mu_);
+  PollLocked();
+}
+
+void RevocationFeed::PollLocked() {
   int64_t cursor;
   {
     common::MutexLock lock(&mu_);
@@ -195,6 +205,16 @@ void RevocationFeed::Poll() {
 grpc::ServerWriteReactor<RevocationEvents>* RevocationFeed::Watch(
     grpc::CallbackServerContext* /*context*/) {
   auto* reactor = new WatchReactor(this, options_.max_pending);
+  // The snapshot holds every revocation this server made before the call:
+  // wait for a poll in progress, and run the one a Poke() asked for.
+  common::MutexLock poll_lock(&poll_mu_);
+  bool poked;
+  {
+    common::MutexLock lock(&mu_);
+    poked = poke_ && !stopping_;
+    poke_ = false;
+  }
+  if (poked) PollLocked();
   common::MutexLock lock(&mu_);
   if (stopping_) {
     reactor->Close(

@@ -5,7 +5,8 @@
 // store every `poll_interval` with RevocationsSince(cursor) — so revocations
 // made through another replica sharing the store arrive within about one
 // interval — and at once after Poke() (a revocation made here). Each watcher
-// first receives the whole set (snapshot = true, then further chunks of at
+// first receives the whole set, which includes every revocation Poke()d
+// before its call started (snapshot = true, then further chunks of at
 // most `chunk` entries with snapshot = false), then every change as a delta.
 // A watcher that falls `max_pending` messages behind is finished with
 // RESOURCE_EXHAUSTED (it reconnects and takes a new snapshot); Stop() finishes
@@ -47,6 +48,9 @@ struct RevocationFeedOptions {
   absl::Duration poll_interval = absl::Milliseconds(500);
   size_t max_pending = 256;  // messages queued for one watcher
   size_t chunk = 10'000;     // entries per snapshot message
+  // false: no polling thread; only Start() and a Watch after Poke() read the
+  // store (tests of what Watch guarantees by itself).
+  bool poll_in_background = true;
 };
 
 class RevocationFeed {
@@ -89,7 +93,9 @@ class RevocationFeed {
 
  private:
   // Poll reads changes since the cursor and sends them to the watchers.
-  void Poll() ABSL_LOCKS_EXCLUDED(mu_);
+  void Poll() ABSL_LOCKS_EXCLUDED(mu_, poll_mu_);
+  void PollLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(poll_mu_)
+      ABSL_LOCKS_EXCLUDED(mu_);
   void Run();
 
   UserStore* const store_;
@@ -107,7 +113,7 @@ class RevocationFeed {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_set<Subscriber*> subscribers_ ABSL_GUARDED_BY(mu_);
   std::thread poller_;
-  common::Mutex poll_mu_;  // one Poll at a time
+  common::Mutex poll_mu_ ABSL_ACQUIRED_BEFORE(mu_);  // one Poll at a time
 };
 
 }  // namespace jwtauth::server

@@ -765,6 +765,30 @@ TEST_F(RevocationTest, ExpiredTokenInItsRefreshWindowCanBeRevokedUntilItEnds) {
                                          kBlacklisted, "TOKEN_REVOKED"));
 }
 
+TEST_F(RevocationTest, WatchSnapshotHasEveryRevocationMadeBeforeTheCall) {
+  // No polling thread: a Poke() that nothing has served yet must still be in
+  // the snapshot of a watch that starts after the revocation returned (it was
+  // a race with the poller, lost once under CI load).
+  RevocationFeedOptions options;
+  options.poll_in_background = false;
+  RevocationFeed feed(store_.get(), clock_.AsClock(), options);
+  feed.Start();
+  service_->set_revocation_feed(&feed);
+  ASSERT_TRUE(Revoke(ObtainToken()).ok());
+  grpc::ClientContext ctx;
+  std::unique_ptr<grpc::ClientReader<v1::RevocationEvents>> reader =
+      stub_->WatchRevocations(&ctx, v1::WatchRevocationsRequest());
+  v1::RevocationEvents events;
+  ASSERT_TRUE(reader->Read(&events));
+  EXPECT_TRUE(events.snapshot());
+  EXPECT_EQ(events.tokens_size(), 1);
+  feed.Stop();
+  EXPECT_FALSE(reader->Read(&events));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+  server_->Shutdown();  // before `feed` goes: the stream's end still uses it
+  server_.reset();
+}
+
 TEST_F(RevocationTest, WatchStartsWithSnapshotThenStreamsRevocations) {
   RevocationFeedOptions options;
   options.poll_interval = absl::Hours(1);  // only Poke() (local revocations)
