@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "server/user_fields.h"
 
 namespace jwtauth::server {
 namespace {
@@ -35,44 +36,6 @@ bool ValidName(absl::string_view name, bool allow_colon) {
   if (name.empty()) return false;
   for (size_t i = 0; i < name.size(); ++i) {
     if (!IsMetricNameChar(name[i], i == 0, allow_colon)) return false;
-  }
-  return true;
-}
-
-// ValidUtf8 accepts well-formed UTF-8 (no overlongs, surrogates or values
-// past U+10FFFF).
-bool ValidUtf8(absl::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    size_t len;
-    uint32_t cp;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      len = 2;
-      cp = c & 0x1Fu;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3;
-      cp = c & 0x0Fu;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4;
-      cp = c & 0x07u;
-    } else {
-      return false;
-    }
-    if (i + len > s.size()) return false;
-    for (size_t k = 1; k < len; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3Fu);
-    }
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-        (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-      return false;
-    i += len;
   }
   return true;
 }
@@ -198,7 +161,7 @@ absl::StatusOr<MetricsRegistry::Family*> MetricsRegistry::FamilyFor(
       return absl::InvalidArgumentError(
           absl::StrCat("metric ", name, ": label ", label, " given twice"));
     }
-    if (!ValidUtf8(value)) {
+    if (CountCodePoints(value) < 0) {  // not UTF-8
       return absl::InvalidArgumentError(absl::StrCat(
           "metric ", name, ": value of label ", label, " is not UTF-8"));
     }

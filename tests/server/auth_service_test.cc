@@ -641,6 +641,16 @@ class RevocationTest : public AuthServiceTest {
     if (out != nullptr) *out = resp;
     return s;
   }
+  // OpenWatch starts WatchRevocations and reads its first message into
+  // `first`; null unless that is a snapshot.
+  std::unique_ptr<grpc::ClientReader<v1::RevocationEvents>> OpenWatch(
+      grpc::ClientContext* ctx, v1::RevocationEvents* first) {
+    std::unique_ptr<grpc::ClientReader<v1::RevocationEvents>> reader =
+        stub_->WatchRevocations(ctx, v1::WatchRevocationsRequest());
+    if (reader->Read(first) && first->snapshot()) return reader;
+    ctx->TryCancel();
+    return nullptr;
+  }
   std::string TokenOf(const std::string& user, const std::string& password) {
     TokenResponse resp;
     EXPECT_TRUE(Obtain(user, password, &resp).ok());
@@ -776,11 +786,9 @@ TEST_F(RevocationTest, WatchSnapshotHasEveryRevocationMadeBeforeTheCall) {
   service_->set_revocation_feed(&feed);
   ASSERT_TRUE(Revoke(ObtainToken()).ok());
   grpc::ClientContext ctx;
-  std::unique_ptr<grpc::ClientReader<v1::RevocationEvents>> reader =
-      stub_->WatchRevocations(&ctx, v1::WatchRevocationsRequest());
   v1::RevocationEvents events;
-  ASSERT_TRUE(reader->Read(&events));
-  EXPECT_TRUE(events.snapshot());
+  auto reader = OpenWatch(&ctx, &events);
+  ASSERT_NE(reader, nullptr);
   EXPECT_EQ(events.tokens_size(), 1);
   feed.Stop();
   EXPECT_FALSE(reader->Read(&events));
@@ -800,11 +808,9 @@ TEST_F(RevocationTest, WatchStartsWithSnapshotThenStreamsRevocations) {
   const std::string second = ObtainToken();
 
   grpc::ClientContext ctx;
-  std::unique_ptr<grpc::ClientReader<v1::RevocationEvents>> reader =
-      stub_->WatchRevocations(&ctx, v1::WatchRevocationsRequest());
   v1::RevocationEvents events;
-  ASSERT_TRUE(reader->Read(&events));
-  EXPECT_TRUE(events.snapshot());
+  auto reader = OpenWatch(&ctx, &events);
+  ASSERT_NE(reader, nullptr);
   ASSERT_EQ(events.tokens_size(), 1);
   EXPECT_EQ(events.tokens(0).expires_at().seconds(),
             Now() + absl::ToInt64Seconds(settings_.expiration_delta));
