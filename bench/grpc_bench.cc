@@ -133,7 +133,9 @@ ABSL_FLAG(int, storm_obtain_connections, 4,
           "Login-storm study: ObtainToken connections");
 ABSL_FLAG(int, storm_obtain_in_flight, 4,
           "Login-storm study: ObtainToken calls in flight each");
-ABSL_FLAG(absl::Duration, storm_duration, absl::Seconds(10),
+ABSL_FLAG(int, storm_rounds, 3,
+          "Login-storm study: rounds of alone → storm → control");
+ABSL_FLAG(absl::Duration, storm_duration, absl::Seconds(6),
           "Login-storm study: VerifyToken measurement (after a 3 s warm-up), "
           "each phase");
 ABSL_FLAG(bool, mutex_deadlock_detection, false,
@@ -1005,10 +1007,11 @@ int Run() {
     obtain.in_flight = absl::GetFlag(FLAGS_storm_obtain_in_flight);
     obtain.call_timeout = absl::Seconds(60);
     Progress(
-        "login-storm study: VerifyToken alone, then during an ObtainToken "
-        "storm");
+        "login-storm study: VerifyToken alone, during an ObtainToken storm, "
+        "and next to idle-priority spinners");
     absl::StatusOr<bench::StormStudy> st =
-        bench::RunStormStudy(verify, obtain, info->pid);
+        bench::RunStormStudy(verify, obtain, info->pid,
+                            absl::GetFlag(FLAGS_storm_rounds));
     if (!st.ok()) {
       Progress(std::string(st.status().message()));
       return 1;

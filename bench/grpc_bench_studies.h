@@ -4,11 +4,16 @@
 //  - Memory: VerifyToken called `calls` times over many distinct tokens,
 //    the server's RSS sampled as it goes; caches must be bounded, so RSS once
 //    every token has been seen should equal RSS at the end.
-//  - Login storm: VerifyToken latency at a moderate closed-loop load, alone
-//    and again while ObtainToken is saturated by concurrent logins.
+//  - Login storm: VerifyToken latency at a moderate closed-loop load, alone,
+//    while ObtainToken is saturated by concurrent logins, and (the control)
+//    next to one spinning SCHED_IDLE thread per core in this process, which
+//    saturates the CPUs with work the kernel ranks below everything else and
+//    touches no jwtauth code. Rounds alternate the three phases so that a
+//    slow stretch of a shared machine does not land on one phase only.
 //
 //   absl::StatusOr<MemoryStudy> m = RunMemoryStudy(spec, server_pid, tokens);
-//   absl::StatusOr<StormStudy> s = RunStormStudy(verify, obtain, server_pid);
+//   absl::StatusOr<StormStudy> s =
+//       RunStormStudy(verify, obtain, server_pid, /*rounds=*/3);
 //
 // Thread-safety: plain functions; each runs its own threads.
 #ifndef JWTAUTH_BENCH_GRPC_BENCH_STUDIES_H_
@@ -45,20 +50,31 @@ absl::StatusOr<MemoryStudy> RunMemoryStudy(const LoadSpec& spec,
                                            int64_t server_pid);
 
 struct StormStudy {
-  LoadResult idle;    // VerifyToken alone
-  LoadResult storm;   // VerifyToken during the login storm
-  LoadResult logins;  // the storm's ObtainToken calls
+  int rounds = 0;
+  // Each phase's calls over all rounds.
+  LoadResult idle;     // VerifyToken alone
+  LoadResult storm;    // VerifyToken during the login storm
+  LoadResult logins;   // the storm's ObtainToken calls
+  LoadResult control;  // VerifyToken next to the idle-priority spinners
+  int spinners = 0;
+  bool spinners_idle_policy = false;  // SCHED_IDLE was granted to all
   double idle_p99_us = 0;
   double storm_p99_us = 0;
-  double ratio = 0;  // storm_p99_us / idle_p99_us
+  double control_p99_us = 0;
+  double ratio = 0;          // storm_p99_us / idle_p99_us (the target's)
+  double control_ratio = 0;  // control_p99_us / idle_p99_us
+  // Per round: storm p99 / alone p99, and control p99 / alone p99.
+  std::vector<double> round_ratios;
+  std::vector<double> control_round_ratios;
 };
 
-// RunStormStudy measures `verify` alone, then again while `obtain` runs on
-// its own connections from before the verify load starts until after it
-// ends.
+// RunStormStudy runs `rounds` rounds (at least 1) of: `verify` alone;
+// `verify` while `obtain` runs on its own connections from 1 s before the
+// verify load starts until after it ends; `verify` next to Cores() spinning
+// threads at SCHED_IDLE.
 absl::StatusOr<StormStudy> RunStormStudy(const LoadSpec& verify,
                                          const LoadSpec& obtain,
-                                         int64_t server_pid);
+                                         int64_t server_pid, int rounds);
 
 // Markdown sections and JSON for the studies.
 std::string MemoryMarkdown(const MemoryStudy& m);
