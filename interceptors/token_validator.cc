@@ -69,7 +69,7 @@ class Local final : public TokenValidator {
       if (!jwt.ok())
         return Unauthenticated(
             jwt::DescribeRejectionStatus(jwt.status()).message);
-      caller = CallerFromClaims(jwt->claims());
+      caller = CallerFromClaims(std::move(*jwt).claims());
       if (caller->username.empty()) return Unauthenticated(kMsgInvalidPayload);
       // Cached even when revoked: the revocation check runs on every hit.
       cache_.Insert(token, caller);

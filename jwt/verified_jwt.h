@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -24,7 +25,9 @@ namespace jwtauth::jwt {
 class VerifiedJwt {
  public:
   const Json& header() const { return *header_; }
-  const Json& claims() const { return claims_; }
+  const Json& claims() const& { return claims_; }
+  // On an expiring VerifiedJwt (std::move(jwt).claims()) the claims move out.
+  Json claims() && { return std::move(claims_); }
   // token is the compact token exactly as it was verified.
   const std::string& token() const { return token_; }
   // kid of the key that verified the token ("" if the key has none).
