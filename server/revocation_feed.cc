@@ -1,5 +1,6 @@
 #include "server/revocation_feed.h"
 
+#include <algorithm>
 #include <deque>
 #include <vector>
 
@@ -121,7 +122,7 @@ RevocationFeed::~RevocationFeed() { Stop(); }
 
 void RevocationFeed::Start() {
   Poll();
-  if (options_.poll_in_background) poller_ = std::thread([this] { Run(); });
+  poller_ = std::thread([this] { Run(); });
 }
 
 void RevocationFeed::Poke() {
@@ -134,10 +135,10 @@ void RevocationFeed::Stop() {
     common::MutexLock lock(&mu_);
     if (!stopping_) {
       stopping_ = true;
-      for (Subscriber* s : subscribers_) {
-        s->Close(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                              "server shutting down"));
-      }
+      const grpc::Status down(grpc::StatusCode::UNAVAILABLE,
+                              "server shutting down");
+      for (Subscriber* s : subscribers_) s->Close(down);
+      for (const Parked& p : parked_) p.subscriber->Close(down);
     }
   }
   if (poller_.joinable()) poller_.join();
@@ -152,101 +153,114 @@ void RevocationFeed::Run() {
                            options_.poll_interval);
       if (stopping_) return;
     }
-    // poke_ is cleared only under poll_mu_, by the poll that serves it, so
-    // Watch (which takes poll_mu_) never sees a Poke() as served before it is.
-    common::MutexLock poll_lock(&poll_mu_);
-    {
-      common::MutexLock lock(&mu_);
-      poke_ = false;
-    }
-    PollLocked();
+    Poll();
   }
 }
 
 void RevocationFeed::Poll() {
-  common::MutexLock poll_lock(&poll_mu_);
-  PollLocked();
-}
-
-void RevocationFeed::PollLocked() {
   int64_t cursor;
+  int64_t poll;
   {
     common::MutexLock lock(&mu_);
+    // Cleared here, by the poll that serves it (the store is read below), so
+    // a Watch never takes a Poke() as served before its poll has started.
+    poke_ = false;
+    polling_ = true;
+    poll = ++polls_started_;
     cursor = cursor_;
   }
   const absl::Time now = clock_();
   absl::StatusOr<Revocations> changes = store_->RevocationsSince(cursor, now);
   if (!changes.ok()) {
     LogLine(absl::StrCat("revocation feed: ", changes.status().message()));
-    return;
   }
   auto delta = std::make_shared<RevocationEvents>();
   common::MutexLock lock(&mu_);
-  // Tokens past their expiry are refused anyway: forget them.
-  for (auto it = tokens_.begin(); it != tokens_.end();) {
-    auto next = std::next(it);
-    if (it->second.second < now) tokens_.erase(it);
-    it = next;
+  polling_ = false;
+  if (changes.ok()) {
+    // Tokens past their expiry are refused anyway: forget them.
+    for (auto it = tokens_.begin(); it != tokens_.end();) {
+      auto next = std::next(it);
+      if (it->second.second < now) tokens_.erase(it);
+      it = next;
+    }
+    for (const Revocations::Token& t : changes->tokens) {
+      tokens_[t.jti] = {t.user_id, t.expires_at};
+      AddToken(t.jti, t.expires_at, delta.get());
+    }
+    for (const Revocations::Generation& g : changes->users) {
+      generations_[g.user_id] = g.generation;
+      AddGeneration(g.user_id, g.generation, delta.get());
+    }
+    cursor_ = changes->seq;
+    loaded_ = true;
+    if (delta->tokens_size() > 0 || delta->users_size() > 0) {
+      for (Subscriber* s : subscribers_) s->Enqueue(delta);
+    }
   }
-  for (const Revocations::Token& t : changes->tokens) {
-    tokens_[t.jti] = {t.user_id, t.expires_at};
-    AddToken(t.jti, t.expires_at, delta.get());
+  if (stopping_) return;  // Stop closed the parked watchers
+  // The parked watchers this poll was for: their snapshot now holds every
+  // revocation Poke()d before their call (a failed poll: what the feed has).
+  std::vector<Parked> later;
+  for (const Parked& p : parked_) {
+    if (p.poll > poll) {
+      later.push_back(p);
+    } else if (loaded_) {
+      SendSnapshotLocked(p.subscriber);
+    } else {
+      p.subscriber->Close(ToGrpcStatus(StoreUnavailable()));
+    }
   }
-  for (const Revocations::Generation& g : changes->users) {
-    generations_[g.user_id] = g.generation;
-    AddGeneration(g.user_id, g.generation, delta.get());
+  parked_ = std::move(later);
+  if (!parked_.empty()) poke_ = true;  // they wait for the next poll: run it
+}
+
+void RevocationFeed::SendSnapshotLocked(Subscriber* s) {
+  // The snapshot and the registration under one lock: no change between them
+  // is lost or sent twice.
+  std::vector<EventsPtr> messages;
+  auto current = std::make_shared<RevocationEvents>();
+  current->set_snapshot(true);
+  auto flush_if_full = [&] {
+    if (static_cast<size_t>(current->tokens_size() + current->users_size()) <
+        options_.chunk) {
+      return;
+    }
+    messages.push_back(std::move(current));
+    current = std::make_shared<RevocationEvents>();
+  };
+  for (const auto& [jti, entry] : tokens_) {
+    AddToken(jti, entry.second, current.get());
+    flush_if_full();
   }
-  cursor_ = changes->seq;
-  loaded_ = true;
-  if (delta->tokens_size() == 0 && delta->users_size() == 0) return;
-  for (Subscriber* s : subscribers_) s->Enqueue(delta);
+  for (const auto& [user, generation] : generations_) {
+    AddGeneration(user, generation, current.get());
+    flush_if_full();
+  }
+  if (messages.empty() || current->tokens_size() + current->users_size() > 0)
+    messages.push_back(std::move(current));
+  subscribers_.insert(s);
+  for (EventsPtr& m : messages) s->Enqueue(std::move(m));
 }
 
 grpc::ServerWriteReactor<RevocationEvents>* RevocationFeed::Watch(
     grpc::CallbackServerContext* /*context*/) {
   auto* reactor = new WatchReactor(this, options_.max_pending);
-  // The snapshot holds every revocation this server made before the call:
-  // wait for a poll in progress, and run the one a Poke() asked for.
-  common::MutexLock poll_lock(&poll_mu_);
-  bool poked;
-  {
-    common::MutexLock lock(&mu_);
-    poked = poke_ && !stopping_;
-    poke_ = false;
-  }
-  if (poked) PollLocked();
   common::MutexLock lock(&mu_);
   if (stopping_) {
     reactor->Close(
         grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down"));
+  } else if (poke_) {
+    // A revocation made here is not in the set yet: wait for the next poll
+    // (the poller runs it at once).
+    parked_.push_back({reactor, polls_started_ + 1});
+  } else if (polling_) {
+    // Every Poke() before this call is served by the poll now running.
+    parked_.push_back({reactor, polls_started_});
   } else if (!loaded_) {
     reactor->Close(ToGrpcStatus(StoreUnavailable()));
   } else {
-    // The snapshot and the registration under one lock: no change between
-    // them is lost or sent twice.
-    std::vector<EventsPtr> messages;
-    auto current = std::make_shared<RevocationEvents>();
-    current->set_snapshot(true);
-    auto flush_if_full = [&] {
-      if (static_cast<size_t>(current->tokens_size() + current->users_size()) <
-          options_.chunk) {
-        return;
-      }
-      messages.push_back(std::move(current));
-      current = std::make_shared<RevocationEvents>();
-    };
-    for (const auto& [jti, entry] : tokens_) {
-      AddToken(jti, entry.second, current.get());
-      flush_if_full();
-    }
-    for (const auto& [user, generation] : generations_) {
-      AddGeneration(user, generation, current.get());
-      flush_if_full();
-    }
-    if (messages.empty() || current->tokens_size() + current->users_size() > 0)
-      messages.push_back(std::move(current));
-    subscribers_.insert(reactor);
-    for (EventsPtr& m : messages) reactor->Enqueue(std::move(m));
+    SendSnapshotLocked(reactor);
   }
   return reactor;
 }
@@ -254,6 +268,11 @@ grpc::ServerWriteReactor<RevocationEvents>* RevocationFeed::Watch(
 void RevocationFeed::Unsubscribe(Subscriber* subscriber) {
   common::MutexLock lock(&mu_);
   subscribers_.erase(subscriber);
+  parked_.erase(std::remove_if(parked_.begin(), parked_.end(),
+                               [subscriber](const Parked& p) {
+                                 return p.subscriber == subscriber;
+                               }),
+                parked_.end());
 }
 
 size_t RevocationFeed::revoked_tokens() const {
@@ -267,6 +286,10 @@ size_t RevocationFeed::users_with_generation() const {
 size_t RevocationFeed::watchers() const {
   common::MutexLock lock(&mu_);
   return subscribers_.size();
+}
+size_t RevocationFeed::parked_watchers() const {
+  common::MutexLock lock(&mu_);
+  return parked_.size();
 }
 int64_t RevocationFeed::cursor() const {
   common::MutexLock lock(&mu_);

@@ -14,6 +14,13 @@
 // Until the first successful read of the store, watchers are refused with
 // UNAVAILABLE (STORE_UNAVAILABLE).
 //
+// Watch never waits for the store: it runs on a gRPC callback thread, and a
+// slow or unreachable store (a PostgreSQL timeout) must not hold those. A
+// watch that arrives while a poll is running, or while a Poke() is not yet
+// served, is parked; the poller sends its snapshot as soon as the first poll
+// that started after the call's revocations were Poke()d has finished (or,
+// if that poll failed, from what the feed already holds).
+//
 //   RevocationFeed feed(store, clock);
 //   feed.Start();
 //   ... return feed.Watch(context);   // in AuthService::WatchRevocations
@@ -32,6 +39,7 @@
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -48,9 +56,6 @@ struct RevocationFeedOptions {
   absl::Duration poll_interval = absl::Milliseconds(500);
   size_t max_pending = 256;  // messages queued for one watcher
   size_t chunk = 10'000;     // entries per snapshot message
-  // false: no polling thread; only Start() and a Watch after Poke() read the
-  // store (tests of what Watch guarantees by itself).
-  bool poll_in_background = true;
 };
 
 class RevocationFeed {
@@ -85,18 +90,26 @@ class RevocationFeed {
   // Observability (for /metrics and tests).
   size_t revoked_tokens() const;
   size_t users_with_generation() const;
-  size_t watchers() const;
+  size_t watchers() const;          // streaming (snapshot sent)
+  size_t parked_watchers() const;   // waiting for a poll to finish
   int64_t cursor() const;
 
   // Used by the stream reactor.
   void Unsubscribe(Subscriber* subscriber);
 
  private:
-  // Poll reads changes since the cursor and sends them to the watchers.
-  void Poll() ABSL_LOCKS_EXCLUDED(mu_, poll_mu_);
-  void PollLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(poll_mu_)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  struct Parked {
+    Subscriber* subscriber;
+    int64_t poll;  // the poll (by polls_started_) whose end it waits for
+  };
+
+  // Poll reads changes since the cursor (serving any pending Poke()), sends
+  // them to the watchers, then serves the parked watchers that waited for
+  // this poll. One at a time: Start, then only the poller thread.
+  void Poll() ABSL_LOCKS_EXCLUDED(mu_);
   void Run();
+  // SendSnapshotLocked registers `s` and queues the whole set to it.
+  void SendSnapshotLocked(Subscriber* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   UserStore* const store_;
   const jwt::Clock clock_;
@@ -110,10 +123,12 @@ class RevocationFeed {
   int64_t cursor_ ABSL_GUARDED_BY(mu_) = 0;
   bool loaded_ ABSL_GUARDED_BY(mu_) = false;
   bool poke_ ABSL_GUARDED_BY(mu_) = false;
+  bool polling_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t polls_started_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_set<Subscriber*> subscribers_ ABSL_GUARDED_BY(mu_);
-  std::thread poller_;
-  common::Mutex poll_mu_ ABSL_ACQUIRED_BEFORE(mu_);  // one Poll at a time
+  std::vector<Parked> parked_ ABSL_GUARDED_BY(mu_);
+  std::thread poller_;  // the only caller of Poll after Start
 };
 
 }  // namespace jwtauth::server

@@ -8,8 +8,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -775,26 +777,186 @@ TEST_F(RevocationTest, ExpiredTokenInItsRefreshWindowCanBeRevokedUntilItEnds) {
                                          kBlacklisted, "TOKEN_REVOKED"));
 }
 
-TEST_F(RevocationTest, WatchSnapshotHasEveryRevocationMadeBeforeTheCall) {
-  // No polling thread: a Poke() that nothing has served yet must still be in
-  // the snapshot of a watch that starts after the revocation returned (it was
-  // a race with the poller, lost once under CI load).
-  RevocationFeedOptions options;
-  options.poll_in_background = false;
-  RevocationFeed feed(store_.get(), clock_.AsClock(), options);
-  feed.Start();
-  service_->set_revocation_feed(&feed);
+// GatedRevocations forwards to a store; its RevocationsSince reads the store,
+// then waits while the gate is closed: a store that answers slowly, with
+// what it held at the time of the read.
+class GatedRevocations final : public UserStore {
+ public:
+  explicit GatedRevocations(UserStore* inner) : inner_(inner) {}
+  ~GatedRevocations() override { Open(); }
+
+  void Close() {
+    common::MutexLock lock(&mu_);
+    open_ = false;
+  }
+  void Open() {
+    common::MutexLock lock(&mu_);
+    open_ = true;
+  }
+  // WaitForReads waits until RevocationsSince has read the store `n` times.
+  void WaitForReads(int n) {
+    common::MutexLock lock(&mu_);
+    mu_.Await([this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return reads_ >= n;
+    });
+  }
+
+  absl::StatusOr<Revocations> RevocationsSince(int64_t seq,
+                                               absl::Time now) override {
+    absl::StatusOr<Revocations> r = inner_->RevocationsSince(seq, now);
+    common::MutexLock lock(&mu_);
+    ++reads_;
+    mu_.Await([this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return open_; });
+    return r;
+  }
+
+  absl::StatusOr<std::optional<User>> FindByUsername(
+      absl::string_view username) override {
+    return inner_->FindByUsername(username);
+  }
+  absl::StatusOr<std::optional<User>> FindById(int64_t id) override {
+    return inner_->FindById(id);
+  }
+  absl::StatusOr<std::vector<User>> ListUsers() override {
+    return inner_->ListUsers();
+  }
+  absl::StatusOr<User> CreateUser(const NewUser& user) override {
+    return inner_->CreateUser(user);
+  }
+  absl::Status SetPasswordHash(int64_t id, absl::string_view hash) override {
+    return inner_->SetPasswordHash(id, hash);
+  }
+  absl::Status SetActive(int64_t id, bool active) override {
+    return inner_->SetActive(id, active);
+  }
+  absl::Status DeleteUser(int64_t id) override { return inner_->DeleteUser(id); }
+  absl::Status RecordLogin(int64_t id, absl::Time when) override {
+    return inner_->RecordLogin(id, when);
+  }
+  absl::StatusOr<std::optional<TokenSubject>> FindForToken(
+      absl::string_view username, absl::string_view jti) override {
+    return inner_->FindForToken(username, jti);
+  }
+  absl::Status RevokeToken(absl::string_view jti, int64_t user_id,
+                           absl::Time expires_at, absl::Time now) override {
+    return inner_->RevokeToken(jti, user_id, expires_at, now);
+  }
+  absl::StatusOr<int64_t> BumpTokenGeneration(int64_t user_id) override {
+    return inner_->BumpTokenGeneration(user_id);
+  }
+
+ private:
+  UserStore* const inner_;
+  common::Mutex mu_;
+  bool open_ ABSL_GUARDED_BY(mu_) = true;
+  int reads_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// Eventually waits (up to 30 s) for `done`, which another thread makes true.
+bool Eventually(const std::function<bool()>& done) {
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  while (!done()) {
+    if (absl::Now() > give_up) return false;
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return true;
+}
+
+// RevocationFeedTest: a feed over the fixture's store behind a gate, serving
+// the fixture's AuthService.
+class RevocationFeedTest : public RevocationTest {
+ protected:
+  void SetUp() override {
+    RevocationTest::SetUp();
+    gated_ = std::make_unique<GatedRevocations>(store_.get());
+    RevocationFeedOptions options;
+    options.poll_interval = absl::Hours(1);  // only Poke() (local revocations)
+    feed_ = std::make_unique<RevocationFeed>(gated_.get(), clock_.AsClock(),
+                                             options);
+    feed_->Start();  // the store's first read, gate open
+    service_->set_revocation_feed(feed_.get());
+  }
+  void TearDown() override {
+    gated_->Open();
+    feed_->Stop();
+    // The server goes before the feed: a stream's end still uses it.
+    if (server_ != nullptr) server_->Shutdown();
+    server_.reset();
+    feed_.reset();
+  }
+  // StartWatch starts WatchRevocations with a deadline: a watcher the feed
+  // forgets fails the test instead of hanging it.
+  std::unique_ptr<grpc::ClientReader<v1::RevocationEvents>> StartWatch(
+      grpc::ClientContext* ctx) {
+    ctx->set_deadline(std::chrono::system_clock::now() +
+                      std::chrono::seconds(30));
+    return stub_->WatchRevocations(ctx, v1::WatchRevocationsRequest());
+  }
+  // RevokeDuringAStuckPoll revokes one token with the gate closed and waits
+  // until the poll that this revocation's Poke() started has read the store
+  // and hangs (read 2; read 1 was Start's).
+  void RevokeDuringAStuckPoll() {
+    gated_->Close();
+    ASSERT_TRUE(Revoke(ObtainToken()).ok());
+    gated_->WaitForReads(2);
+  }
+
+  std::unique_ptr<GatedRevocations> gated_;
+  std::unique_ptr<RevocationFeed> feed_;
+};
+
+TEST_F(RevocationFeedTest,
+       WatchWhileTheStoreHangs_IsParkedThenGetsEveryEarlierRevocation) {
+  RevokeDuringAStuckPoll();
+  // Revoked after the stuck poll read the store: its Poke() is pending.
   ASSERT_TRUE(Revoke(ObtainToken()).ok());
   grpc::ClientContext ctx;
+  auto reader = StartWatch(&ctx);
+  // The handler returned without waiting for the store (it used to wait on
+  // the callback thread for as long as the store took).
+  ASSERT_TRUE(Eventually([&] { return feed_->parked_watchers() == 1; }));
+  EXPECT_EQ(feed_->watchers(), 0u);
+  gated_->Open();
+  // The stuck poll missed the second revocation; the snapshot comes after
+  // the next poll, with both.
   v1::RevocationEvents events;
-  auto reader = OpenWatch(&ctx, &events);
-  ASSERT_NE(reader, nullptr);
+  ASSERT_TRUE(reader->Read(&events));
+  EXPECT_TRUE(events.snapshot());
+  EXPECT_EQ(events.tokens_size(), 2);
+  EXPECT_EQ(feed_->parked_watchers(), 0u);
+}
+
+TEST_F(RevocationFeedTest, ParkedWatchCancelled_IsDroppedOthersAreServed) {
+  RevokeDuringAStuckPoll();
+  grpc::ClientContext cancelled_ctx;
+  grpc::ClientContext kept_ctx;
+  auto cancelled = StartWatch(&cancelled_ctx);
+  auto kept = StartWatch(&kept_ctx);
+  ASSERT_TRUE(Eventually([&] { return feed_->parked_watchers() == 2; }));
+  cancelled_ctx.TryCancel();
+  EXPECT_EQ(cancelled->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  ASSERT_TRUE(Eventually([&] { return feed_->parked_watchers() == 1; }));
+  gated_->Open();  // the poll must not touch the cancelled stream
+  v1::RevocationEvents events;
+  ASSERT_TRUE(kept->Read(&events));
+  EXPECT_TRUE(events.snapshot());
   EXPECT_EQ(events.tokens_size(), 1);
-  feed.Stop();
+  EXPECT_EQ(feed_->watchers(), 1u);
+}
+
+TEST_F(RevocationFeedTest, StopWhileTheStoreHangs_EndsParkedWatchAtOnce) {
+  RevokeDuringAStuckPoll();
+  grpc::ClientContext ctx;
+  auto reader = StartWatch(&ctx);
+  ASSERT_TRUE(Eventually([&] { return feed_->parked_watchers() == 1; }));
+  // Stop waits for the poller, which waits for the store; the watcher does
+  // not.
+  std::thread stop([&] { feed_->Stop(); });
+  v1::RevocationEvents events;
   EXPECT_FALSE(reader->Read(&events));
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
-  server_->Shutdown();  // before `feed` goes: the stream's end still uses it
-  server_.reset();
+  gated_->Open();
+  stop.join();
 }
 
 TEST_F(RevocationTest, WatchStartsWithSnapshotThenStreamsRevocations) {
