@@ -24,6 +24,7 @@
 
 #include "common/worker_pool.h"
 #include "jwtauth/v1/auth.grpc.pb.h"
+#include "server/arena_messages.h"
 #include "server/auth_metrics.h"
 #include "server/revocation_feed.h"
 #include "server/token_service.h"
@@ -41,7 +42,10 @@ class AuthServiceImpl final : public jwtauth::v1::AuthService::CallbackService {
       : tokens_(tokens),
         pool_(hash_pool),
         io_pool_(io_pool),
-        finish_pool_(finish_pool) {}
+        finish_pool_(finish_pool) {
+    SetMessageAllocatorFor_VerifyToken(&verify_messages_);
+    SetMessageAllocatorFor_RefreshToken(&refresh_messages_);
+  }
 
   grpc::ServerUnaryReactor* ObtainToken(
       grpc::CallbackServerContext* context,
@@ -89,6 +93,13 @@ class AuthServiceImpl final : public jwtauth::v1::AuthService::CallbackService {
   RevocationFeed* feed_ = nullptr;
   AuthMetrics* metrics_ = nullptr;
   std::function<std::string()> jwks_;
+  // VerifyToken's claims Struct and RefreshToken's reply live on a per-call
+  // arena (arena_messages.h).
+  ArenaMessages<jwtauth::v1::VerifyTokenRequest,
+                jwtauth::v1::VerifyTokenResponse>
+      verify_messages_;
+  ArenaMessages<jwtauth::v1::RefreshTokenRequest, jwtauth::v1::TokenResponse>
+      refresh_messages_;
 };
 
 // PeerAddress strips the port from a gRPC peer string ("ipv4:1.2.3.4:5678"
