@@ -7,6 +7,7 @@
 #include <typeinfo>
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -123,8 +124,8 @@ class InsecureWithAuth final : public grpc::ServerCredentials {
     // Views into `md`, which gRPC keeps valid until this function returns:
     // the synchronous paths below copy nothing.
     absl::string_view path;
-    std::vector<absl::string_view> views;
-    views.reserve(1);
+    // Inline room for the usual single value: no allocation per call.
+    absl::InlinedVector<absl::string_view, 2> views;
     for (size_t i = 0; i < num_md; ++i) {
       const absl::string_view key = View(md[i].key);
       if (key == ":path") path = View(md[i].value);
@@ -241,7 +242,7 @@ namespace {
 
 // TokenFrom applies SPEC §5 to the call's authorization values.
 absl::StatusOr<absl::string_view> TokenFrom(
-    const std::vector<absl::string_view>& values, absl::string_view prefix,
+    absl::Span<const absl::string_view> values, absl::string_view prefix,
     std::string& joined) {
   if (values.empty()) return absl::UnauthenticatedError(kMsgNoCredentials);
   absl::string_view value = values.front();
@@ -272,7 +273,7 @@ grpc::Status ToGrpc(const absl::Status& s) {
 
 grpc::Status ServerAuth::Check(
     absl::string_view path,
-    const std::vector<absl::string_view>& authorization) const {
+    absl::Span<const absl::string_view> authorization) const {
   if (IsPublic(path)) return grpc::Status::OK;
   std::string joined;
   absl::StatusOr<absl::string_view> token =
@@ -306,7 +307,7 @@ grpc::Status ServerAuth::CheckRequirements(absl::string_view path,
 
 std::optional<grpc::Status> ServerAuth::CheckWithoutBlocking(
     absl::string_view path,
-    const std::vector<absl::string_view>& authorization) const {
+    absl::Span<const absl::string_view> authorization) const {
   if (IsPublic(path)) return grpc::Status::OK;
   std::string joined;
   absl::StatusOr<absl::string_view> token =

@@ -52,6 +52,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "interceptors/caller.h"
 #include "interceptors/revocation_checker.h"
 #include "interceptors/token_validator.h"
@@ -103,12 +104,12 @@ class ServerAuth : public std::enable_shared_from_this<ServerAuth> {
 
   // Check decides one call from its method path and `authorization` values.
   grpc::Status Check(absl::string_view path,
-                     const std::vector<absl::string_view>& authorization) const;
+                     absl::Span<const absl::string_view> authorization) const;
   // CheckWithoutBlocking decides a call when no network is needed (public
   // method, bad header, cached token); nullopt means Check must run.
   std::optional<grpc::Status> CheckWithoutBlocking(
       absl::string_view path,
-      const std::vector<absl::string_view>& authorization) const;
+      absl::Span<const absl::string_view> authorization) const;
 
   // CallerOf returns the verified caller of the call in `context`.
   absl::StatusOr<std::shared_ptr<const Caller>> CallerOf(
