@@ -199,6 +199,9 @@ void RevocationWatcher::AddToken(const std::string& jti, absl::Time expires_at,
 void RevocationWatcher::Apply(const jwtauth::v1::RevocationEvents& events,
                               bool first) {
   const absl::Time now = clock_();
+  // Connected before any of this message is visible: whoever sees the new
+  // set through a shard's lock also sees the stream as up.
+  if (first) connected_.store(true, std::memory_order_release);
   if (first && events.snapshot()) {
     // A new snapshot replaces everything held before.
     for (const std::unique_ptr<Shard>& shard : shards_) {
@@ -220,10 +223,7 @@ void RevocationWatcher::Apply(const jwtauth::v1::RevocationEvents& events,
     shard.generations[user_id] = g.generation();
   }
   last_event_nanos_.store(absl::ToUnixNanos(now));
-  if (first) {
-    synced_.store(true, std::memory_order_release);
-    connected_.store(true, std::memory_order_release);
-  }
+  if (first) synced_.store(true, std::memory_order_release);
   DropExpired();
 }
 
