@@ -1009,9 +1009,8 @@ int Run() {
     Progress(
         "login-storm study: VerifyToken alone, during an ObtainToken storm, "
         "and next to idle-priority spinners");
-    absl::StatusOr<bench::StormStudy> st =
-        bench::RunStormStudy(verify, obtain, info->pid,
-                            absl::GetFlag(FLAGS_storm_rounds));
+    absl::StatusOr<bench::StormStudy> st = bench::RunStormStudy(
+        verify, obtain, info->pid, absl::GetFlag(FLAGS_storm_rounds));
     if (!st.ok()) {
       Progress(std::string(st.status().message()));
       return 1;

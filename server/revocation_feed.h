@@ -90,8 +90,8 @@ class RevocationFeed {
   // Observability (for /metrics and tests).
   size_t revoked_tokens() const;
   size_t users_with_generation() const;
-  size_t watchers() const;          // streaming (snapshot sent)
-  size_t parked_watchers() const;   // waiting for a poll to finish
+  size_t watchers() const;         // streaming (snapshot sent)
+  size_t parked_watchers() const;  // waiting for a poll to finish
   int64_t cursor() const;
 
   // Used by the stream reactor.

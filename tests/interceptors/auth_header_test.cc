@@ -51,7 +51,8 @@ TEST(ParseAuthorization, MoreThanTwoPartsIsTooManyParts) {
 // drf-jwt splits the header's bytes with Python's bytes.split(): exactly
 // space, \t, \n, \v, \f and \r separate parts; every other byte (0x1c-0x1f,
 // 0x85, 0xa0, ...) belongs to a part.
-TEST(ParseAuthorization, EveryByteValue_SplitsExactlyWherePythonBytesSplitDoes) {
+TEST(ParseAuthorization,
+     EveryByteValue_SplitsExactlyWherePythonBytesSplitDoes) {
   for (int b = 0; b < 256; ++b) {
     const bool space = b == ' ' || (b >= 0x09 && b <= 0x0d);
     const char c = static_cast<char>(b);

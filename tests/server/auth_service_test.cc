@@ -815,9 +815,8 @@ class GatedRevocations final : public UserStore {
   // WaitForReads waits until RevocationsSince has read the store `n` times.
   void WaitForReads(int n) {
     common::MutexLock lock(&mu_);
-    mu_.Await([this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return reads_ >= n;
-    });
+    mu_.Await([this, n]()
+                  ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return reads_ >= n; });
   }
 
   absl::StatusOr<Revocations> RevocationsSince(int64_t seq,
@@ -848,7 +847,9 @@ class GatedRevocations final : public UserStore {
   absl::Status SetActive(int64_t id, bool active) override {
     return inner_->SetActive(id, active);
   }
-  absl::Status DeleteUser(int64_t id) override { return inner_->DeleteUser(id); }
+  absl::Status DeleteUser(int64_t id) override {
+    return inner_->DeleteUser(id);
+  }
   absl::Status RecordLogin(int64_t id, absl::Time when) override {
     return inner_->RecordLogin(id, when);
   }
