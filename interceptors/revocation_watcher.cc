@@ -4,6 +4,7 @@
 #include <limits>
 #include <random>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/numbers.h"
 #include "interceptors/reconnecting_channel.h"
@@ -177,15 +178,17 @@ void RevocationWatcher::Run(std::shared_ptr<grpc::ChannelInterface> channel) {
 }
 
 void RevocationWatcher::AddToken(const std::string& jti, absl::Time expires_at,
-                                 absl::Time now) {
+                                 absl::Time now, uint64_t snapshot) {
   if (expires_at < now) return;  // refused anyway
   Shard& shard = ShardForJti(jti);
   common::MutexLock lock(&shard.mu);
-  auto [it, inserted] = shard.tokens.try_emplace(jti, expires_at);
+  auto [it, inserted] =
+      shard.tokens.try_emplace(jti, TokenEntry{expires_at, snapshot});
   if (!inserted) {
-    if (it->second == expires_at) return;
-    shard.by_expiry.erase({it->second, jti});
-    it->second = expires_at;
+    it->second.snapshot = snapshot;
+    if (it->second.expires_at == expires_at) return;
+    shard.by_expiry.erase({it->second.expires_at, jti});
+    it->second.expires_at = expires_at;
   }
   shard.by_expiry.insert({expires_at, jti});
   while (shard.tokens.size() > shard_capacity_) {
@@ -196,34 +199,54 @@ void RevocationWatcher::AddToken(const std::string& jti, absl::Time expires_at,
   }
 }
 
+void RevocationWatcher::DropUnlisted(uint64_t snapshot) {
+  for (const std::unique_ptr<Shard>& shard : shards_) {
+    common::MutexLock lock(&shard->mu);
+    for (auto it = shard->tokens.begin(); it != shard->tokens.end();) {
+      auto next = std::next(it);
+      if (it->second.snapshot < snapshot) {
+        shard->by_expiry.erase({it->second.expires_at, it->first});
+        shard->tokens.erase(it);
+      }
+      it = next;
+    }
+    absl::erase_if(shard->generations, [snapshot](const auto& entry) {
+      return entry.second.snapshot < snapshot;
+    });
+  }
+}
+
 void RevocationWatcher::Apply(const jwtauth::v1::RevocationEvents& events,
                               bool first) {
   const absl::Time now = clock_();
-  // Connected before any of this message is visible: whoever sees the new
-  // set through a shard's lock also sees the stream as up.
-  if (first) connected_.store(true, std::memory_order_release);
-  if (first && events.snapshot()) {
-    // A new snapshot replaces everything held before.
-    for (const std::unique_ptr<Shard>& shard : shards_) {
-      common::MutexLock lock(&shard->mu);
-      shard->tokens.clear();
-      shard->by_expiry.clear();
-      shard->generations.clear();
-    }
+  common::MutexLock apply_lock(&apply_mu_);
+  if (first) {
+    // A new stream: its snapshot is added to what is held (a revocation
+    // listed in a later chunk stays enforced meanwhile) and replaces it once
+    // complete.
+    ++snapshot_;
+    in_snapshot_ = events.snapshot();
   }
   for (const jwtauth::v1::RevokedToken& t : events.tokens()) {
     if (t.jti().empty()) continue;
-    AddToken(t.jti(), ToTime(t.expires_at()), now);
+    AddToken(t.jti(), ToTime(t.expires_at()), now, snapshot_);
   }
   for (const jwtauth::v1::UserGeneration& g : events.users()) {
     int64_t user_id;
     if (!absl::SimpleAtoi(g.user_id(), &user_id)) continue;
     Shard& shard = ShardForUser(user_id);
     common::MutexLock lock(&shard.mu);
-    shard.generations[user_id] = g.generation();
+    shard.generations[user_id] = {g.generation(), snapshot_};
   }
   last_event_nanos_.store(absl::ToUnixNanos(now));
-  if (first) synced_.store(true, std::memory_order_release);
+  if (in_snapshot_ && events.snapshot_complete()) {
+    in_snapshot_ = false;
+    // Connected before the replaced set is visible: whoever sees it through
+    // a shard's lock also sees the stream as up.
+    connected_.store(true, std::memory_order_release);
+    DropUnlisted(snapshot_);
+    synced_.store(true, std::memory_order_release);
+  }
   DropExpired();
 }
 
@@ -260,7 +283,8 @@ bool RevocationWatcher::IsRevoked(absl::string_view jti,
     Shard& shard = ShardForUser(*user_id);
     common::MutexLock lock(&shard.mu);
     auto it = shard.generations.find(*user_id);
-    if (it != shard.generations.end() && it->second != generation) return true;
+    if (it != shard.generations.end() && it->second.generation != generation)
+      return true;
   }
   return false;
 }

@@ -3,11 +3,11 @@
 //
 // The watcher keeps the revocations in force in memory — revoked jtis until
 // their token's expiry, per-user token generations — and answers IsRevoked
-// from them without any network call. The first message of every stream is a
-// snapshot (snapshot = true) that replaces what was held; further snapshot
-// chunks and later deltas add to it. Revocations arrive within about a
-// second of RevokeToken (the feed is poked at once; other replicas' within
-// its poll interval).
+// from them without any network call. Every stream starts with a snapshot,
+// in one or more messages (snapshot = true on the first, snapshot_complete =
+// true on the last), that replaces what was held once it is complete; later
+// deltas add to it. Revocations arrive within about a second of RevokeToken
+// (the feed is poked at once; other replicas' within its poll interval).
 //
 //   auto watcher = std::make_shared<RevocationWatcher>();
 //   watcher->Start(auth_address, grpc::InsecureChannelCredentials());
@@ -25,9 +25,13 @@
 // Failures: any end of the stream (server restart, network, the feed
 // refusing a slow watcher) is followed by a reconnection after a jittered
 // exponential backoff (`initial_backoff` doubling to `max_backoff`; reset by a
-// stream that delivered its snapshot); the new stream's snapshot replaces the
-// old set. While the snapshot of a reconnected stream arrives in several
-// chunks, only the chunks received so far are enforced.
+// stream that delivered something); the new stream's snapshot replaces the
+// old set. Never forgetting a revocation while resynchronising: the chunks of
+// a new snapshot are added to the set held as they arrive, and only when the
+// snapshot is complete are the entries it did not list dropped (each entry
+// carries the number of the last snapshot that listed it). A stream lost
+// mid-snapshot drops nothing. Until the snapshot is complete the stream does
+// not count as connected (stale() keeps counting).
 //
 // Policy while disconnected — fail open by default: the last known set keeps
 // being enforced, revocations made meanwhile are learnt on reconnection, and
@@ -91,7 +95,7 @@ struct RevocationWatcherStats {
   uint64_t reconnects = 0;  // stream attempts after the first
   uint64_t dropped_expired = 0;
   uint64_t dropped_over_capacity = 0;
-  bool connected = false;  // the current stream has delivered its snapshot
+  bool connected = false;  // the current stream delivered its whole snapshot
   bool synced = false;
   // When the last message arrived (injected clock); InfinitePast if never.
   absl::Time last_event = absl::InfinitePast();
@@ -120,31 +124,45 @@ class RevocationWatcher final : public RevocationChecker {
   bool IsRevoked(absl::string_view jti, std::optional<int64_t> user_id,
                  int64_t generation) const override;
   bool stale() const override;
-  // synced is true once a snapshot has been received (on this or an earlier
-  // stream).
+  // synced is true once a whole snapshot has been received (on this or an
+  // earlier stream).
   bool synced() const { return synced_.load(std::memory_order_acquire); }
   RevocationWatcherStats Stats() const;
 
   // Apply applies one stream message (`first`: the stream's first message).
-  // Used by the stream; public for tests.
+  // Used by the stream, one message at a time; public for tests.
   void Apply(const jwtauth::v1::RevocationEvents& events, bool first);
   // DropExpired drops jtis whose token has expired (by the injected clock).
   void DropExpired();
 
  private:
   class Stream;
+  // Each entry remembers the last snapshot that listed it (or the snapshot
+  // in force when a delta brought it): a complete snapshot drops the older.
+  struct TokenEntry {
+    absl::Time expires_at;
+    uint64_t snapshot;
+  };
+  struct GenerationEntry {
+    int64_t generation;
+    uint64_t snapshot;
+  };
   struct Shard {
     mutable common::Mutex mu;
-    absl::flat_hash_map<std::string, absl::Time> tokens ABSL_GUARDED_BY(mu);
+    absl::flat_hash_map<std::string, TokenEntry> tokens ABSL_GUARDED_BY(mu);
     // (expires_at, jti): the expiry order, soonest first.
     absl::btree_set<std::pair<absl::Time, std::string>> by_expiry
         ABSL_GUARDED_BY(mu);
-    absl::flat_hash_map<int64_t, int64_t> generations ABSL_GUARDED_BY(mu);
+    absl::flat_hash_map<int64_t, GenerationEntry> generations
+        ABSL_GUARDED_BY(mu);
   };
 
   Shard& ShardForJti(absl::string_view jti) const;
   Shard& ShardForUser(int64_t user_id) const;
-  void AddToken(const std::string& jti, absl::Time expires_at, absl::Time now);
+  void AddToken(const std::string& jti, absl::Time expires_at, absl::Time now,
+                uint64_t snapshot);
+  // DropUnlisted drops the entries no snapshot since `snapshot` listed.
+  void DropUnlisted(uint64_t snapshot);
   void Run(std::shared_ptr<grpc::ChannelInterface> channel);
   void StreamEnded();
 
@@ -161,6 +179,12 @@ class RevocationWatcher final : public RevocationChecker {
   std::atomic<uint64_t> reconnects_{0};
   std::atomic<uint64_t> dropped_expired_{0};
   std::atomic<uint64_t> dropped_over_capacity_{0};
+
+  common::Mutex apply_mu_;  // one Apply at a time
+  // Snapshots started (each stream's first message starts one).
+  uint64_t snapshot_ ABSL_GUARDED_BY(apply_mu_) = 0;
+  // The current snapshot has started and is not complete yet.
+  bool in_snapshot_ ABSL_GUARDED_BY(apply_mu_) = false;
 
   common::Mutex mu_;  // the stream's lifecycle
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -218,7 +218,7 @@ void RevocationFeed::Poll() {
 void RevocationFeed::SendSnapshotLocked(Subscriber* s) {
   // The snapshot and the registration under one lock: no change between them
   // is lost or sent twice.
-  std::vector<EventsPtr> messages;
+  std::vector<std::shared_ptr<RevocationEvents>> messages;
   auto current = std::make_shared<RevocationEvents>();
   current->set_snapshot(true);
   auto flush_if_full = [&] {
@@ -239,8 +239,11 @@ void RevocationFeed::SendSnapshotLocked(Subscriber* s) {
   }
   if (messages.empty() || current->tokens_size() + current->users_size() > 0)
     messages.push_back(std::move(current));
+  // The watcher replaces its set only when it has the whole snapshot.
+  messages.back()->set_snapshot_complete(true);
   subscribers_.insert(s);
-  for (EventsPtr& m : messages) s->Enqueue(std::move(m));
+  for (std::shared_ptr<RevocationEvents>& m : messages)
+    s->Enqueue(std::move(m));
 }
 
 grpc::ServerWriteReactor<RevocationEvents>* RevocationFeed::Watch(

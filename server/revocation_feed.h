@@ -6,8 +6,9 @@
 // made through another replica sharing the store arrive within about one
 // interval — and at once after Poke() (a revocation made here). Each watcher
 // first receives the whole set, which includes every revocation Poke()d
-// before its call started (snapshot = true, then further chunks of at
-// most `chunk` entries with snapshot = false), then every change as a delta.
+// before its call started, in messages of at most `chunk` entries (the
+// first says snapshot = true, the last snapshot_complete = true), then every
+// change as a delta.
 // A watcher that falls `max_pending` messages behind is finished with
 // RESOURCE_EXHAUSTED (it reconnects and takes a new snapshot); Stop() finishes
 // every stream with UNAVAILABLE so that server shutdown does not wait on them.

@@ -69,15 +69,16 @@ class EchoProfile final : public ev1::Profile::CallbackService {
 // AuthServer: the real auth server on a SQLite file, restartable on a port.
 class AuthServer {
  public:
-  AuthServer(const std::string& db, const FakeClock& clock, int port = 0) {
+  AuthServer(const std::string& db, const FakeClock& clock, int port = 0,
+             server::RevocationFeedOptions feed_options = {}) {
     store_ = *server::SqliteUserStore::Open(db);
     server::TokenSettings settings;
     settings.expiration_delta = absl::Seconds(300);
     tokens_ = *server::TokenService::Create(
         settings, *jwt::KeySet::Create({Key()}), store_.get(),
         server::PasswordHasher(1000), {}, clock.AsClock());
-    feed_ =
-        std::make_unique<server::RevocationFeed>(store_.get(), clock.AsClock());
+    feed_ = std::make_unique<server::RevocationFeed>(
+        store_.get(), clock.AsClock(), feed_options);
     feed_->Start();
     service_ = std::make_unique<server::AuthServiceImpl>(tokens_.get(), &pool_);
     service_->set_revocation_feed(feed_.get());
@@ -300,6 +301,30 @@ TEST_F(RevocationWatcherTest, ResynchronisesAfterTheAuthServerRestarts) {
   EXPECT_TRUE(Echo(kept).ok());
 }
 
+TEST_F(RevocationWatcherTest, SnapshotInSeveralMessages_IsTakenWhole) {
+  std::vector<std::string> revoked;
+  for (int i = 0; i < 5; ++i) {
+    revoked.push_back(Obtain(i % 2 == 0 ? "ada" : "bob"));
+    ASSERT_TRUE(Revoke(revoked.back(), false).ok());
+  }
+  const std::string kept = Obtain("ada");
+  ASSERT_TRUE(WaitFor([&] { return watcher_->Stats().entries == 5; }));
+  const uint64_t reconnects = watcher_->Stats().reconnects;
+
+  const int port = auth_->port();
+  auth_.reset();
+  ASSERT_TRUE(WaitFor([&] { return !watcher_->Stats().connected; }));
+  server::RevocationFeedOptions chunked;
+  chunked.chunk = 2;  // the five jtis in three messages
+  auth_ = std::make_unique<AuthServer>(db_, clock_, port, chunked);
+  // Connected means the message that completes the snapshot arrived.
+  ASSERT_TRUE(WaitFor([&] { return watcher_->Stats().connected; }));
+  EXPECT_GT(watcher_->Stats().reconnects, reconnects);
+  EXPECT_EQ(watcher_->Stats().entries, 5u);
+  for (const std::string& token : revoked) EXPECT_TRUE(Revoked(token));
+  EXPECT_FALSE(Revoked(kept));
+}
+
 TEST_F(RevocationWatcherTest, MaxStalenessCountsFromTheLostConnection) {
   RevocationWatcherOptions o;
   o.initial_backoff = absl::Milliseconds(10);
@@ -344,11 +369,16 @@ TEST_F(RevocationWatcherTest, StopEndsTheStreamPromptly) {
 
 // Bookkeeping, without a server: messages applied directly.
 
-jwtauth::v1::RevocationEvents Events(
-    bool snapshot, const std::vector<std::pair<std::string, absl::Time>>& jtis,
-    const std::vector<std::pair<int64_t, int64_t>>& users = {}) {
+using Jtis = std::vector<std::pair<std::string, absl::Time>>;
+using Users = std::vector<std::pair<int64_t, int64_t>>;
+
+// Events builds one message: Events(true, ...) is a whole snapshot in one
+// message, Events(false, ...) a delta or a middle chunk of a snapshot.
+jwtauth::v1::RevocationEvents Events(bool snapshot, const Jtis& jtis,
+                                     const Users& users = {}) {
   jwtauth::v1::RevocationEvents e;
   e.set_snapshot(snapshot);
+  e.set_snapshot_complete(snapshot);
   for (const auto& [jti, exp] : jtis) {
     jwtauth::v1::RevokedToken* t = e.add_tokens();
     t->set_jti(jti);
@@ -361,6 +391,20 @@ jwtauth::v1::RevocationEvents Events(
     g->set_user_id(absl::StrCat(user));
     g->set_generation(gen);
   }
+  return e;
+}
+
+// FirstChunk and LastChunk: a snapshot sent in several messages.
+jwtauth::v1::RevocationEvents FirstChunk(const Jtis& jtis,
+                                         const Users& users = {}) {
+  jwtauth::v1::RevocationEvents e = Events(true, jtis, users);
+  e.set_snapshot_complete(false);
+  return e;
+}
+jwtauth::v1::RevocationEvents LastChunk(const Jtis& jtis,
+                                        const Users& users = {}) {
+  jwtauth::v1::RevocationEvents e = Events(false, jtis, users);
+  e.set_snapshot_complete(true);
   return e;
 }
 
@@ -442,6 +486,54 @@ TEST(RevocationWatcherBookkeeping, SnapshotReplacesDeltasAdd) {
   EXPECT_EQ(w.Stats().users, 1u);
 }
 
+TEST(RevocationWatcherBookkeeping,
+     ResyncKeepsEnforcingWhatWasHeldUntilTheSnapshotIsComplete) {
+  FakeClock clock(kT0);
+  RevocationWatcher w({}, clock.AsClock());
+  const absl::Time exp = kT0 + absl::Hours(1);
+  w.Apply(Events(true, {{"a", exp}, {"b", exp}}, {{7, 2}, {8, 1}}), true);
+  // A new stream, whose snapshot takes three messages. "a" is listed in the
+  // last one; "b" and user 8 are no longer listed at all.
+  w.Apply(FirstChunk({{"c", exp}}, {{7, 3}}), true);
+  EXPECT_TRUE(w.IsRevoked("a", std::nullopt, 0));  // not forgotten meanwhile
+  EXPECT_TRUE(w.IsRevoked("b", std::nullopt, 0));
+  EXPECT_TRUE(w.IsRevoked("c", std::nullopt, 0));  // enforced on arrival
+  EXPECT_TRUE(w.IsRevoked("", 7, 2));              // the newer generation
+  EXPECT_FALSE(w.IsRevoked("", 7, 3));
+  EXPECT_TRUE(w.IsRevoked("", 8, 0));
+  w.Apply(Events(false, {{"d", exp}}), false);
+  EXPECT_TRUE(w.IsRevoked("a", std::nullopt, 0));
+  w.Apply(LastChunk({{"a", exp}}), false);
+  for (const char* jti : {"a", "c", "d"})
+    EXPECT_TRUE(w.IsRevoked(jti, std::nullopt, 0)) << jti;
+  EXPECT_FALSE(w.IsRevoked("b", std::nullopt, 0));  // unlisted: dropped
+  EXPECT_FALSE(w.IsRevoked("", 8, 0));
+  EXPECT_TRUE(w.IsRevoked("", 7, 2));
+  EXPECT_EQ(w.Stats().entries, 3u);
+  EXPECT_EQ(w.Stats().users, 1u);
+  // Deltas after the snapshot add to it.
+  w.Apply(Events(false, {{"e", exp}}), false);
+  EXPECT_TRUE(w.IsRevoked("e", std::nullopt, 0));
+  EXPECT_EQ(w.Stats().entries, 4u);
+}
+
+TEST(RevocationWatcherBookkeeping, StreamLostMidSnapshot_DropsNothing) {
+  FakeClock clock(kT0);
+  RevocationWatcher w({}, clock.AsClock());
+  const absl::Time exp = kT0 + absl::Hours(1);
+  w.Apply(Events(true, {{"a", exp}}), true);
+  w.Apply(FirstChunk({{"b", exp}}), true);  // this stream ends here
+  w.Apply(FirstChunk({{"c", exp}}), true);  // the next one
+  for (const char* jti : {"a", "b", "c"})
+    EXPECT_TRUE(w.IsRevoked(jti, std::nullopt, 0)) << jti;
+  // Only the snapshot that completes decides what is dropped.
+  w.Apply(LastChunk({}), false);
+  EXPECT_FALSE(w.IsRevoked("a", std::nullopt, 0));
+  EXPECT_FALSE(w.IsRevoked("b", std::nullopt, 0));
+  EXPECT_TRUE(w.IsRevoked("c", std::nullopt, 0));
+  EXPECT_EQ(w.Stats().entries, 1u);
+}
+
 TEST(RevocationWatcherBookkeeping, MaxStalenessRefusesEverythingOnceExceeded) {
   FakeClock clock(kT0);
   RevocationWatcherOptions o;
@@ -456,7 +548,10 @@ TEST(RevocationWatcherBookkeeping, MaxStalenessRefusesEverythingOnceExceeded) {
   EXPECT_TRUE(w.stale());
   EXPECT_TRUE(w.IsRevoked("x", 1, 0));
   EXPECT_EQ(CheckRevocation(w, caller).code(), absl::StatusCode::kUnavailable);
-  w.Apply(Events(true, {}), true);  // connected again
+  // A stream is up again, but its snapshot is not complete: still stale.
+  w.Apply(FirstChunk({}), true);
+  EXPECT_TRUE(w.stale());
+  w.Apply(LastChunk({}), false);  // connected again
   EXPECT_FALSE(w.stale());
   EXPECT_TRUE(CheckRevocation(w, caller).ok());
 }

@@ -662,12 +662,20 @@ class RevocationTest : public AuthServiceTest {
     if (out != nullptr) *out = resp;
     return s;
   }
+  // StartWatch starts WatchRevocations with a deadline: a watcher the feed
+  // forgets fails the test instead of hanging it.
+  std::unique_ptr<grpc::ClientReader<v1::RevocationEvents>> StartWatch(
+      grpc::ClientContext* ctx) {
+    ctx->set_deadline(std::chrono::system_clock::now() +
+                      std::chrono::seconds(30));
+    return stub_->WatchRevocations(ctx, v1::WatchRevocationsRequest());
+  }
   // OpenWatch starts WatchRevocations and reads its first message into
   // `first`; null unless that is a snapshot.
   std::unique_ptr<grpc::ClientReader<v1::RevocationEvents>> OpenWatch(
       grpc::ClientContext* ctx, v1::RevocationEvents* first) {
     std::unique_ptr<grpc::ClientReader<v1::RevocationEvents>> reader =
-        stub_->WatchRevocations(ctx, v1::WatchRevocationsRequest());
+        StartWatch(ctx);
     if (reader->Read(first) && first->snapshot()) return reader;
     ctx->TryCancel();
     return nullptr;
@@ -904,14 +912,6 @@ class RevocationFeedTest : public RevocationTest {
     server_.reset();
     feed_.reset();
   }
-  // StartWatch starts WatchRevocations with a deadline: a watcher the feed
-  // forgets fails the test instead of hanging it.
-  std::unique_ptr<grpc::ClientReader<v1::RevocationEvents>> StartWatch(
-      grpc::ClientContext* ctx) {
-    ctx->set_deadline(std::chrono::system_clock::now() +
-                      std::chrono::seconds(30));
-    return stub_->WatchRevocations(ctx, v1::WatchRevocationsRequest());
-  }
   // RevokeDuringAStuckPoll revokes one token with the gate closed and waits
   // until the poll that this revocation's Poke() started has read the store
   // and hangs (read 2; read 1 was Start's).
@@ -993,6 +993,7 @@ TEST_F(RevocationTest, WatchStartsWithSnapshotThenStreamsRevocations) {
   v1::RevocationEvents events;
   auto reader = OpenWatch(&ctx, &events);
   ASSERT_NE(reader, nullptr);
+  EXPECT_TRUE(events.snapshot_complete());  // the whole snapshot
   ASSERT_EQ(events.tokens_size(), 1);
   EXPECT_EQ(events.tokens(0).expires_at().seconds(),
             Now() + absl::ToInt64Seconds(settings_.expiration_delta));
@@ -1001,6 +1002,7 @@ TEST_F(RevocationTest, WatchStartsWithSnapshotThenStreamsRevocations) {
   ASSERT_TRUE(Revoke(second).ok());
   ASSERT_TRUE(reader->Read(&events));
   EXPECT_FALSE(events.snapshot());
+  EXPECT_FALSE(events.snapshot_complete());
   ASSERT_EQ(events.tokens_size(), 1);
   EXPECT_NE(events.tokens(0).jti(), "");
 
@@ -1015,6 +1017,60 @@ TEST_F(RevocationTest, WatchStartsWithSnapshotThenStreamsRevocations) {
   while (reader->Read(&events)) {
   }
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+  server_->Shutdown();
+  server_.reset();
+}
+
+TEST_F(RevocationTest, LargeSnapshot_ComesInChunksAndOnlyTheLastSaysComplete) {
+  RevocationFeedOptions options;
+  options.poll_interval = absl::Hours(1);  // only Poke() (local revocations)
+  options.chunk = 2;
+  RevocationFeed feed(store_.get(), clock_.AsClock(), options);
+  feed.Start();
+  service_->set_revocation_feed(&feed);
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(Revoke(ObtainToken()).ok());
+  ASSERT_TRUE(Revoke(ObtainToken(), /*all_sessions=*/true).ok());
+
+  grpc::ClientContext ctx;
+  auto reader = StartWatch(&ctx);
+  std::vector<v1::RevocationEvents> snapshot;
+  do {
+    snapshot.emplace_back();
+    ASSERT_TRUE(reader->Read(&snapshot.back()));
+  } while (!snapshot.back().snapshot_complete());
+  // 4 jtis and 1 user generation, 2 entries a message.
+  ASSERT_EQ(snapshot.size(), 3u);
+  int tokens = 0;
+  int users = 0;
+  for (size_t i = 0; i < snapshot.size(); ++i) {
+    EXPECT_EQ(snapshot[i].snapshot(), i == 0) << i;
+    EXPECT_EQ(snapshot[i].snapshot_complete(), i == 2) << i;
+    tokens += snapshot[i].tokens_size();
+    users += snapshot[i].users_size();
+  }
+  EXPECT_EQ(tokens, 4);
+  EXPECT_EQ(users, 1);
+
+  feed.Stop();
+  EXPECT_FALSE(reader->Read(&snapshot.back()));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+  server_->Shutdown();
+  server_.reset();
+}
+
+TEST_F(RevocationTest, EmptySnapshot_IsOneMessageBothFirstAndComplete) {
+  RevocationFeed feed(store_.get(), clock_.AsClock());
+  feed.Start();
+  service_->set_revocation_feed(&feed);
+  grpc::ClientContext ctx;
+  v1::RevocationEvents events;
+  auto reader = OpenWatch(&ctx, &events);
+  ASSERT_NE(reader, nullptr);
+  EXPECT_TRUE(events.snapshot_complete());
+  EXPECT_EQ(events.tokens_size() + events.users_size(), 0);
+  feed.Stop();
+  EXPECT_FALSE(reader->Read(&events));
+  reader->Finish();
   server_->Shutdown();
   server_.reset();
 }
