@@ -235,11 +235,18 @@ grpc::ServerWriteReactor<jwtauth::v1::RevocationEvents>*
 AuthServiceImpl::WatchRevocations(
     grpc::CallbackServerContext* context,
     const jwtauth::v1::WatchRevocationsRequest* /*request*/) {
+  // Counted once the feed has answered (its snapshot queued, or refused),
+  // with the time that took; a stream's later end is its normal end.
+  RevocationFeed::Answered answered;
   if (metrics_ != nullptr) {
-    metrics_->RecordCall(AuthMethod::kWatchRevocations, absl::OkStatus(),
-                         absl::ZeroDuration());
+    answered = [metrics = metrics_,
+                start = absl::Now()](const absl::Status& status) {
+      metrics->RecordCall(AuthMethod::kWatchRevocations, status,
+                          absl::Now() - start);
+    };
   }
-  if (feed_ != nullptr) return feed_->Watch(context);
+  if (feed_ != nullptr) return feed_->Watch(context, std::move(answered));
+  if (answered != nullptr) answered(absl::UnimplementedError("no feed"));
   return jwtauth::v1::AuthService::CallbackService::WatchRevocations(context,
                                                                      nullptr);
 }

@@ -36,11 +36,15 @@ void AddGeneration(int64_t user_id, int64_t generation, RevocationEvents* out) {
 class WatchReactor final : public grpc::ServerWriteReactor<RevocationEvents>,
                            public RevocationFeed::Subscriber {
  public:
-  WatchReactor(RevocationFeed* feed, size_t max_pending)
-      : feed_(feed), max_pending_(max_pending) {}
+  WatchReactor(RevocationFeed* feed, size_t max_pending,
+               RevocationFeed::Answered answered)
+      : feed_(feed),
+        max_pending_(max_pending),
+        answered_(std::move(answered)) {}
 
   void Enqueue(EventsPtr events) override {
     common::MutexLock lock(&mu_);
+    AnswerLocked(absl::OkStatus());  // the first message: the snapshot
     if (finishing_) return;
     if (queue_.size() >= max_pending_) {
       FinishLocked(
@@ -55,9 +59,10 @@ class WatchReactor final : public grpc::ServerWriteReactor<RevocationEvents>,
     }
   }
 
-  void Close(const grpc::Status& status) override {
+  void Close(const absl::Status& status) override {
     common::MutexLock lock(&mu_);
-    FinishLocked(status);
+    AnswerLocked(status);
+    FinishLocked(ToGrpcStatus(status));
   }
 
   void OnWriteDone(bool ok) override {
@@ -85,10 +90,22 @@ class WatchReactor final : public grpc::ServerWriteReactor<RevocationEvents>,
 
   void OnDone() override {
     feed_->Unsubscribe(this);
+    {
+      common::MutexLock lock(&mu_);
+      AnswerLocked(absl::CancelledError("cancelled before its snapshot"));
+    }
     delete this;
   }
 
  private:
+  void AnswerLocked(const absl::Status& status)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (answered_ == nullptr) return;
+    RevocationFeed::Answered answered = std::move(answered_);
+    answered_ = nullptr;
+    answered(status);
+  }
+
   void FinishLocked(const grpc::Status& status)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (finished_) return;
@@ -105,6 +122,8 @@ class WatchReactor final : public grpc::ServerWriteReactor<RevocationEvents>,
   RevocationFeed* const feed_;
   const size_t max_pending_;
   common::Mutex mu_;
+  // Until the call is answered (then empty).
+  RevocationFeed::Answered answered_ ABSL_GUARDED_BY(mu_);
   std::deque<EventsPtr> queue_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool finishing_ ABSL_GUARDED_BY(mu_) = false;
@@ -135,8 +154,7 @@ void RevocationFeed::Stop() {
     common::MutexLock lock(&mu_);
     if (!stopping_) {
       stopping_ = true;
-      const grpc::Status down(grpc::StatusCode::UNAVAILABLE,
-                              "server shutting down");
+      const absl::Status down = absl::UnavailableError("server shutting down");
       for (Subscriber* s : subscribers_) s->Close(down);
       for (const Parked& p : parked_) p.subscriber->Close(down);
     }
@@ -208,7 +226,7 @@ void RevocationFeed::Poll() {
     } else if (loaded_) {
       SendSnapshotLocked(p.subscriber);
     } else {
-      p.subscriber->Close(ToGrpcStatus(StoreUnavailable()));
+      p.subscriber->Close(StoreUnavailable());
     }
   }
   parked_ = std::move(later);
@@ -247,12 +265,12 @@ void RevocationFeed::SendSnapshotLocked(Subscriber* s) {
 }
 
 grpc::ServerWriteReactor<RevocationEvents>* RevocationFeed::Watch(
-    grpc::CallbackServerContext* /*context*/) {
-  auto* reactor = new WatchReactor(this, options_.max_pending);
+    grpc::CallbackServerContext* /*context*/, Answered answered) {
+  auto* reactor =
+      new WatchReactor(this, options_.max_pending, std::move(answered));
   common::MutexLock lock(&mu_);
   if (stopping_) {
-    reactor->Close(
-        grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down"));
+    reactor->Close(absl::UnavailableError("server shutting down"));
   } else if (poke_) {
     // A revocation made here is not in the set yet: wait for the next poll
     // (the poller runs it at once).
@@ -261,7 +279,7 @@ grpc::ServerWriteReactor<RevocationEvents>* RevocationFeed::Watch(
     // Every Poke() before this call is served by the poll now running.
     parked_.push_back({reactor, polls_started_});
   } else if (!loaded_) {
-    reactor->Close(ToGrpcStatus(StoreUnavailable()));
+    reactor->Close(StoreUnavailable());
   } else {
     SendSnapshotLocked(reactor);
   }

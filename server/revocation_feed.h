@@ -36,6 +36,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -45,6 +46,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/mutex.h"
 #include "jwt/clock.h"
@@ -67,8 +69,15 @@ class RevocationFeed {
     virtual ~Subscriber() = default;
     virtual void Enqueue(
         std::shared_ptr<const jwtauth::v1::RevocationEvents> events) = 0;
-    virtual void Close(const grpc::Status& status) = 0;
+    virtual void Close(const absl::Status& status) = 0;
   };
+
+  // Answered is told, once per call, how the feed answered it: OK when its
+  // snapshot is queued, or the status it was refused with before that
+  // (STORE_UNAVAILABLE, UNAVAILABLE at shutdown, CANCELLED by the client
+  // while parked). A stream's later end is not reported: it is the normal
+  // end of a watch. Runs under the feed's lock: quick, never calls the feed.
+  using Answered = std::function<void(const absl::Status&)>;
 
   RevocationFeed(UserStore* store, jwt::Clock clock,
                  RevocationFeedOptions options = {});
@@ -84,9 +93,9 @@ class RevocationFeed {
   // Stop ends every watch stream with UNAVAILABLE and stops polling.
   void Stop();
 
-  // Watch serves one WatchRevocations call.
+  // Watch serves one WatchRevocations call; `answered` may be empty.
   grpc::ServerWriteReactor<jwtauth::v1::RevocationEvents>* Watch(
-      grpc::CallbackServerContext* context);
+      grpc::CallbackServerContext* context, Answered answered = nullptr);
 
   // Observability (for /metrics and tests).
   size_t revoked_tokens() const;

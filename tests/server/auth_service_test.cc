@@ -26,6 +26,7 @@
 #include "jwt/base64url.h"
 #include "jwt/key_loader.h"
 #include "jwt/signer.h"
+#include "server/auth_metrics.h"
 #include "server/sqlite_user_store.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_util.h"
@@ -977,6 +978,64 @@ TEST_F(RevocationFeedTest, StopWhileTheStoreHangs_EndsParkedWatchAtOnce) {
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
   gated_->Open();
   stop.join();
+}
+
+TEST_F(RevocationFeedTest, WatchIsCountedWhenAnswered_WithItsOutcome) {
+  std::unique_ptr<AuthMetrics> metrics = *AuthMetrics::Create({});
+  service_->set_metrics(metrics.get());
+  auto count = [&](CallOutcome outcome) {
+    return metrics->CallCount(AuthMethod::kWatchRevocations, outcome);
+  };
+  // Served: OK once its snapshot is queued.
+  grpc::ClientContext served_ctx;
+  auto served = StartWatch(&served_ctx);
+  v1::RevocationEvents events;
+  ASSERT_TRUE(served->Read(&events));
+  EXPECT_EQ(count(CallOutcome::kOk), 1u);
+  // Parked: not counted until answered; cancelled by the client, OTHER.
+  RevokeDuringAStuckPoll();
+  grpc::ClientContext cancelled_ctx;
+  auto cancelled = StartWatch(&cancelled_ctx);
+  ASSERT_TRUE(Eventually([&] { return feed_->parked_watchers() == 1; }));
+  EXPECT_EQ(count(CallOutcome::kOk) + count(CallOutcome::kOther), 1u);
+  cancelled_ctx.TryCancel();
+  EXPECT_EQ(cancelled->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  ASSERT_TRUE(Eventually([&] { return count(CallOutcome::kOther) == 1; }));
+  // Parked at shutdown: OTHER (UNAVAILABLE without a reason).
+  grpc::ClientContext stopped_ctx;
+  auto stopped = StartWatch(&stopped_ctx);
+  ASSERT_TRUE(Eventually([&] { return feed_->parked_watchers() == 1; }));
+  std::thread stop([&] { feed_->Stop(); });
+  EXPECT_EQ(stopped->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+  gated_->Open();
+  stop.join();
+  EXPECT_EQ(served->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+  // The served stream's end at shutdown is not a second count.
+  EXPECT_EQ(count(CallOutcome::kOk), 1u);
+  EXPECT_EQ(count(CallOutcome::kOther), 2u);
+  service_->set_metrics(nullptr);  // no call is in flight
+}
+
+TEST_F(RevocationTest, WatchBeforeTheStoreWasRead_IsStoreUnavailableCounted) {
+  std::unique_ptr<AuthMetrics> metrics = *AuthMetrics::Create({});
+  service_->set_metrics(metrics.get());
+  RevocationFeed feed(store_.get(), clock_.AsClock());  // never Start()ed
+  service_->set_revocation_feed(&feed);
+  grpc::ClientContext ctx;
+  auto reader = StartWatch(&ctx);
+  v1::RevocationEvents events;
+  EXPECT_FALSE(reader->Read(&events));
+  EXPECT_THAT(reader->Finish(),
+              IsRpcError(grpc::UNAVAILABLE, "The user store is unavailable.",
+                         "STORE_UNAVAILABLE"));
+  EXPECT_EQ(metrics->CallCount(AuthMethod::kWatchRevocations,
+                               CallOutcome::kStoreUnavailable),
+            1u);
+  EXPECT_EQ(metrics->CallCount(AuthMethod::kWatchRevocations, CallOutcome::kOk),
+            0u);
+  server_->Shutdown();
+  server_.reset();
+  service_->set_metrics(nullptr);
 }
 
 TEST_F(RevocationTest, WatchStartsWithSnapshotThenStreamsRevocations) {
