@@ -31,22 +31,13 @@ namespace jwtauth::interceptors {
 namespace {
 
 namespace ev1 = ::jwtauth::examples::v1;
+using ::jwtauth::testing::Eventually;
 using ::jwtauth::testing::FakeClock;
 using ::jwtauth::testing::TempDir;
 
 const std::string kSecret = "client side test secret, 32+ bytes!";
 jwt::Key Key() {
   return *jwt::HmacKeyFromSecret(jwt::Algorithm::kHS256, kSecret);
-}
-
-// WaitUntil polls `done` (a background thread's progress) for up to 20 s.
-bool WaitUntil(const std::function<bool()>& done) {
-  const absl::Time end = absl::Now() + absl::Seconds(20);
-  while (absl::Now() < end) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return done();
 }
 
 // Profile that records the authorization it saw and answers WhoAmI.
@@ -290,7 +281,7 @@ TEST_F(ClientSideTest,
   for (int i = 1; i <= 3; ++i) {
     clock_.Advance(absl::Seconds(55));
     source->Poke();
-    ASSERT_TRUE(WaitUntil([&] { return source->refreshes() == i; }))
+    ASSERT_TRUE(Eventually([&] { return source->refreshes() == i; }))
         << "refresh " << i;
     std::string who;
     ASSERT_TRUE(WhoAmI(channel, &who).ok()) << "after refresh " << i;
@@ -302,7 +293,7 @@ TEST_F(ClientSideTest,
   // renewal is due at ~210 s: the source logs in again instead.
   clock_.Advance(absl::Seconds(55));
   source->Poke();
-  ASSERT_TRUE(WaitUntil([&] { return source->obtains() == 2; }));
+  ASSERT_TRUE(Eventually([&] { return source->obtains() == 2; }));
   std::string who;
   EXPECT_TRUE(WhoAmI(channel, &who).ok());
 }
@@ -314,7 +305,7 @@ TEST_F(ClientSideTest, RefusedTokenMakesSourceLogInAgain) {
   std::string who;
   grpc::Status s = WhoAmI(channel, &who);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
-  ASSERT_TRUE(WaitUntil([&] { return source->obtains() == 2; }));
+  ASSERT_TRUE(Eventually([&] { return source->obtains() == 2; }));
   EXPECT_TRUE(WhoAmI(channel, &who).ok());
   EXPECT_EQ(who, "ada");
 }

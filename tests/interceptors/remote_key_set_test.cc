@@ -35,19 +35,10 @@ namespace jwtauth::interceptors {
 namespace {
 
 namespace ev1 = ::jwtauth::examples::v1;
+using ::jwtauth::testing::Eventually;
 using ::jwtauth::testing::FakeClock;
 using ::jwtauth::testing::TempDir;
 using ::testing::HasSubstr;
-
-// WaitFor polls `done` (another thread's progress) for up to 10 s.
-bool WaitFor(const std::function<bool()>& done) {
-  const absl::Time end = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < end) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return done();
-}
 
 jwt::Key EsKey(const std::string& kid) {
   return *jwt::GenerateKey(jwt::Algorithm::kES256, kid);
@@ -320,7 +311,7 @@ TEST_F(RemoteKeySetTest, UnavailableUntilTheFirstFetchThenRecovers) {
   }
 
   StartAuth(*jwt::KeySet::Create({k1}), port);
-  ASSERT_TRUE(WaitFor([&] { return key_set_->Stats().ready; }));
+  ASSERT_TRUE(Eventually([&] { return key_set_->Stats().ready; }));
   EXPECT_TRUE(validator_->Validate(auth_->Obtain()).ok());
 
   // A failed refresh keeps the last good set.

@@ -35,6 +35,7 @@ namespace jwtauth::interceptors {
 namespace {
 
 namespace ev1 = ::jwtauth::examples::v1;
+using ::jwtauth::testing::Eventually;
 using ::jwtauth::testing::FakeClock;
 using ::jwtauth::testing::TempDir;
 using ::testing::HasSubstr;
@@ -42,16 +43,6 @@ using ::testing::HasSubstr;
 const std::string kSecret = "revocation watcher test secret, 32+ bytes";
 jwt::Key Key() {
   return *jwt::HmacKeyFromSecret(jwt::Algorithm::kHS256, kSecret);
-}
-
-// WaitFor polls `done` (another thread's progress) for up to 10 s.
-bool WaitFor(const std::function<bool()>& done) {
-  const absl::Time end = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < end) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return done();
 }
 
 class EchoProfile final : public ev1::Profile::CallbackService {
@@ -123,7 +114,7 @@ class RevocationWatcherTest : public ::testing::Test {
     watcher_ = std::make_shared<RevocationWatcher>(o, clock_.AsClock());
     watcher_->Start(grpc::CreateChannel(auth_->address(),
                                         grpc::InsecureChannelCredentials()));
-    ASSERT_TRUE(WaitFor([&] { return watcher_->synced(); }));
+    ASSERT_TRUE(Eventually([&] { return watcher_->synced(); }));
 
     validator_ =
         LocalValidator(*jwt::Verifier::Create(*jwt::KeySet::Create({Key()}), {},
@@ -211,7 +202,7 @@ TEST_F(RevocationWatcherTest, RevokedTokensAreRefusedWithinASecond) {
     ASSERT_TRUE(Echo(token).ok());  // now in the protected service's cache
     ASSERT_TRUE(Revoke(token, false).ok());
     const absl::Time revoked_at = absl::Now();
-    ASSERT_TRUE(WaitFor([&] { return Revoked(token); }));
+    ASSERT_TRUE(Eventually([&] { return Revoked(token); }));
     delays_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - revoked_at));
     // A cache hit, refused.
     grpc::Status s = Echo(token);
@@ -235,7 +226,7 @@ TEST_F(RevocationWatcherTest, CacheHitOfRevokedTokenIsRefusedWithReason) {
   ASSERT_TRUE(validator_->Validate(token).ok());
   ASSERT_NE(validator_->Cached(token), nullptr);
   ASSERT_TRUE(Revoke(token, false).ok());
-  ASSERT_TRUE(WaitFor([&] { return Revoked(token); }));
+  ASSERT_TRUE(Eventually([&] { return Revoked(token); }));
   absl::StatusOr<std::shared_ptr<const Caller>> caller =
       validator_->Validate(token);
   ASSERT_FALSE(caller.ok());
@@ -252,7 +243,7 @@ TEST_F(RevocationWatcherTest, LogOutEverywhereRefusesOnlyThatUsersTokens) {
   const std::string bob = Obtain("bob");
   for (const std::string* t : {&ada1, &ada2, &bob}) ASSERT_TRUE(Echo(*t).ok());
   ASSERT_TRUE(Revoke(ada1, true).ok());
-  ASSERT_TRUE(WaitFor([&] { return Revoked(ada2); }));
+  ASSERT_TRUE(Eventually([&] { return Revoked(ada2); }));
   EXPECT_TRUE(Revoked(ada1));
   EXPECT_EQ(Echo(ada1).error_message(), "Token is blacklisted.");
   EXPECT_EQ(Echo(ada2).error_message(), "Token is blacklisted.");
@@ -268,11 +259,11 @@ TEST_F(RevocationWatcherTest, ResynchronisesAfterTheAuthServerRestarts) {
   const std::string during = Obtain("ada");
   const std::string kept = Obtain("ada");
   ASSERT_TRUE(Revoke(before, false).ok());
-  ASSERT_TRUE(WaitFor([&] { return Revoked(before); }));
+  ASSERT_TRUE(Eventually([&] { return Revoked(before); }));
 
   const int port = auth_->port();
   auth_.reset();
-  ASSERT_TRUE(WaitFor([&] { return !watcher_->Stats().connected; }));
+  ASSERT_TRUE(Eventually([&] { return !watcher_->Stats().connected; }));
   // Revoked while the watcher cannot hear about it (the same SQLite file).
   {
     std::unique_ptr<server::SqliteUserStore> store =
@@ -290,7 +281,7 @@ TEST_F(RevocationWatcherTest, ResynchronisesAfterTheAuthServerRestarts) {
   auth_ = std::make_unique<AuthServer>(db_, clock_, port);
   ASSERT_EQ(auth_->port(), port);
   const absl::Time restarted = absl::Now();
-  ASSERT_TRUE(WaitFor([&] { return Revoked(during); }));
+  ASSERT_TRUE(Eventually([&] { return Revoked(during); }));
   std::printf("resynchronised %.0f ms after the restart\n",
               absl::ToDoubleMilliseconds(absl::Now() - restarted));
   EXPECT_TRUE(Revoked(before));
@@ -308,17 +299,17 @@ TEST_F(RevocationWatcherTest, SnapshotInSeveralMessages_IsTakenWhole) {
     ASSERT_TRUE(Revoke(revoked.back(), false).ok());
   }
   const std::string kept = Obtain("ada");
-  ASSERT_TRUE(WaitFor([&] { return watcher_->Stats().entries == 5; }));
+  ASSERT_TRUE(Eventually([&] { return watcher_->Stats().entries == 5; }));
   const uint64_t reconnects = watcher_->Stats().reconnects;
 
   const int port = auth_->port();
   auth_.reset();
-  ASSERT_TRUE(WaitFor([&] { return !watcher_->Stats().connected; }));
+  ASSERT_TRUE(Eventually([&] { return !watcher_->Stats().connected; }));
   server::RevocationFeedOptions chunked;
   chunked.chunk = 2;  // the five jtis in three messages
   auth_ = std::make_unique<AuthServer>(db_, clock_, port, chunked);
   // Connected means the message that completes the snapshot arrived.
-  ASSERT_TRUE(WaitFor([&] { return watcher_->Stats().connected; }));
+  ASSERT_TRUE(Eventually([&] { return watcher_->Stats().connected; }));
   EXPECT_GT(watcher_->Stats().reconnects, reconnects);
   EXPECT_EQ(watcher_->Stats().entries, 5u);
   for (const std::string& token : revoked) EXPECT_TRUE(Revoked(token));
@@ -332,27 +323,27 @@ TEST_F(RevocationWatcherTest, MaxStalenessCountsFromTheLostConnection) {
   o.max_staleness = absl::Seconds(30);
   RevocationWatcher w(o, clock_.AsClock());
   w.Start(auth_->address(), grpc::InsecureChannelCredentials());
-  ASSERT_TRUE(WaitFor([&] { return w.Stats().connected; }));
+  ASSERT_TRUE(Eventually([&] { return w.Stats().connected; }));
   Caller caller;
   caller.jti = "x";
   EXPECT_TRUE(CheckRevocation(w, caller).ok());
 
   const int port = auth_->port();
   auth_.reset();
-  ASSERT_TRUE(WaitFor([&] { return !w.Stats().connected; }));
+  ASSERT_TRUE(Eventually([&] { return !w.Stats().connected; }));
   clock_.Advance(absl::Seconds(29));
   EXPECT_FALSE(w.stale());  // fail open within max_staleness
   clock_.Advance(absl::Seconds(2));
   // Failed reconnection attempts do not restart the count.
   const uint64_t attempts = w.Stats().reconnects;
-  ASSERT_TRUE(WaitFor([&] { return w.Stats().reconnects >= attempts + 2; }));
+  ASSERT_TRUE(Eventually([&] { return w.Stats().reconnects >= attempts + 2; }));
   EXPECT_TRUE(w.stale());
   EXPECT_TRUE(w.IsRevoked("anything", 1, 0));
   EXPECT_EQ(CheckRevocation(w, caller).code(), absl::StatusCode::kUnavailable);
 
   auth_ = std::make_unique<AuthServer>(db_, clock_, port);
   const absl::Time restarted = absl::Now();
-  ASSERT_TRUE(WaitFor([&] { return w.Stats().connected; }));
+  ASSERT_TRUE(Eventually([&] { return w.Stats().connected; }));
   std::printf("resynchronised %.0f ms after the restart\n",
               absl::ToDoubleMilliseconds(absl::Now() - restarted));
   EXPECT_FALSE(w.stale());

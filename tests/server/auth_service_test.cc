@@ -34,6 +34,7 @@
 namespace jwtauth::server {
 namespace {
 
+using ::jwtauth::testing::Eventually;
 using ::jwtauth::testing::FakeClock;
 using ::jwtauth::testing::TempDir;
 using ::testing::HasSubstr;
@@ -880,16 +881,6 @@ class GatedRevocations final : public UserStore {
   bool open_ ABSL_GUARDED_BY(mu_) = true;
   int reads_ ABSL_GUARDED_BY(mu_) = 0;
 };
-
-// Eventually waits (up to 30 s) for `done`, which another thread makes true.
-bool Eventually(const std::function<bool()>& done) {
-  const absl::Time give_up = absl::Now() + absl::Seconds(30);
-  while (!done()) {
-    if (absl::Now() > give_up) return false;
-    absl::SleepFor(absl::Milliseconds(1));
-  }
-  return true;
-}
 
 // RevocationFeedTest: a feed over the fixture's store behind a gate, serving
 // the fixture's AuthService.

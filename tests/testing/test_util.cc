@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
 namespace jwtauth::testing {
@@ -39,6 +40,15 @@ std::string HexDecode(absl::string_view hex) {
     out.push_back(static_cast<char>((val(hex[i]) << 4) | val(hex[i + 1])));
   }
   return out;
+}
+
+bool Eventually(const std::function<bool()>& done, absl::Duration timeout) {
+  const absl::Time give_up = absl::Now() + timeout;
+  while (!done()) {
+    if (absl::Now() > give_up) return false;
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return true;
 }
 
 }  // namespace jwtauth::testing

@@ -5,11 +5,13 @@
 // - HexDecode for vector files.
 // - A fixed, settable clock.
 // - IsJwtError(kind): a gMock matcher on absl::Status / StatusOr.
+// - Eventually(done): waits for another thread's progress.
 // Thread-safety: FakeClock is thread-safe; the rest are stateless.
 #ifndef JWTAUTH_TESTS_TESTING_TEST_UTIL_H_
 #define JWTAUTH_TESTS_TESTING_TEST_UTIL_H_
 
 #include <atomic>
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -28,6 +30,12 @@ std::string ReadTestFile(const std::string& relative);
 // ReadTestJson parses a test-data JSON file with jwt::ParseJson.
 jwt::Json ReadTestJson(const std::string& relative);
 std::string HexDecode(absl::string_view hex);
+
+// Eventually polls `done` (every millisecond) until it is true, for at most
+// `timeout`; true if it became true. For another thread's progress: a test
+// that waits on it fails after the timeout instead of hanging.
+bool Eventually(const std::function<bool()>& done,
+                absl::Duration timeout = absl::Seconds(30));
 
 // AlgorithmParamName names a parameterised test after its algorithm ("ES256").
 inline std::string AlgorithmParamName(
