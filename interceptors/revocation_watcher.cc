@@ -146,7 +146,7 @@ void RevocationWatcher::Run(std::shared_ptr<grpc::ChannelInterface> channel) {
       stream_ = stream.get();
     }
     stream->Begin(stub.get());
-    const int64_t synced_before = last_event_nanos_.load();
+    const uint64_t completed_before = snapshots_completed_.load();
     // While the stream runs: sweep expired entries now and then.
     for (;;) {
       {
@@ -164,8 +164,9 @@ void RevocationWatcher::Run(std::shared_ptr<grpc::ChannelInterface> channel) {
     }
     stream.reset();
     DropExpired();
-    // A stream that delivered something was healthy: start backing off anew.
-    if (last_event_nanos_.load() != synced_before)
+    // A stream that delivered a whole snapshot was healthy: start backing off
+    // anew (one cut short mid-snapshot, e.g. refused as too slow, was not).
+    if (snapshots_completed_.load() != completed_before)
       backoff = options_.initial_backoff;
     std::uniform_real_distribution<double> jitter(0.5, 1.0);
     const absl::Duration wait = backoff * jitter(rng);
@@ -227,6 +228,11 @@ void RevocationWatcher::Apply(const jwtauth::v1::RevocationEvents& events,
     ++snapshot_;
     in_snapshot_ = events.snapshot();
   }
+  // A server from before snapshot_complete sends the whole snapshot in its
+  // first message.
+  const bool completes =
+      in_snapshot_ && (events.snapshot_complete() ||
+                       (first && !events.has_snapshot_complete()));
   for (const jwtauth::v1::RevokedToken& t : events.tokens()) {
     if (t.jti().empty()) continue;
     AddToken(t.jti(), ToTime(t.expires_at()), now, snapshot_);
@@ -239,13 +245,14 @@ void RevocationWatcher::Apply(const jwtauth::v1::RevocationEvents& events,
     shard.generations[user_id] = {g.generation(), snapshot_};
   }
   last_event_nanos_.store(absl::ToUnixNanos(now));
-  if (in_snapshot_ && events.snapshot_complete()) {
+  if (completes) {
     in_snapshot_ = false;
     // Connected before the replaced set is visible: whoever sees it through
     // a shard's lock also sees the stream as up.
     connected_.store(true, std::memory_order_release);
     DropUnlisted(snapshot_);
     synced_.store(true, std::memory_order_release);
+    snapshots_completed_.fetch_add(1, std::memory_order_release);
   }
   DropExpired();
 }

@@ -25,17 +25,21 @@
 // Failures: any end of the stream (server restart, network, the feed
 // refusing a slow watcher) is followed by a reconnection after a jittered
 // exponential backoff (`initial_backoff` doubling to `max_backoff`; reset by a
-// stream that delivered something); the new stream's snapshot replaces the
-// old set. Never forgetting a revocation while resynchronising: the chunks of
-// a new snapshot are added to the set held as they arrive, and only when the
+// stream that delivered a whole snapshot); the new stream's snapshot replaces
+// the old set. Never forgetting a revocation while resynchronising: the chunks
+// of a new snapshot are added to the set held as they arrive, and only when the
 // snapshot is complete are the entries it did not list dropped (each entry
 // carries the number of the last snapshot that listed it). A stream lost
 // mid-snapshot drops nothing. Until the snapshot is complete the stream does
-// not count as connected (stale() keeps counting).
+// not count as connected (stale() keeps counting). A first message without
+// snapshot_complete (a server from before the field) is a whole snapshot.
+// While a resynchronisation holds the old and the new entries together, the
+// max_entries bound may evict a newly listed entry that expires before an
+// old one (both are revocations; the bound is for memory).
 //
 // Policy while disconnected — fail open by default: the last known set keeps
 // being enforced, revocations made meanwhile are learnt on reconnection, and
-// before the first snapshot nothing is known to be revoked. With
+// before the first snapshot only what has arrived of it is known. With
 // `max_staleness` set, once the stream has been down (or, before the first
 // snapshot, the watcher has been started) for longer than that, stale() is
 // true and IsRevoked answers true for every token (LocalValidator then refuses
@@ -177,6 +181,7 @@ class RevocationWatcher final : public RevocationChecker {
   std::atomic<int64_t> down_since_nanos_;
   std::atomic<int64_t> last_event_nanos_;
   std::atomic<uint64_t> reconnects_{0};
+  std::atomic<uint64_t> snapshots_completed_{0};
   std::atomic<uint64_t> dropped_expired_{0};
   std::atomic<uint64_t> dropped_over_capacity_{0};
 

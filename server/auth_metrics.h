@@ -17,7 +17,7 @@
 // allocation. An outcome is OK or the ErrorInfo reason of auth.proto's error
 // table (plus TOKEN_REVOKED); any other status is OTHER. No label ever holds
 // request data. A server-streaming call (WatchRevocations) is recorded when
-// it is answered (its first message sent, or refused), not when it ends.
+// it is answered (its snapshot queued, or refused), not when it ends.
 //
 //   std::unique_ptr<AuthMetrics> metrics = *AuthMetrics::Create({});
 //   const absl::Time start = absl::Now();

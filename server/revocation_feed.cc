@@ -42,32 +42,44 @@ class WatchReactor final : public grpc::ServerWriteReactor<RevocationEvents>,
         max_pending_(max_pending),
         answered_(std::move(answered)) {}
 
+  void EnqueueSnapshot(std::vector<EventsPtr> messages) override {
+    common::MutexLock lock(&mu_);
+    if (finishing_) return;  // cancelled meanwhile: OnDone answers
+    AnswerLocked(absl::OkStatus());
+    // Not counted against max_pending: a set of any size is sent whole.
+    snapshot_left_ = messages.size();
+    for (EventsPtr& m : messages) queue_.push_back(std::move(m));
+    WriteNextLocked();
+  }
+
   void Enqueue(EventsPtr events) override {
     common::MutexLock lock(&mu_);
-    AnswerLocked(absl::OkStatus());  // the first message: the snapshot
     if (finishing_) return;
-    if (queue_.size() >= max_pending_) {
+    if (queue_.size() - snapshot_left_ >= max_pending_) {
       FinishLocked(
           grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                        "watcher too slow: reconnect for a new snapshot"));
       return;
     }
     queue_.push_back(std::move(events));
-    if (!writing_) {
-      writing_ = true;
-      StartWrite(queue_.front().get());
-    }
+    WriteNextLocked();
   }
 
   void Close(const absl::Status& status) override {
     common::MutexLock lock(&mu_);
     AnswerLocked(status);
-    FinishLocked(ToGrpcStatus(status));
+    // A status without an AuthFailure reason (shutdown) goes out as it is.
+    FinishLocked(
+        ReasonOf(status).has_value()
+            ? ToGrpcStatus(status)
+            : grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                           std::string(status.message())));
   }
 
   void OnWriteDone(bool ok) override {
     common::MutexLock lock(&mu_);
     queue_.pop_front();
+    if (snapshot_left_ > 0) --snapshot_left_;
     writing_ = false;
     if (!ok) {
       FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "stream broken"));
@@ -77,10 +89,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<RevocationEvents>,
       FinishLocked(pending_status_);
       return;
     }
-    if (!queue_.empty()) {
-      writing_ = true;
-      StartWrite(queue_.front().get());
-    }
+    WriteNextLocked();
   }
 
   void OnCancel() override {
@@ -98,6 +107,11 @@ class WatchReactor final : public grpc::ServerWriteReactor<RevocationEvents>,
   }
 
  private:
+  void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (writing_ || queue_.empty()) return;
+    writing_ = true;
+    StartWrite(queue_.front().get());
+  }
   void AnswerLocked(const absl::Status& status)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (answered_ == nullptr) return;
@@ -125,6 +139,8 @@ class WatchReactor final : public grpc::ServerWriteReactor<RevocationEvents>,
   // Until the call is answered (then empty).
   RevocationFeed::Answered answered_ ABSL_GUARDED_BY(mu_);
   std::deque<EventsPtr> queue_ ABSL_GUARDED_BY(mu_);
+  // Snapshot messages at the front of queue_ (not counted by max_pending).
+  size_t snapshot_left_ ABSL_GUARDED_BY(mu_) = 0;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool finishing_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
@@ -237,8 +253,12 @@ void RevocationFeed::SendSnapshotLocked(Subscriber* s) {
   // The snapshot and the registration under one lock: no change between them
   // is lost or sent twice.
   std::vector<std::shared_ptr<RevocationEvents>> messages;
+  // A watcher takes a first message without snapshot_complete as a whole
+  // snapshot (a server from before the field): every snapshot message says
+  // it, true or false.
   auto current = std::make_shared<RevocationEvents>();
   current->set_snapshot(true);
+  current->set_snapshot_complete(false);
   auto flush_if_full = [&] {
     if (static_cast<size_t>(current->tokens_size() + current->users_size()) <
         options_.chunk) {
@@ -246,6 +266,7 @@ void RevocationFeed::SendSnapshotLocked(Subscriber* s) {
     }
     messages.push_back(std::move(current));
     current = std::make_shared<RevocationEvents>();
+    current->set_snapshot_complete(false);
   };
   for (const auto& [jti, entry] : tokens_) {
     AddToken(jti, entry.second, current.get());
@@ -260,8 +281,7 @@ void RevocationFeed::SendSnapshotLocked(Subscriber* s) {
   // The watcher replaces its set only when it has the whole snapshot.
   messages.back()->set_snapshot_complete(true);
   subscribers_.insert(s);
-  for (std::shared_ptr<RevocationEvents>& m : messages)
-    s->Enqueue(std::move(m));
+  s->EnqueueSnapshot({messages.begin(), messages.end()});
 }
 
 grpc::ServerWriteReactor<RevocationEvents>* RevocationFeed::Watch(

@@ -9,7 +9,7 @@
 // before its call started, in messages of at most `chunk` entries (the
 // first says snapshot = true, the last snapshot_complete = true), then every
 // change as a delta.
-// A watcher that falls `max_pending` messages behind is finished with
+// A watcher that falls `max_pending` deltas behind is finished with
 // RESOURCE_EXHAUSTED (it reconnects and takes a new snapshot); Stop() finishes
 // every stream with UNAVAILABLE so that server shutdown does not wait on them.
 // Until the first successful read of the store, watchers are refused with
@@ -57,7 +57,7 @@ namespace jwtauth::server {
 
 struct RevocationFeedOptions {
   absl::Duration poll_interval = absl::Milliseconds(500);
-  size_t max_pending = 256;  // messages queued for one watcher
+  size_t max_pending = 256;  // deltas queued for one watcher
   size_t chunk = 10'000;     // entries per snapshot message
 };
 
@@ -67,6 +67,11 @@ class RevocationFeed {
   class Subscriber {
    public:
     virtual ~Subscriber() = default;
+    // EnqueueSnapshot queues the whole set, first and at once.
+    virtual void EnqueueSnapshot(
+        std::vector<std::shared_ptr<const jwtauth::v1::RevocationEvents>>
+            messages) = 0;
+    // Enqueue queues one delta.
     virtual void Enqueue(
         std::shared_ptr<const jwtauth::v1::RevocationEvents> events) = 0;
     virtual void Close(const absl::Status& status) = 0;
@@ -76,7 +81,8 @@ class RevocationFeed {
   // snapshot is queued, or the status it was refused with before that
   // (STORE_UNAVAILABLE, UNAVAILABLE at shutdown, CANCELLED by the client
   // while parked). A stream's later end is not reported: it is the normal
-  // end of a watch. Runs under the feed's lock: quick, never calls the feed.
+  // end of a watch. Runs under the stream's lock (and maybe the feed's):
+  // quick, never calls the feed.
   using Answered = std::function<void(const absl::Status&)>;
 
   RevocationFeed(UserStore* store, jwt::Clock clock,

@@ -460,7 +460,7 @@ TEST(RevocationWatcherBookkeeping, SnapshotReplacesDeltasAdd) {
   EXPECT_FALSE(w.synced());
   const absl::Time exp = kT0 + absl::Hours(1);
   w.Apply(Events(true, {{"a", exp}}, {{7, 2}}), true);
-  w.Apply(Events(false, {{"b", exp}}), false);  // a further chunk or delta
+  w.Apply(Events(false, {{"b", exp}}), false);  // a delta
   EXPECT_TRUE(w.synced());
   EXPECT_TRUE(w.IsRevoked("a", std::nullopt, 0));
   EXPECT_TRUE(w.IsRevoked("b", std::nullopt, 0));
@@ -506,6 +506,21 @@ TEST(RevocationWatcherBookkeeping,
   w.Apply(Events(false, {{"e", exp}}), false);
   EXPECT_TRUE(w.IsRevoked("e", std::nullopt, 0));
   EXPECT_EQ(w.Stats().entries, 4u);
+}
+
+TEST(RevocationWatcherBookkeeping,
+     ServerWithoutSnapshotComplete_FirstMessageIsTheWholeSnapshot) {
+  FakeClock clock(kT0);
+  RevocationWatcher w({}, clock.AsClock());
+  const absl::Time exp = kT0 + absl::Hours(1);
+  w.Apply(Events(true, {{"a", exp}}), true);
+  jwtauth::v1::RevocationEvents legacy = Events(true, {{"b", exp}});
+  legacy.clear_snapshot_complete();  // as a server from before the field
+  w.Apply(legacy, true);
+  EXPECT_TRUE(w.synced());
+  EXPECT_FALSE(w.IsRevoked("a", std::nullopt, 0));
+  EXPECT_TRUE(w.IsRevoked("b", std::nullopt, 0));
+  EXPECT_EQ(w.Stats().entries, 1u);
 }
 
 TEST(RevocationWatcherBookkeeping, StreamLostMidSnapshot_DropsNothing) {

@@ -1072,38 +1072,46 @@ TEST_F(RevocationTest, WatchStartsWithSnapshotThenStreamsRevocations) {
 }
 
 TEST_F(RevocationTest, LargeSnapshot_ComesInChunksAndOnlyTheLastSaysComplete) {
-  RevocationFeedOptions options;
-  options.poll_interval = absl::Hours(1);  // only Poke() (local revocations)
-  options.chunk = 2;
-  RevocationFeed feed(store_.get(), clock_.AsClock(), options);
-  feed.Start();
-  service_->set_revocation_feed(&feed);
   for (int i = 0; i < 4; ++i) ASSERT_TRUE(Revoke(ObtainToken()).ok());
   ASSERT_TRUE(Revoke(ObtainToken(), /*all_sessions=*/true).ok());
-
-  grpc::ClientContext ctx;
-  auto reader = StartWatch(&ctx);
-  std::vector<v1::RevocationEvents> snapshot;
-  do {
-    snapshot.emplace_back();
-    ASSERT_TRUE(reader->Read(&snapshot.back()));
-  } while (!snapshot.back().snapshot_complete());
-  // 4 jtis and 1 user generation, 2 entries a message.
-  ASSERT_EQ(snapshot.size(), 3u);
-  int tokens = 0;
-  int users = 0;
-  for (size_t i = 0; i < snapshot.size(); ++i) {
-    EXPECT_EQ(snapshot[i].snapshot(), i == 0) << i;
-    EXPECT_EQ(snapshot[i].snapshot_complete(), i == 2) << i;
-    tokens += snapshot[i].tokens_size();
-    users += snapshot[i].users_size();
+  // 4 jtis and 1 user generation: 5 entries, in chunks of `chunk`.
+  std::vector<std::unique_ptr<RevocationFeed>> feeds;  // outlive the streams
+  for (size_t chunk : std::vector<size_t>{1, 2, 4, 5, 10}) {
+    SCOPED_TRACE(absl::StrCat("chunk ", chunk));
+    RevocationFeedOptions options;
+    options.poll_interval = absl::Hours(1);
+    options.chunk = chunk;
+    options.max_pending = 1;  // deltas only: a snapshot is sent whole
+    feeds.push_back(std::make_unique<RevocationFeed>(
+        store_.get(), clock_.AsClock(), options));
+    RevocationFeed& feed = *feeds.back();
+    feed.Start();
+    service_->set_revocation_feed(&feed);
+    grpc::ClientContext ctx;
+    auto reader = StartWatch(&ctx);
+    std::vector<v1::RevocationEvents> snapshot;
+    do {
+      snapshot.emplace_back();
+      ASSERT_TRUE(reader->Read(&snapshot.back()));
+    } while (!snapshot.back().snapshot_complete());
+    ASSERT_EQ(snapshot.size(), (5 + chunk - 1) / chunk);
+    int entries = 0;
+    for (size_t i = 0; i < snapshot.size(); ++i) {
+      EXPECT_EQ(snapshot[i].snapshot(), i == 0) << i;
+      // Said on every message of the snapshot, true on the last only.
+      EXPECT_TRUE(snapshot[i].has_snapshot_complete()) << i;
+      EXPECT_EQ(snapshot[i].snapshot_complete(), i + 1 == snapshot.size()) << i;
+      entries += snapshot[i].tokens_size() + snapshot[i].users_size();
+    }
+    EXPECT_EQ(entries, 5);
+    feed.Stop();
+    // Shutdown goes out as itself, not as a store failure.
+    EXPECT_FALSE(reader->Read(&snapshot.back()));
+    const grpc::Status end = reader->Finish();
+    EXPECT_EQ(end.error_code(), grpc::StatusCode::UNAVAILABLE);
+    EXPECT_EQ(end.error_message(), "server shutting down");
+    EXPECT_EQ(end.error_details(), "");
   }
-  EXPECT_EQ(tokens, 4);
-  EXPECT_EQ(users, 1);
-
-  feed.Stop();
-  EXPECT_FALSE(reader->Read(&snapshot.back()));
-  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
   server_->Shutdown();
   server_.reset();
 }
