@@ -186,31 +186,39 @@ void RevocationWatcher::AddToken(const std::string& jti, absl::Time expires_at,
   auto [it, inserted] =
       shard.tokens.try_emplace(jti, TokenEntry{expires_at, snapshot});
   if (!inserted) {
-    it->second.snapshot = snapshot;
-    if (it->second.expires_at == expires_at) return;
-    shard.by_expiry.erase({it->second.expires_at, jti});
-    it->second.expires_at = expires_at;
+    TokenEntry& entry = it->second;
+    if (entry.snapshot == snapshot && entry.expires_at == expires_at) return;
+    (entry.snapshot == snapshot ? shard.current : shard.older)
+        .erase({entry.expires_at, jti});
+    entry = TokenEntry{expires_at, snapshot};
   }
-  shard.by_expiry.insert({expires_at, jti});
+  shard.current.insert({expires_at, jti});
   while (shard.tokens.size() > shard_capacity_) {
-    auto soonest = shard.by_expiry.begin();
+    auto& from = shard.older.empty() ? shard.current : shard.older;
+    auto soonest = from.begin();
     shard.tokens.erase(soonest->second);
-    shard.by_expiry.erase(soonest);
+    from.erase(soonest);
     dropped_over_capacity_.fetch_add(1);
+  }
+}
+
+void RevocationWatcher::StartSnapshot() {
+  for (const std::unique_ptr<Shard>& shard : shards_) {
+    common::MutexLock lock(&shard->mu);
+    if (shard->older.empty()) {
+      std::swap(shard->older, shard->current);
+    } else {  // the previous snapshot never completed
+      shard->older.insert(shard->current.begin(), shard->current.end());
+      shard->current.clear();
+    }
   }
 }
 
 void RevocationWatcher::DropUnlisted(uint64_t snapshot) {
   for (const std::unique_ptr<Shard>& shard : shards_) {
     common::MutexLock lock(&shard->mu);
-    for (auto it = shard->tokens.begin(); it != shard->tokens.end();) {
-      auto next = std::next(it);
-      if (it->second.snapshot < snapshot) {
-        shard->by_expiry.erase({it->second.expires_at, it->first});
-        shard->tokens.erase(it);
-      }
-      it = next;
-    }
+    for (const auto& [expires_at, jti] : shard->older) shard->tokens.erase(jti);
+    shard->older.clear();
     absl::erase_if(shard->generations, [snapshot](const auto& entry) {
       return entry.second.snapshot < snapshot;
     });
@@ -226,6 +234,7 @@ void RevocationWatcher::Apply(const jwtauth::v1::RevocationEvents& events,
     // listed in a later chunk stays enforced meanwhile) and replaces it once
     // complete.
     ++snapshot_;
+    StartSnapshot();
     in_snapshot_ = events.snapshot();
   }
   // A server from before snapshot_complete sends the whole snapshot in its
@@ -261,11 +270,12 @@ void RevocationWatcher::DropExpired() {
   const absl::Time now = clock_();
   for (const std::unique_ptr<Shard>& shard : shards_) {
     common::MutexLock lock(&shard->mu);
-    while (!shard->by_expiry.empty() && shard->by_expiry.begin()->first < now) {
-      auto soonest = shard->by_expiry.begin();
-      shard->tokens.erase(soonest->second);
-      shard->by_expiry.erase(soonest);
-      dropped_expired_.fetch_add(1);
+    for (auto* order : {&shard->current, &shard->older}) {
+      while (!order->empty() && order->begin()->first < now) {
+        shard->tokens.erase(order->begin()->second);
+        order->erase(order->begin());
+        dropped_expired_.fetch_add(1);
+      }
     }
   }
 }

@@ -34,8 +34,7 @@
 // not count as connected (stale() keeps counting). A first message without
 // snapshot_complete (a server from before the field) is a whole snapshot.
 // While a resynchronisation holds the old and the new entries together, the
-// max_entries bound may evict a newly listed entry that expires before an
-// old one (both are revocations; the bound is for memory).
+// max_entries bound evicts the entries not listed again first.
 //
 // Policy while disconnected — fail open by default: the last known set keeps
 // being enforced, revocations made meanwhile are learnt on reconnection, and
@@ -143,6 +142,11 @@ class RevocationWatcher final : public RevocationChecker {
   class Stream;
   // Each entry remembers the last snapshot that listed it (or the snapshot
   // in force when a delta brought it): a complete snapshot drops the older.
+  // A shard keeps its jtis in two expiry orders: `current` holds those of
+  // the current snapshot, `older` those from before it not listed again
+  // (yet). A new snapshot moves `current` into `older`; the max_entries
+  // bound evicts from `older` first, so a resynchronisation near capacity
+  // never drops a newly listed revocation for one about to be dropped.
   struct TokenEntry {
     absl::Time expires_at;
     uint64_t snapshot;
@@ -154,8 +158,10 @@ class RevocationWatcher final : public RevocationChecker {
   struct Shard {
     mutable common::Mutex mu;
     absl::flat_hash_map<std::string, TokenEntry> tokens ABSL_GUARDED_BY(mu);
-    // (expires_at, jti): the expiry order, soonest first.
-    absl::btree_set<std::pair<absl::Time, std::string>> by_expiry
+    // (expires_at, jti), soonest first; every jti is in exactly one.
+    absl::btree_set<std::pair<absl::Time, std::string>> current
+        ABSL_GUARDED_BY(mu);
+    absl::btree_set<std::pair<absl::Time, std::string>> older
         ABSL_GUARDED_BY(mu);
     absl::flat_hash_map<int64_t, GenerationEntry> generations
         ABSL_GUARDED_BY(mu);
@@ -165,6 +171,8 @@ class RevocationWatcher final : public RevocationChecker {
   Shard& ShardForUser(int64_t user_id) const;
   void AddToken(const std::string& jti, absl::Time expires_at, absl::Time now,
                 uint64_t snapshot);
+  // StartSnapshot makes every entry older than the snapshot starting.
+  void StartSnapshot();
   // DropUnlisted drops the entries no snapshot since `snapshot` listed.
   void DropUnlisted(uint64_t snapshot);
   void Run(std::shared_ptr<grpc::ChannelInterface> channel);

@@ -523,6 +523,34 @@ TEST(RevocationWatcherBookkeeping,
   EXPECT_EQ(w.Stats().entries, 1u);
 }
 
+TEST(RevocationWatcherBookkeeping,
+     ResyncAtCapacity_EvictsEntriesNotListedAgainFirst) {
+  FakeClock clock(kT0);
+  RevocationWatcherOptions o;
+  o.max_entries = 4;  // one shard: exact
+  RevocationWatcher w(o, clock.AsClock());
+  const absl::Time late = kT0 + absl::Hours(2);
+  const absl::Time soon = kT0 + absl::Hours(1);
+  w.Apply(Events(true, {{"a", late}, {"b", late}, {"c", late}, {"d", late}}),
+          true);
+  // The new snapshot lists "d" again and four newer revocations that expire
+  // sooner than the entries held.
+  w.Apply(FirstChunk({{"e", soon}, {"f", soon}}), true);
+  w.Apply(Events(false, {{"d", late}, {"g", soon}}), false);
+  for (const char* jti : {"e", "f", "d", "g"})
+    EXPECT_TRUE(w.IsRevoked(jti, std::nullopt, 0)) << jti;
+  w.Apply(LastChunk({}), false);
+  EXPECT_EQ(w.Stats().entries, 4u);
+  for (const char* jti : {"e", "f", "d", "g"})
+    EXPECT_TRUE(w.IsRevoked(jti, std::nullopt, 0)) << jti;
+  EXPECT_EQ(w.Stats().dropped_over_capacity, 3u);  // a, b, c
+  // Once complete, the bound is the soonest-expiring again.
+  w.Apply(Events(false, {{"h", late}}), false);
+  EXPECT_EQ(w.Stats().entries, 4u);
+  EXPECT_TRUE(w.IsRevoked("h", std::nullopt, 0));
+  EXPECT_TRUE(w.IsRevoked("d", std::nullopt, 0));
+}
+
 TEST(RevocationWatcherBookkeeping, StreamLostMidSnapshot_DropsNothing) {
   FakeClock clock(kT0);
   RevocationWatcher w({}, clock.AsClock());
