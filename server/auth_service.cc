@@ -135,100 +135,96 @@ bool AuthServiceImpl::RunIo(std::function<void()> work) {
   return io_pool_->TrySubmit(std::move(work));
 }
 
+// Decision is a call's outcome as logged: its status and the user it was
+// about ("" when none).
+struct AuthServiceImpl::Decision {
+  absl::Status status;
+  std::string username;
+};
+
+template <typename Decide>
+grpc::ServerUnaryReactor* AuthServiceImpl::ServeOnIo(
+    grpc::CallbackServerContext* context, AuthMethod method, const char* name,
+    Decide decide) {
+  const absl::Time start = absl::Now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  std::string peer = PeerAddress(context->peer());
+  AuthMetrics* metrics = metrics_;
+  const bool ran = RunIo([decide, reactor, peer, metrics, method, name,
+                          start]() mutable {
+    const Decision decision = decide();
+    LogAuthDecision(name, decision.username, Outcome(decision.status), peer);
+    Record(metrics, method, decision.status, start);
+    reactor->Finish(ToGrpcStatus(decision.status));
+  });
+  if (!ran) FinishOverloaded(reactor, name, "", peer, metrics, method, start);
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* AuthServiceImpl::RefreshToken(
     grpc::CallbackServerContext* context,
     const jwtauth::v1::RefreshTokenRequest* request,
     jwtauth::v1::TokenResponse* response) {
-  const absl::Time start = absl::Now();
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  std::string peer = PeerAddress(context->peer());
   TokenService* tokens = tokens_;
-  AuthMetrics* metrics = metrics_;
-  const bool ran = RunIo([tokens, reactor, request, response, peer, metrics,
-                          start] {
-    absl::StatusOr<IssuedToken> issued = tokens->Refresh(request->token());
-    LogAuthDecision("RefreshToken", issued.ok() ? issued->user.username : "",
-                    Outcome(issued.status()), peer);
-    Record(metrics, AuthMethod::kRefreshToken, issued.status(), start);
-    if (issued.ok()) FillTokenResponse(*issued, response);
-    reactor->Finish(ToGrpcStatus(issued.status()));
-  });
-  if (!ran) {
-    FinishOverloaded(reactor, "RefreshToken", "", peer, metrics,
-                     AuthMethod::kRefreshToken, start);
-  }
-  return reactor;
+  return ServeOnIo(context, AuthMethod::kRefreshToken, "RefreshToken",
+                   [tokens, request, response] {
+                     absl::StatusOr<IssuedToken> issued =
+                         tokens->Refresh(request->token());
+                     if (!issued.ok()) return Decision{issued.status(), ""};
+                     FillTokenResponse(*issued, response);
+                     return Decision{absl::OkStatus(), issued->user.username};
+                   });
 }
 
 grpc::ServerUnaryReactor* AuthServiceImpl::VerifyToken(
     grpc::CallbackServerContext* context,
     const jwtauth::v1::VerifyTokenRequest* request,
     jwtauth::v1::VerifyTokenResponse* response) {
-  const absl::Time start = absl::Now();
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  std::string peer = PeerAddress(context->peer());
   TokenService* tokens = tokens_;
-  AuthMetrics* metrics = metrics_;
-  const bool ran = RunIo([tokens, reactor, request, response, peer, metrics,
-                          start] {
-    absl::StatusOr<VerifiedToken> verified = tokens->Verify(request->token());
-    LogAuthDecision("VerifyToken", verified.ok() ? verified->user.username : "",
-                    Outcome(verified.status()), peer);
-    Record(metrics, AuthMethod::kVerifyToken, verified.status(), start);
-    if (verified.ok()) {
-      response->set_token(request->token());
-      JsonToStruct(verified->jwt.claims(), response->mutable_claims());
-      jwtauth::v1::User* user = response->mutable_user();
-      user->set_id(absl::StrCat(verified->user.id));
-      user->set_username(verified->user.username);
-      user->set_email(verified->user.email);
-    }
-    reactor->Finish(ToGrpcStatus(verified.status()));
-  });
-  if (!ran) {
-    FinishOverloaded(reactor, "VerifyToken", "", peer, metrics,
-                     AuthMethod::kVerifyToken, start);
-  }
-  return reactor;
+  return ServeOnIo(context, AuthMethod::kVerifyToken, "VerifyToken",
+                   [tokens, request, response] {
+                     absl::StatusOr<VerifiedToken> verified =
+                         tokens->Verify(request->token());
+                     if (!verified.ok()) return Decision{verified.status(), ""};
+                     response->set_token(request->token());
+                     JsonToStruct(verified->jwt.claims(),
+                                  response->mutable_claims());
+                     jwtauth::v1::User* user = response->mutable_user();
+                     user->set_id(absl::StrCat(verified->user.id));
+                     user->set_username(verified->user.username);
+                     user->set_email(verified->user.email);
+                     return Decision{absl::OkStatus(), verified->user.username};
+                   });
 }
 
 grpc::ServerUnaryReactor* AuthServiceImpl::RevokeToken(
     grpc::CallbackServerContext* context,
     const jwtauth::v1::RevokeTokenRequest* request,
     jwtauth::v1::RevokeTokenResponse* response) {
-  const absl::Time start = absl::Now();
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  std::string peer = PeerAddress(context->peer());
   TokenService* tokens = tokens_;
   RevocationFeed* feed = feed_;
   AuthMetrics* metrics = metrics_;
   // Revocations are writes: always off gRPC's threads when there is a pool.
-  const bool ran = RunIo([tokens, feed, reactor, request, response, peer,
-                          metrics, start] {
-    absl::StatusOr<RevokedToken> revoked =
-        tokens->Revoke(request->token(), request->all_sessions());
-    LogAuthDecision(
-        request->all_sessions() ? "RevokeToken(all_sessions)" : "RevokeToken",
-        revoked.ok() ? revoked->user.username : "", Outcome(revoked.status()),
-        peer);
-    if (revoked.ok() && revoked->revoked_until.has_value() &&
-        *revoked->revoked_until != absl::InfiniteFuture()) {
-      SetTimestamp(*revoked->revoked_until, response->mutable_revoked_until());
-    }
-    if (revoked.ok() && feed != nullptr) feed->Poke();
-    Record(metrics, AuthMethod::kRevokeToken, revoked.status(), start);
-    if (revoked.ok() && metrics != nullptr) {
-      metrics->RecordRevocation(revoked->all_sessions
-                                    ? RevocationKind::kAllSessions
-                                    : RevocationKind::kToken);
-    }
-    reactor->Finish(ToGrpcStatus(revoked.status()));
-  });
-  if (!ran) {
-    FinishOverloaded(reactor, "RevokeToken", "", peer, metrics,
-                     AuthMethod::kRevokeToken, start);
-  }
-  return reactor;
+  return ServeOnIo(
+      context, AuthMethod::kRevokeToken,
+      request->all_sessions() ? "RevokeToken(all_sessions)" : "RevokeToken",
+      [tokens, feed, metrics, request, response] {
+        absl::StatusOr<RevokedToken> revoked =
+            tokens->Revoke(request->token(), request->all_sessions());
+        if (!revoked.ok()) return Decision{revoked.status(), ""};
+        if (revoked->revoked_until.has_value() &&
+            *revoked->revoked_until != absl::InfiniteFuture()) {
+          SetTimestamp(*revoked->revoked_until,
+                       response->mutable_revoked_until());
+        }
+        if (feed != nullptr) feed->Poke();
+        if (metrics != nullptr) {
+          metrics->RecordRevocation(revoked->all_sessions
+                                        ? RevocationKind::kAllSessions
+                                        : RevocationKind::kToken);
+        }
+        return Decision{absl::OkStatus(), revoked->user.username};
+      });
 }
 
 grpc::ServerWriteReactor<jwtauth::v1::RevocationEvents>*

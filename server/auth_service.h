@@ -85,6 +85,15 @@ class AuthServiceImpl final : public jwtauth::v1::AuthService::CallbackService {
   // RunIo runs `work` on the io pool (or inline without one); false when the
   // pool is full.
   bool RunIo(std::function<void()> work);
+  struct Decision;
+  // ServeOnIo answers a unary call from the io pool: `decide` (run there)
+  // fills the response and returns a Decision; the decision is logged as
+  // `name`, recorded as `method`, and finishes the call. A full pool answers
+  // OVERLOADED.
+  template <typename Decide>
+  grpc::ServerUnaryReactor* ServeOnIo(grpc::CallbackServerContext* context,
+                                      AuthMethod method, const char* name,
+                                      Decide decide);
 
   TokenService* tokens_;
   common::WorkerPool* pool_;
