@@ -329,6 +329,12 @@ absl::StatusOr<IssuedToken> TokenService::Refresh(absl::string_view token) {
 
 absl::StatusOr<RevokedToken> TokenService::Revoke(absl::string_view token,
                                                   bool all_sessions) {
+  if (!settings_.verify) {
+    // With JWT_VERIFY off anyone could forge a token naming any user and log
+    // that user out everywhere, or fill the revocation set every watcher
+    // holds.
+    return Unauthenticated(jwt::kMsgIncorrectCredentials, "TOKEN_REJECTED");
+  }
   absl::StatusOr<VerifiedToken> verified = VerifyRefreshable(token);
   if (!verified.ok()) return verified.status();
   const jwt::VerifiedJwt* jwt = &verified->jwt;

@@ -24,6 +24,7 @@
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
 #include "jwt/base64url.h"
+#include "jwt/drf_messages.h"
 #include "jwt/key_loader.h"
 #include "jwt/signer.h"
 #include "server/auth_metrics.h"
@@ -762,6 +763,27 @@ TEST_F(RevocationTest, PasswordChangeAndDeactivationRevokeOutstandingTokens) {
               IsRpcError(grpc::StatusCode::UNAUTHENTICATED, kBlacklisted,
                          "TOKEN_REVOKED"));
   EXPECT_TRUE(Verify(TokenOf("ada", "new password")).ok());
+}
+
+TEST_F(RevocationTest, WithoutSignatureChecks_RevokeIsRefusedLikeRefresh) {
+  TokenSettings s;
+  s.verify = false;  // JWT_VERIFY = False
+  s.allow_refresh = true;
+  Start(s);
+  std::string forged = ObtainToken();
+  char& c = forged[forged.size() - 10];  // inside the signature
+  c = c == 'A' ? 'B' : 'A';
+  ASSERT_TRUE(Verify(forged).ok());  // drf-jwt accepts it without checks
+  for (bool all_sessions : {false, true}) {
+    EXPECT_THAT(Revoke(forged, all_sessions),
+                IsRpcError(grpc::UNAUTHENTICATED, jwt::kMsgIncorrectCredentials,
+                           "TOKEN_REJECTED"))
+        << all_sessions;
+  }
+  EXPECT_THAT(Refresh(forged),
+              IsRpcError(grpc::UNAUTHENTICATED, jwt::kMsgIncorrectCredentials,
+                         "TOKEN_REJECTED"));
+  EXPECT_TRUE(Verify(forged).ok());  // nothing was revoked
 }
 
 TEST_F(RevocationTest, InvalidTokensRevokeNothingAndSayWhy) {
