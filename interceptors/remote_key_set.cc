@@ -149,6 +149,9 @@ absl::Status RemoteKeySet::FetchOnce(
     return fail(absl::DataLossError(absl::StrCat(
         "GetJwks answered an unusable JWK Set: ", set.status().message())));
   }
+  if (Load() != nullptr && response.jwks_json() == installed_jwks_) {
+    return absl::OkStatus();  // the same keys: cached tokens stay valid
+  }
   absl::StatusOr<jwt::Verifier> verifier =
       jwt::Verifier::Create(*std::move(set), options_.validator, clock_);
   if (!verifier.ok()) return fail(verifier.status());
@@ -156,6 +159,9 @@ absl::Status RemoteKeySet::FetchOnce(
       &verifier_,
       std::shared_ptr<const jwt::Verifier>(
           std::make_shared<const jwt::Verifier>(*std::move(verifier))));
+  installed_jwks_ = response.jwks_json();
+  // After the swap: whoever reads the new generation gets the new keys.
+  generation_.fetch_add(1, std::memory_order_acq_rel);
   return absl::OkStatus();
 }
 

@@ -116,6 +116,9 @@ class RemoteKeySet final : public VerifierSource {
   absl::StatusOr<std::shared_ptr<const jwt::Verifier>> ForUnknownKid(
       absl::string_view kid) override;
   bool blocking() const override { return true; }
+  uint64_t generation() const override {
+    return generation_.load(std::memory_order_acquire);
+  }
 
   RemoteKeySetStats Stats() const;
 
@@ -138,6 +141,11 @@ class RemoteKeySet final : public VerifierSource {
   const jwt::Clock clock_;
   // Swapped whole with std::atomic_store; never modified in place.
   std::shared_ptr<const jwt::Verifier> verifier_;
+  // Bumped after verifier_ is swapped for different keys.
+  std::atomic<uint64_t> generation_{0};
+  // The JWK Set verifier_ was built from (only the one fetch running at a
+  // time touches it).
+  std::string installed_jwks_;
 
   std::atomic<uint64_t> fetches_{0};
   std::atomic<uint64_t> failed_fetches_{0};

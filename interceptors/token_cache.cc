@@ -18,7 +18,8 @@ TokenCache::Shard& TokenCache::ShardFor(absl::string_view token) {
   return shards_[absl::HashOf(token) % kShards];
 }
 
-std::shared_ptr<const Caller> TokenCache::Lookup(absl::string_view token) {
+std::shared_ptr<const Caller> TokenCache::Lookup(absl::string_view token,
+                                                 uint64_t generation) {
   if (shard_capacity_ == 0) {
     misses_.fetch_add(1, std::memory_order_relaxed);
     return nullptr;
@@ -31,7 +32,8 @@ std::shared_ptr<const Caller> TokenCache::Lookup(absl::string_view token) {
     misses_.fetch_add(1, std::memory_order_relaxed);
     return nullptr;
   }
-  if (now >= it->second.valid_until) {  // never serve an expired token
+  // Never serve an expired token, or one verified with other keys.
+  if (now >= it->second.valid_until || it->second.generation != generation) {
     shard.lru.erase(it->second.lru);
     shard.map.erase(it);
     misses_.fetch_add(1, std::memory_order_relaxed);
@@ -43,7 +45,8 @@ std::shared_ptr<const Caller> TokenCache::Lookup(absl::string_view token) {
 }
 
 void TokenCache::Insert(absl::string_view token,
-                        std::shared_ptr<const Caller> caller) {
+                        std::shared_ptr<const Caller> caller,
+                        uint64_t generation) {
   if (shard_capacity_ == 0 || caller == nullptr) return;
   const absl::Time now = clock_();
   const absl::Time valid_until =
@@ -55,6 +58,7 @@ void TokenCache::Insert(absl::string_view token,
   if (it != shard.map.end()) {
     it->second.caller = std::move(caller);
     it->second.valid_until = valid_until;
+    it->second.generation = generation;
     shard.lru.splice(shard.lru.begin(), shard.lru, it->second.lru);
     return;
   }
@@ -63,8 +67,8 @@ void TokenCache::Insert(absl::string_view token,
     shard.lru.pop_back();
   }
   shard.lru.emplace_front(token);
-  shard.map.emplace(shard.lru.front(),
-                    Entry{std::move(caller), valid_until, shard.lru.begin()});
+  shard.map.emplace(shard.lru.front(), Entry{std::move(caller), valid_until,
+                                             generation, shard.lru.begin()});
 }
 
 TokenCacheStats TokenCache::Stats() const {

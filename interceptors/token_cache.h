@@ -16,6 +16,7 @@
 
 #include <array>
 #include <atomic>
+#include <cstdint>
 #include <list>
 #include <memory>
 #include <string>
@@ -52,11 +53,15 @@ class TokenCache {
  public:
   TokenCache(TokenCacheOptions options, jwt::Clock clock);
 
-  // Lookup returns the cached caller for `token` if present and unexpired.
-  std::shared_ptr<const Caller> Lookup(absl::string_view token);
-  // Insert stores `caller` for `token` (no-op when disabled or already
-  // expired).
-  void Insert(absl::string_view token, std::shared_ptr<const Caller> caller);
+  // Lookup returns the cached caller for `token` if present, unexpired and
+  // stored under `generation` (the keys it was verified with; an entry of
+  // another generation is dropped).
+  std::shared_ptr<const Caller> Lookup(absl::string_view token,
+                                       uint64_t generation = 0);
+  // Insert stores `caller` for `token` under `generation` (no-op when
+  // disabled or already expired).
+  void Insert(absl::string_view token, std::shared_ptr<const Caller> caller,
+              uint64_t generation = 0);
 
   TokenCacheStats Stats() const;
 
@@ -65,6 +70,7 @@ class TokenCache {
   struct Entry {
     std::shared_ptr<const Caller> caller;
     absl::Time valid_until;
+    uint64_t generation;
     std::list<std::string>::iterator lru;
   };
   struct Shard {

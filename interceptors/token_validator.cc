@@ -52,7 +52,10 @@ class Local final : public TokenValidator {
 
   absl::StatusOr<std::shared_ptr<const Caller>> Validate(
       absl::string_view token) override {
-    std::shared_ptr<const Caller> caller = cache_.Lookup(token);
+    // Read before Current(): an entry is stored under a generation no newer
+    // than the keys that verified it (verifier_source.h).
+    const uint64_t generation = source_->generation();
+    std::shared_ptr<const Caller> caller = cache_.Lookup(token, generation);
     if (caller == nullptr) {
       absl::StatusOr<std::shared_ptr<const jwt::Verifier>> verifier =
           source_->Current();
@@ -72,7 +75,7 @@ class Local final : public TokenValidator {
       caller = CallerFromClaims(std::move(*jwt).claims());
       if (caller->username.empty()) return Unauthenticated(kMsgInvalidPayload);
       // Cached even when revoked: the revocation check runs on every hit.
-      cache_.Insert(token, caller);
+      cache_.Insert(token, caller, generation);
     }
     if (revocations_ != nullptr) {
       if (absl::Status s = CheckRevocation(*revocations_, *caller); !s.ok())
@@ -81,7 +84,8 @@ class Local final : public TokenValidator {
     return caller;
   }
   std::shared_ptr<const Caller> Cached(absl::string_view token) override {
-    std::shared_ptr<const Caller> caller = cache_.Lookup(token);
+    std::shared_ptr<const Caller> caller =
+        cache_.Lookup(token, source_->generation());
     if (caller != nullptr && revocations_ != nullptr &&
         !CheckRevocation(*revocations_, *caller).ok()) {
       return nullptr;  // Validate gives the refusal

@@ -7,7 +7,10 @@
 //     held keys lack makes the source look for newer keys (rate limited) and
 //     is then verified with them; UNAVAILABLE until the source has keys.
 //     Such a validator is blocking() (a fetch may wait on the network), so
-//     ServerAuth checks uncached tokens off the transport thread.
+//     ServerAuth checks uncached tokens off the transport thread. A cached
+//     token counts only while the source's keys are those it was verified
+//     with: a key the auth server retires stops accepting tokens at the
+//     next fetch, cached or not.
 //     Cannot see the user store, so a disabled user's tokens pass until they
 //     expire — unless given a RevocationChecker (a RevocationWatcher), which
 //     is consulted on every Validate, cache hits included: revoked tokens

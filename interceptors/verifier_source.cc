@@ -17,6 +17,7 @@ class Fixed final : public VerifierSource {
     return verifier_;
   }
   bool blocking() const override { return false; }
+  uint64_t generation() const override { return 0; }  // never changes
 
  private:
   const std::shared_ptr<const jwt::Verifier> verifier_;

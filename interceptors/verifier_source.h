@@ -11,12 +11,17 @@
 // the current verifier has no key for, LocalValidator calls ForUnknownKid;
 // the source may then look for newer keys (a source that fetches must rate
 // limit this: kids come from unauthenticated input) and returns the verifier
-// to retry with — the same one when nothing changed.
+// to retry with — the same one when nothing changed. generation() changes
+// whenever the keys change (a key added or removed): LocalValidator serves a
+// cached token only under the generation it was verified in, so a retired
+// key stops accepting tokens as soon as the source drops it, not at their
+// exp. It must change after Current() answers the new keys.
 //
 // Thread-safety: implementations are thread-safe.
 #ifndef JWTAUTH_INTERCEPTORS_VERIFIER_SOURCE_H_
 #define JWTAUTH_INTERCEPTORS_VERIFIER_SOURCE_H_
 
+#include <cstdint>
 #include <memory>
 
 #include "absl/status/statusor.h"
@@ -36,6 +41,8 @@ class VerifierSource {
       absl::string_view kid) = 0;
   // blocking is true when Current or ForUnknownKid may wait on the network.
   virtual bool blocking() const = 0;
+  // generation identifies the keys Current() answers (see above); cheap.
+  virtual uint64_t generation() const = 0;
 };
 
 // FixedVerifierSource always answers `verifier`; never blocks.

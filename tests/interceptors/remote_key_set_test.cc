@@ -98,6 +98,10 @@ class AuthServer {
     EXPECT_TRUE(t.ok()) << t.status();
     return t.ok() ? t->token : "";
   }
+  // Replace makes `keys` the only keys (a retired key is dropped).
+  void Replace(std::vector<jwt::Key> keys) {
+    ASSERT_TRUE(tokens_->SetKeys(*jwt::KeySet::Create(keys)).ok());
+  }
   // Rotate makes a new key with `kid` current, keeping the old ones.
   void Rotate(const std::string& kid) {
     std::vector<jwt::Key> keys = {EsKey(kid)};
@@ -222,6 +226,31 @@ TEST_F(RemoteKeySetTest, RotatedKeyIsAcceptedAfterOneRefetch) {
   EXPECT_EQ(auth_->jwks_calls(), 2);
   // The old key still verifies (the server kept it for its tokens).
   EXPECT_TRUE(validator_->Validate(old_token).ok());
+}
+
+TEST_F(RemoteKeySetTest, RetiredKey_ItsCachedTokensAreRefusedAfterTheFetch) {
+  StartAuth(*jwt::KeySet::Create({EsKey("k1")}));
+  StartKeySet(auth_->address());
+  ASSERT_TRUE(key_set_->AwaitFirstFetch(absl::Seconds(10)).ok());
+  StartProtected();
+  const std::string k1_token = auth_->Obtain();
+  ASSERT_TRUE(Echo(k1_token).ok());
+  ASSERT_NE(validator_->Cached(k1_token), nullptr);
+  // The same keys fetched again: the cache stands.
+  const uint64_t generation = key_set_->generation();
+  ASSERT_TRUE(key_set_->Refresh().ok());
+  EXPECT_EQ(key_set_->generation(), generation);
+  EXPECT_NE(validator_->Cached(k1_token), nullptr);
+
+  // k1 is retired (say it leaked): the auth server now holds only k2.
+  auth_->Replace({EsKey("k2")});
+  ASSERT_TRUE(key_set_->Refresh().ok());
+  EXPECT_NE(key_set_->generation(), generation);
+  EXPECT_EQ(validator_->Cached(k1_token), nullptr);
+  const grpc::Status s = Echo(k1_token);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(s.error_message(), "Error decoding signature.");
+  EXPECT_TRUE(Echo(auth_->Obtain()).ok());  // k2's tokens pass
 }
 
 TEST_F(RemoteKeySetTest, SecondUnknownKidWithinTheIntervalDoesNotRefetch) {
