@@ -353,13 +353,16 @@ absl::StatusOr<RevokedToken> TokenService::Revoke(absl::string_view token,
     return AuthFailure(absl::StatusCode::kInvalidArgument, kMsgJtiMissing,
                        "JTI_MISSING");
   }
-  // Kept until the token could no longer be used for anything: its exp, or
-  // the end of its refresh window when expired tokens may be refreshed.
+  // Kept until the token could no longer be used for anything: its exp plus
+  // the longest leeway any validator may allow (a protected service may
+  // allow more than this server), or the end of its refresh window when
+  // expired tokens may be refreshed.
   absl::Time until = absl::InfiniteFuture();
   if (const jwt::Json* exp = jwt->claims().Find("exp");
       exp != nullptr && exp->int_value().has_value() &&
       settings_.verify_expiration) {
-    until = absl::FromUnixSeconds(*exp->int_value()) + settings_.leeway;
+    until = absl::FromUnixSeconds(*exp->int_value()) +
+            std::max(settings_.leeway, jwt::kMaxLeeway);
     if (settings_.allow_expired_refresh) {
       if (const jwt::Json* orig = jwt->claims().Find("orig_iat");
           orig != nullptr && orig->int_value().has_value()) {
