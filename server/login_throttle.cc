@@ -2,11 +2,16 @@
 // in an LRU-bounded map.
 #include "server/login_throttle.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
+#include <cstdint>
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace jwtauth::server {
 namespace {
@@ -19,7 +24,25 @@ constexpr absl::string_view kPeerPrefix = "peer:";
 std::string UserKey(absl::string_view username) {
   return absl::StrCat(kUserPrefix, username);
 }
+// PeerKey keys an IPv6 peer ("ipv6:[addr]", PeerAddress's form) by its /64:
+// one host commonly holds a whole /64 and could otherwise take a fresh
+// address, and a fresh peer budget, for every attempt. IPv4-mapped addresses
+// and everything else are keyed as they are.
 std::string PeerKey(absl::string_view peer) {
+  absl::string_view host = peer;
+  if (absl::ConsumePrefix(&host, "ipv6:[")) {
+    const size_t close = host.find(']');
+    in6_addr addr;
+    if (close != absl::string_view::npos &&
+        inet_pton(AF_INET6, std::string(host.substr(0, close)).c_str(),
+                  &addr) == 1 &&
+        !IN6_IS_ADDR_V4MAPPED(&addr)) {
+      std::fill(addr.s6_addr + 8, addr.s6_addr + 16, uint8_t{0});
+      char text[INET6_ADDRSTRLEN];
+      if (inet_ntop(AF_INET6, &addr, text, sizeof(text)) != nullptr)
+        return absl::StrCat(kPeerPrefix, "ipv6:[", text, "]/64");
+    }
+  }
   return absl::StrCat(kPeerPrefix, peer);
 }
 

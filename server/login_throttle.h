@@ -5,7 +5,9 @@
 // key are refused until the oldest failure leaves the window. A success
 // clears the username's failures (not the peer's). Keys are independent, so
 // an attack on one username does not lock out other usernames, and an
-// attacker spreading over many usernames is held back by its peer key.
+// attacker spreading over many usernames is held back by its peer key. An
+// IPv6 peer's key is its /64 (a host commonly holds a whole /64), an IPv4
+// peer's its address.
 // Memory is bounded: at most `max_keys` keys are tracked; the least recently
 // touched are dropped first.
 //

@@ -162,6 +162,28 @@ TEST(LoginThrottle, PeerLimitHoldsAcrossManyUsernames) {
   EXPECT_EQ(throttle.Check("fresh", kOtherPeer), std::nullopt);
 }
 
+TEST(LoginThrottle, Ipv6PeersAreKeyedByTheirSlash64) {
+  FakeClock clock(kStart);
+  LoginThrottle throttle(SmallOptions(), clock.AsClock());
+  // Ten addresses of one /64, each used once: one peer budget between them.
+  for (int i = 0; i < 10; ++i) {
+    const std::string peer = absl::StrCat("ipv6:[2001:db8:0:7:", i + 1, "::]");
+    ASSERT_EQ(throttle.Admit(absl::StrCat("user", i), peer), std::nullopt);
+  }
+  EXPECT_NE(throttle.Check("fresh", "ipv6:[2001:db8::7:ffff:ffff:ffff:1]"),
+            std::nullopt);
+  // The next /64, IPv4 and IPv4-mapped addresses are other peers.
+  EXPECT_EQ(throttle.Check("fresh", "ipv6:[2001:db8:0:8::1]"), std::nullopt);
+  EXPECT_EQ(throttle.Check("fresh", "ipv4:10.0.0.9"), std::nullopt);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_EQ(
+        throttle.Admit(absl::StrCat("v4user", i), "ipv6:[::ffff:10.0.0.1]"),
+        std::nullopt);
+  }
+  EXPECT_NE(throttle.Check("fresh", "ipv6:[::ffff:10.0.0.1]"), std::nullopt);
+  EXPECT_EQ(throttle.Check("fresh", "ipv6:[::ffff:10.0.0.2]"), std::nullopt);
+}
+
 TEST(LoginThrottle, LongerOfUserAndPeerWaitIsReported) {
   FakeClock clock(kStart);
   ThrottleOptions options = SmallOptions();
