@@ -213,11 +213,17 @@ void RevocationFeed::Poll() {
   polling_ = false;
   if (changes.ok()) {
     // Tokens past their expiry are refused anyway: forget them.
+    const size_t before = tokens_.size();
     for (auto it = tokens_.begin(); it != tokens_.end();) {
       auto next = std::next(it);
       if (it->second.second < now) tokens_.erase(it);
       it = next;
     }
+    if (tokens_.size() != before || !changes->tokens.empty() ||
+        !changes->users.empty() || !snapshot_used_) {
+      snapshot_.clear();  // the set changed, or nobody needs the copy
+    }
+    snapshot_used_ = false;
     for (const Revocations::Token& t : changes->tokens) {
       tokens_[t.jti] = {t.user_id, t.expires_at};
       AddToken(t.jti, t.expires_at, delta.get());
@@ -252,6 +258,14 @@ void RevocationFeed::Poll() {
 void RevocationFeed::SendSnapshotLocked(Subscriber* s) {
   // The snapshot and the registration under one lock: no change between them
   // is lost or sent twice.
+  subscribers_.insert(s);
+  s->EnqueueSnapshot(SnapshotLocked());
+}
+
+std::vector<EventsPtr> RevocationFeed::SnapshotLocked() {
+  snapshot_used_ = true;
+  if (!snapshot_.empty()) return snapshot_;
+  ++snapshots_built_;
   std::vector<std::shared_ptr<RevocationEvents>> messages;
   // A watcher takes a first message without snapshot_complete as a whole
   // snapshot (a server from before the field): every snapshot message says
@@ -280,8 +294,8 @@ void RevocationFeed::SendSnapshotLocked(Subscriber* s) {
     messages.push_back(std::move(current));
   // The watcher replaces its set only when it has the whole snapshot.
   messages.back()->set_snapshot_complete(true);
-  subscribers_.insert(s);
-  s->EnqueueSnapshot({messages.begin(), messages.end()});
+  snapshot_.assign(messages.begin(), messages.end());
+  return {messages.begin(), messages.end()};
 }
 
 grpc::ServerWriteReactor<RevocationEvents>* RevocationFeed::Watch(
@@ -291,6 +305,8 @@ grpc::ServerWriteReactor<RevocationEvents>* RevocationFeed::Watch(
   common::MutexLock lock(&mu_);
   if (stopping_) {
     reactor->Close(absl::UnavailableError("server shutting down"));
+  } else if (subscribers_.size() + parked_.size() >= options_.max_watchers) {
+    reactor->Close(absl::ResourceExhaustedError("too many watchers"));
   } else if (poke_) {
     // A revocation made here is not in the set yet: wait for the next poll
     // (the poller runs it at once).
@@ -327,6 +343,10 @@ size_t RevocationFeed::users_with_generation() const {
 size_t RevocationFeed::watchers() const {
   common::MutexLock lock(&mu_);
   return subscribers_.size();
+}
+uint64_t RevocationFeed::snapshots_built() const {
+  common::MutexLock lock(&mu_);
+  return snapshots_built_;
 }
 size_t RevocationFeed::parked_watchers() const {
   common::MutexLock lock(&mu_);

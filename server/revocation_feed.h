@@ -13,7 +13,15 @@
 // RESOURCE_EXHAUSTED (it reconnects and takes a new snapshot); Stop() finishes
 // every stream with UNAVAILABLE so that server shutdown does not wait on them.
 // Until the first successful read of the store, watchers are refused with
-// UNAVAILABLE (STORE_UNAVAILABLE).
+// UNAVAILABLE (STORE_UNAVAILABLE). Watchers connecting while the set is
+// unchanged share one copy of the snapshot's messages (a reconnection storm
+// after a restart costs one build, not one per watcher); the copy is kept
+// until the set changes or a poll interval passes with no watcher; at most
+// `max_watchers` streams run at once (parked ones included), others are
+// refused with RESOURCE_EXHAUSTED. WatchRevocations itself is not
+// authenticated: it lists revoked jtis and the user ids with a generation, so
+// expose it (like the whole AuthService) only to your services, e.g. with
+// mTLS.
 //
 // Watch never waits for the store: it runs on a gRPC callback thread, and a
 // slow or unreachable store (a PostgreSQL timeout) must not hold those. A
@@ -57,8 +65,9 @@ namespace jwtauth::server {
 
 struct RevocationFeedOptions {
   absl::Duration poll_interval = absl::Milliseconds(500);
-  size_t max_pending = 256;  // deltas queued for one watcher
-  size_t chunk = 10'000;     // entries per snapshot message
+  size_t max_pending = 256;    // deltas queued for one watcher
+  size_t chunk = 10'000;       // entries per snapshot message
+  size_t max_watchers = 4096;  // streams at once; more: RESOURCE_EXHAUSTED
 };
 
 class RevocationFeed {
@@ -108,6 +117,7 @@ class RevocationFeed {
   size_t users_with_generation() const;
   size_t watchers() const;         // streaming (snapshot sent)
   size_t parked_watchers() const;  // waiting for a poll to finish
+  uint64_t snapshots_built() const;
   int64_t cursor() const;
 
   // Used by the stream reactor.
@@ -126,6 +136,10 @@ class RevocationFeed {
   void Run();
   // SendSnapshotLocked registers `s` and queues the whole set to it.
   void SendSnapshotLocked(Subscriber* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // SnapshotLocked returns the snapshot's messages, built again only when
+  // the set changed or a poll found them unused since the one before.
+  std::vector<std::shared_ptr<const jwtauth::v1::RevocationEvents>>
+  SnapshotLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   UserStore* const store_;
   const jwt::Clock clock_;
@@ -144,6 +158,11 @@ class RevocationFeed {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_set<Subscriber*> subscribers_ ABSL_GUARDED_BY(mu_);
   std::vector<Parked> parked_ ABSL_GUARDED_BY(mu_);
+  // The last snapshot built; empty when the set changed since.
+  std::vector<std::shared_ptr<const jwtauth::v1::RevocationEvents>> snapshot_
+      ABSL_GUARDED_BY(mu_);
+  bool snapshot_used_ ABSL_GUARDED_BY(mu_) = false;  // since the last poll
+  uint64_t snapshots_built_ ABSL_GUARDED_BY(mu_) = 0;
   std::thread poller_;  // the only caller of Poll after Start
 };
 

@@ -1139,6 +1139,66 @@ TEST_F(RevocationTest, LargeSnapshot_ComesInChunksAndOnlyTheLastSaysComplete) {
   server_.reset();
 }
 
+TEST_F(RevocationTest, SnapshotSharedByWatchers_IsBuiltAgainOnceTheSetChanges) {
+  RevocationFeedOptions options;
+  options.poll_interval = absl::Hours(1);  // only Poke() (local revocations)
+  RevocationFeed feed(store_.get(), clock_.AsClock(), options);
+  feed.Start();
+  service_->set_revocation_feed(&feed);
+  ASSERT_TRUE(Revoke(ObtainToken()).ok());
+  ASSERT_TRUE(Eventually([&] { return feed.revoked_tokens() == 1; }));
+  // Two watchers in a row, no change between them: one build.
+  grpc::ClientContext first_ctx, second_ctx, third_ctx;
+  v1::RevocationEvents events;
+  auto first = OpenWatch(&first_ctx, &events);
+  ASSERT_NE(first, nullptr);
+  auto second = OpenWatch(&second_ctx, &events);
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(events.tokens_size(), 1);
+  EXPECT_EQ(feed.snapshots_built(), 1u);
+  // A change: the next watcher's snapshot holds it.
+  ASSERT_TRUE(Revoke(ObtainToken()).ok());
+  ASSERT_TRUE(Eventually([&] { return feed.revoked_tokens() == 2; }));
+  auto third = OpenWatch(&third_ctx, &events);
+  ASSERT_NE(third, nullptr);
+  EXPECT_EQ(events.tokens_size(), 2);
+  EXPECT_EQ(feed.snapshots_built(), 2u);
+  feed.Stop();
+  for (auto* reader : {first.get(), second.get(), third.get()}) {
+    while (reader->Read(&events)) {
+    }
+    reader->Finish();
+  }
+  server_->Shutdown();
+  server_.reset();
+}
+
+TEST_F(RevocationTest, MaxWatchers_RefusesOneMoreUntilOneEnds) {
+  RevocationFeedOptions options;
+  options.max_watchers = 1;
+  RevocationFeed feed(store_.get(), clock_.AsClock(), options);
+  feed.Start();
+  service_->set_revocation_feed(&feed);
+  auto first_ctx = std::make_unique<grpc::ClientContext>();
+  v1::RevocationEvents events;
+  auto first = OpenWatch(first_ctx.get(), &events);
+  ASSERT_NE(first, nullptr);
+  grpc::ClientContext refused_ctx;
+  auto refused = StartWatch(&refused_ctx);
+  EXPECT_FALSE(refused->Read(&events));
+  const grpc::Status status = refused->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(status.error_message(), "too many watchers");
+  first_ctx->TryCancel();
+  first->Finish();
+  ASSERT_TRUE(Eventually([&] { return feed.watchers() == 0; }));
+  grpc::ClientContext next_ctx;
+  EXPECT_NE(OpenWatch(&next_ctx, &events), nullptr);
+  feed.Stop();
+  server_->Shutdown();
+  server_.reset();
+}
+
 TEST_F(RevocationTest, EmptySnapshot_IsOneMessageBothFirstAndComplete) {
   RevocationFeed feed(store_.get(), clock_.AsClock());
   feed.Start();
