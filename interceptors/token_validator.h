@@ -14,7 +14,8 @@
 //     Cannot see the user store, so a disabled user's tokens pass until they
 //     expire — unless given a RevocationChecker (a RevocationWatcher), which
 //     is consulted on every Validate, cache hits included: revoked tokens
-//     (RevokeToken, log-out-everywhere, password change, disabled user) get
+//     (RevokeToken, log-out-everywhere, password change, disabled or deleted
+//     user) get
 //     "Token is blacklisted." (revocation_checker.h). Requires a non-empty
 //     "username" (drf-jwt's "Invalid payload.").
 //   - RemoteValidator: asks the auth server's VerifyToken, which also checks

@@ -166,6 +166,27 @@ constexpr Migration kMigrations[] = {
       "AFTER UPDATE OF password, is_active ON auth_user FOR EACH ROW "
       "EXECUTE FUNCTION jwtauth_revoke_on_user_change()",
       nullptr}},
+    // Deleting a user revokes their tokens, and the generation outlives the
+    // user: without it, services validating locally would forget the user's
+    // revocations once a feed restarts, and accept a stolen token until its
+    // exp.
+    {3,
+     nullptr,
+     {"ALTER TABLE jwtauth_user_state "
+      "DROP CONSTRAINT IF EXISTS jwtauth_user_state_user_id_fkey",
+      "CREATE FUNCTION jwtauth_revoke_on_user_delete() RETURNS trigger "
+      "LANGUAGE plpgsql AS $$ DECLARE next_seq bigint; BEGIN "
+      "UPDATE jwtauth_revocation_seq SET value = value + 1 WHERE id = 1 "
+      "RETURNING value INTO next_seq; "
+      "INSERT INTO jwtauth_user_state (user_id, token_generation, seq) "
+      "VALUES (OLD.id, 1, next_seq) ON CONFLICT (user_id) DO UPDATE SET "
+      "token_generation = jwtauth_user_state.token_generation + 1, "
+      "seq = EXCLUDED.seq; "
+      "RETURN NULL; END $$",
+      "CREATE TRIGGER jwtauth_revoke_on_user_delete "
+      "AFTER DELETE ON auth_user FOR EACH ROW "
+      "EXECUTE FUNCTION jwtauth_revoke_on_user_delete()",
+      nullptr}},
 };
 
 constexpr const char* kCreateMigrationsTable =

@@ -158,6 +158,24 @@ constexpr Migration kMigrations[] = {
      "seq INTEGER NOT NULL);"
      "CREATE INDEX jwtauth_revoked_expires_at ON jwtauth_revoked (expires_at);"
      "CREATE INDEX jwtauth_revoked_seq ON jwtauth_revoked (seq);"},
+    // A deleted user's generation stays (the delete trigger below bumps it):
+    // without it, services validating locally would forget the user's
+    // revocations once a feed restarts, and accept a stolen token until its
+    // exp. SQLite drops a foreign key only by rebuilding the table.
+    // The trigger on auth_user names the table: dropped first (renaming a
+    // table under a trigger that names a missing one fails), made again by
+    // Open after the migrations.
+    {3,
+     "DROP TRIGGER IF EXISTS jwtauth_revoke_on_user_change;"
+     "CREATE TABLE jwtauth_user_state_v3 ("
+     "user_id INTEGER NOT NULL PRIMARY KEY, "
+     "token_generation INTEGER NOT NULL, "
+     "seq INTEGER NOT NULL);"
+     "INSERT INTO jwtauth_user_state_v3 (user_id, token_generation, seq) "
+     "SELECT user_id, token_generation, seq FROM jwtauth_user_state;"
+     "DROP TABLE jwtauth_user_state;"
+     "ALTER TABLE jwtauth_user_state_v3 RENAME TO jwtauth_user_state;"
+     "CREATE INDEX jwtauth_user_state_seq ON jwtauth_user_state (seq);"},
 };
 
 // The trigger that makes a password change or a deactivation revoke the
@@ -165,8 +183,9 @@ constexpr Migration kMigrations[] = {
 // Not a migration: Open(create=true) re-creates it when missing, because
 // Django rebuilds SQLite tables on some migrations and drops their triggers.
 constexpr const char* kRevokeTriggerExists =
-    "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND "
-    "name = 'jwtauth_revoke_on_user_change'";
+    "SELECT count(*) = 2 FROM sqlite_master WHERE type = 'trigger' AND "
+    "name IN ('jwtauth_revoke_on_user_change', "
+    "'jwtauth_revoke_on_user_delete')";
 constexpr const char* kCreateRevokeTrigger =
     "CREATE TRIGGER IF NOT EXISTS jwtauth_revoke_on_user_change "
     "AFTER UPDATE OF password, is_active ON auth_user FOR EACH ROW "
@@ -176,6 +195,17 @@ constexpr const char* kCreateRevokeTrigger =
     "UPDATE jwtauth_revocation_seq SET value = value + 1 WHERE id = 1; "
     "INSERT INTO jwtauth_user_state (user_id, token_generation, seq) "
     "VALUES (NEW.id, 1, (SELECT value FROM jwtauth_revocation_seq WHERE id = "
+    "1)) ON CONFLICT (user_id) DO UPDATE SET "
+    "token_generation = token_generation + 1, seq = excluded.seq; "
+    "END;"
+    // Deleting a user revokes their tokens, and the generation outlives the
+    // row (migration 3).
+    "CREATE TRIGGER IF NOT EXISTS jwtauth_revoke_on_user_delete "
+    "AFTER DELETE ON auth_user FOR EACH ROW "
+    "BEGIN "
+    "UPDATE jwtauth_revocation_seq SET value = value + 1 WHERE id = 1; "
+    "INSERT INTO jwtauth_user_state (user_id, token_generation, seq) "
+    "VALUES (OLD.id, 1, (SELECT value FROM jwtauth_revocation_seq WHERE id = "
     "1)) ON CONFLICT (user_id) DO UPDATE SET "
     "token_generation = token_generation + 1, seq = excluded.seq; "
     "END";

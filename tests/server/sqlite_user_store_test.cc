@@ -483,12 +483,48 @@ TEST(SqliteUserStore, UsernameLimitCountsCharactersNotBytes) {
 TEST(SqliteUserStore, NewDatabaseIsAtTheLatestSchemaVersionInWalMode) {
   TempDir dir;
   auto store = MustOpen(dir.File("users.sqlite3"));
-  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(2));
+  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(3));
   RawDb raw(dir.File("users.sqlite3"));
   EXPECT_EQ(raw.Text("PRAGMA journal_mode"), "wal");
   EXPECT_THAT(
       raw.Text("SELECT sql FROM sqlite_master WHERE name = 'auth_user'"),
       HasSubstr("\"username\" varchar(150) NOT NULL UNIQUE"));
+}
+
+TEST(SqliteUserStore,
+     Version2StoreUpgrades_KeepsGenerationsAndRevokesOnDelete) {
+  TempDir dir;
+  const std::string path = dir.File("users.sqlite3");
+  int64_t ada_id = 0;
+  {
+    auto store = MustOpen(path);
+    ada_id = store->CreateUser(Ada())->id;
+    ASSERT_THAT(store->BumpTokenGeneration(ada_id), IsOk());
+  }
+  {
+    // Back to version 2's shape: the foreign key, no delete trigger.
+    RawDb raw(path);
+    raw.Exec(
+        "DROP TRIGGER jwtauth_revoke_on_user_delete;"
+        "DROP TRIGGER jwtauth_revoke_on_user_change;"
+        "CREATE TABLE v2 (user_id INTEGER NOT NULL PRIMARY KEY "
+        "REFERENCES auth_user (id) ON DELETE CASCADE, "
+        "token_generation INTEGER NOT NULL, seq INTEGER NOT NULL);"
+        "INSERT INTO v2 SELECT * FROM jwtauth_user_state;"
+        "DROP TABLE jwtauth_user_state;"
+        "ALTER TABLE v2 RENAME TO jwtauth_user_state;"
+        "DELETE FROM jwtauth_schema_migrations WHERE version = 3;");
+  }
+  auto store = MustOpen(path);
+  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(3));
+  EXPECT_EQ(store->FindById(ada_id)->value().token_generation, 1);
+  ASSERT_THAT(store->DeleteUser(ada_id), IsOk());
+  absl::StatusOr<Revocations> all =
+      store->RevocationsSince(0, absl::FromUnixSeconds(1'800'000'000));
+  ASSERT_THAT(all, IsOk());
+  ASSERT_EQ(all->users.size(), 1u);
+  EXPECT_EQ(all->users[0].user_id, ada_id);
+  EXPECT_EQ(all->users[0].generation, 2);
 }
 
 TEST(SqliteUserStore, MigrationsRunOnceAcrossOpens) {
@@ -503,10 +539,10 @@ TEST(SqliteUserStore, MigrationsRunOnceAcrossOpens) {
       "SELECT applied_at FROM jwtauth_schema_migrations WHERE version = 1");
   for (int i = 0; i < 3; ++i) {
     auto store = MustOpen(path);
-    EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(2));
+    EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(3));
     EXPECT_EQ(store->ListUsers()->size(), 1u);
   }
-  EXPECT_EQ(raw.Text("SELECT count(*) FROM jwtauth_schema_migrations"), "2");
+  EXPECT_EQ(raw.Text("SELECT count(*) FROM jwtauth_schema_migrations"), "3");
   EXPECT_EQ(
       raw.Text(
           "SELECT applied_at FROM jwtauth_schema_migrations WHERE version = 1"),
@@ -549,7 +585,7 @@ TEST(SqliteUserStore, OpenWithoutCreateOnExistingStoreWorks) {
   ASSERT_THAT(MustOpen(path)->CreateUser(Ada()), IsOk());
   auto store = MustOpen(path, NoCreate());
   ASSERT_NE(store, nullptr);
-  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(2));
+  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(3));
   EXPECT_TRUE(store->FindByUsername("ada")->has_value());
 }
 
@@ -924,7 +960,7 @@ TEST(SqliteUserStore, DjangoMadeDatabaseIsReadAndStaysUsableByDjango) {
 
   auto store = MustOpen(path);  // create = true: jwtauth's migration runs here
   ASSERT_NE(store, nullptr);
-  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(2));
+  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(3));
   absl::StatusOr<std::vector<User>> users = store->ListUsers();
   ASSERT_THAT(users, IsOk());
   EXPECT_EQ(users->size(), 2u);
