@@ -106,8 +106,8 @@ absl::StatusOr<VerifiedToken> AuthClient::Verify(absl::string_view token) {
   return v;
 }
 
-absl::StatusOr<std::optional<absl::Time>> AuthClient::Revoke(
-    absl::string_view token, bool all_sessions) {
+absl::StatusOr<Revocation> AuthClient::Revoke(absl::string_view token,
+                                              bool all_sessions) {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() +
                    absl::ToChronoMilliseconds(timeout_));
@@ -117,9 +117,13 @@ absl::StatusOr<std::optional<absl::Time>> AuthClient::Revoke(
   jwtauth::v1::RevokeTokenResponse resp;
   grpc::Status s = stub_->RevokeToken(&ctx, req, &resp);
   if (!s.ok()) return FromGrpcStatus(s);
-  if (!resp.has_revoked_until()) return std::optional<absl::Time>();
-  return std::optional<absl::Time>(
-      absl::FromUnixSeconds(resp.revoked_until().seconds()));
+  Revocation revocation;
+  revocation.all_sessions = resp.all_sessions() || all_sessions;
+  if (resp.has_revoked_until() && !revocation.all_sessions) {
+    revocation.revoked_until =
+        absl::FromUnixSeconds(resp.revoked_until().seconds());
+  }
+  return revocation;
 }
 
 absl::StatusOr<std::string> AuthClient::Jwks() {

@@ -39,6 +39,15 @@ struct VerifiedToken {
   std::string email;
 };
 
+struct Revocation {
+  // Every token of the user was revoked: asked for, or the server's
+  // per-user cap on revoked tokens in force was reached.
+  bool all_sessions = false;
+  // Until when the token's revocation is kept; nullopt for all_sessions and
+  // for a token without exp (kept for good).
+  std::optional<absl::Time> revoked_until;
+};
+
 class AuthClient {
  public:
   explicit AuthClient(std::shared_ptr<grpc::ChannelInterface> channel,
@@ -49,10 +58,9 @@ class AuthClient {
   absl::StatusOr<IssuedToken> Refresh(absl::string_view token);
   absl::StatusOr<VerifiedToken> Verify(absl::string_view token);
   // Revoke logs out: `token` (or, with all_sessions, every token of its
-  // user) is refused from now on. Returns until when the revocation is kept
-  // (nullopt for all_sessions).
-  absl::StatusOr<std::optional<absl::Time>> Revoke(absl::string_view token,
-                                                   bool all_sessions = false);
+  // user) is refused from now on.
+  absl::StatusOr<Revocation> Revoke(absl::string_view token,
+                                    bool all_sessions = false);
   // Jwks returns the server's public JWK Set (JSON).
   absl::StatusOr<std::string> Jwks();
 

@@ -245,17 +245,21 @@ int Run(const std::vector<std::string>& args) {
       return 2;
     }
     const bool all = absl::GetFlag(FLAGS_all_sessions);
-    absl::StatusOr<std::optional<absl::Time>> until = auth.Revoke(token, all);
-    if (!until.ok()) return Report(until.status());
-    if (all) {
-      std::printf("revoked every token of the user\n");
+    absl::StatusOr<client::Revocation> revoked = auth.Revoke(token, all);
+    if (!revoked.ok()) return Report(revoked.status());
+    if (revoked->all_sessions) {
+      std::printf("revoked every token of the user%s\n",
+                  all ? ""
+                      : " (the server's cap on revoked tokens per user "
+                        "was reached)");
     } else {
-      std::printf("revoked until %s\n",
-                  until->has_value()
-                      ? absl::FormatTime(absl::RFC3339_sec, **until,
-                                         absl::UTCTimeZone())
-                            .c_str()
-                      : "forever");
+      std::printf(
+          "revoked until %s\n",
+          revoked->revoked_until.has_value()
+              ? absl::FormatTime(absl::RFC3339_sec, *revoked->revoked_until,
+                                 absl::UTCTimeZone())
+                    .c_str()
+              : "forever");
     }
     return 0;
   }

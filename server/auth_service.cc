@@ -212,6 +212,7 @@ grpc::ServerUnaryReactor* AuthServiceImpl::RevokeToken(
         absl::StatusOr<RevokedToken> revoked =
             tokens->Revoke(request->token(), request->all_sessions());
         if (!revoked.ok()) return Decision{revoked.status(), ""};
+        response->set_all_sessions(revoked->all_sessions);
         if (revoked->revoked_until.has_value() &&
             *revoked->revoked_until != absl::InfiniteFuture()) {
           SetTimestamp(*revoked->revoked_until,

@@ -187,6 +187,11 @@ constexpr Migration kMigrations[] = {
       "AFTER DELETE ON auth_user FOR EACH ROW "
       "EXECUTE FUNCTION jwtauth_revoke_on_user_delete()",
       nullptr}},
+    // RevokeToken counts the user's revocations in force (its per-user cap).
+    {4,
+     nullptr,
+     {"CREATE INDEX jwtauth_revoked_user_id ON jwtauth_revoked (user_id)",
+      nullptr}},
 };
 
 constexpr const char* kCreateMigrationsTable =
@@ -883,85 +888,133 @@ absl::StatusOr<std::optional<TokenSubject>> PostgresUserStore::FindForToken(
       });
 }
 
-// RunRevocation runs `statements` (SQL, params) in one transaction; the
-// result of the last is returned.
-absl::StatusOr<std::optional<int64_t>> PostgresUserStore::RunRevocation(
-    const std::vector<std::pair<const char*, std::vector<std::string>>>&
-        statements,
-    absl::string_view what) {
-  return impl_->WithConnection(
-      what, false,
-      [&](Connection& c) -> absl::StatusOr<std::optional<int64_t>> {
-        absl::StatusOr<Result> r = impl_->Exec(c, "BEGIN", {}, what);
-        if (!r.ok()) return r.status();
-        auto fail = [&](absl::Status status) {
-          if (PQstatus(c.conn) == CONNECTION_OK) {
-            const Result rollback(PQexec(c.conn, "ROLLBACK"));
-          }
-          return status;
-        };
-        std::optional<int64_t> last;
-        for (const auto& [sql, params] : statements) {
-          r = impl_->Exec(c, sql, params, what);
-          if (!r.ok()) return fail(r.status());
-          last =
-              PQntuples(r->get()) > 0 ? IntValue(r->get(), 0, 0) : std::nullopt;
-          if (PQresultStatus(r->get()) == PGRES_TUPLES_OK && !last.has_value())
-            return fail(absl::NotFoundError("no such row"));
-        }
-        r = impl_->Exec(c, "COMMIT", {}, what);
-        if (!r.ok()) return fail(r.status());
-        return last;
-      });
+// RunRevocation runs `body` in one transaction: committed when it returns
+// OK, rolled back otherwise.
+absl::Status PostgresUserStore::RunRevocation(
+    absl::string_view what, absl::FunctionRef<absl::Status(Step)> body) {
+  return impl_->WithConnection(what, false, [&](Connection& c) -> absl::Status {
+    absl::StatusOr<Result> r = impl_->Exec(c, "BEGIN", {}, what);
+    if (!r.ok()) return r.status();
+    auto step = [&](const char* sql, const std::vector<std::string>& params)
+        -> absl::StatusOr<std::optional<int64_t>> {
+      absl::StatusOr<Result> q = impl_->Exec(c, sql, params, what);
+      if (!q.ok()) return q.status();
+      std::optional<int64_t> first =
+          PQntuples(q->get()) > 0 ? IntValue(q->get(), 0, 0) : std::nullopt;
+      if (PQresultStatus(q->get()) == PGRES_TUPLES_OK && !first.has_value())
+        return absl::NotFoundError("no such row");
+      return first;
+    };
+    absl::Status status = body(step);
+    if (status.ok()) {
+      r = impl_->Exec(c, "COMMIT", {}, what);
+      if (r.ok()) return absl::OkStatus();
+      status = r.status();
+    }
+    if (PQstatus(c.conn) == CONNECTION_OK) {
+      const Result rollback(PQexec(c.conn, "ROLLBACK"));
+    }
+    return status;
+  });
 }
 
-absl::Status PostgresUserStore::RevokeToken(absl::string_view jti,
-                                            int64_t user_id,
-                                            absl::Time expires_at,
-                                            absl::Time now) {
+absl::StatusOr<TokenRevocation> PostgresUserStore::RevokeToken(
+    absl::string_view jti, int64_t user_id, absl::Time expires_at,
+    absl::Time now, size_t max_per_user) {
   if (jti.empty() || jti.size() > kMaxJtiLength) {
     return absl::InvalidArgumentError("jti must be 1 to 255 bytes");
   }
   absl::Status valid = StorableText(jti, "jti");
   if (!valid.ok()) return valid;
-  absl::StatusOr<std::optional<int64_t>> r = RunRevocation(
-      {{"DELETE FROM jwtauth_revoked WHERE expires_at < $1::bigint",
-        {absl::StrCat(absl::ToUnixSeconds(now))}},
-       {"WITH next AS (UPDATE jwtauth_revocation_seq SET value = value + 1 "
-        "WHERE id = 1 RETURNING value) "
-        "INSERT INTO jwtauth_revoked (jti, user_id, expires_at, seq) "
-        "SELECT $1, $2::bigint, $3::bigint, value FROM next "
-        "ON CONFLICT (jti) DO UPDATE SET expires_at = "
-        "GREATEST(jwtauth_revoked.expires_at, EXCLUDED.expires_at), "
-        "seq = EXCLUDED.seq",
-        {std::string(jti), absl::StrCat(user_id),
-         absl::StrCat(absl::ToUnixSeconds(expires_at))}}},
-      "cannot revoke token");
-  return r.status();
+  const std::string id = absl::StrCat(user_id);
+  TokenRevocation result;
+  absl::Status status = RunRevocation("cannot revoke token", [&](Step step) {
+    // The counter's row lock first: revocations run one at a time from
+    // here, so the count below cannot miss a concurrent one (each statement
+    // of a READ COMMITTED transaction sees what committed before it).
+    absl::StatusOr<std::optional<int64_t>> seq = step(
+        "UPDATE jwtauth_revocation_seq SET value = value + 1 "
+        "WHERE id = 1 RETURNING value",
+        {});
+    if (!seq.ok()) return seq.status();
+    const std::string seq_param = absl::StrCat(**seq);
+    absl::StatusOr<std::optional<int64_t>> r =
+        step("DELETE FROM jwtauth_revoked WHERE expires_at < $1::bigint",
+             {absl::StrCat(absl::ToUnixSeconds(now))});
+    if (!r.ok()) return r.status();
+    r = step("SELECT id FROM auth_user WHERE id = $1::bigint", {id});
+    if (!r.ok()) {
+      if (r.status().code() == absl::StatusCode::kNotFound)
+        return absl::NotFoundError(absl::StrCat("no user with id ", user_id));
+      return r.status();
+    }
+    // Counted up to the cap only: a cap lowered below what a user holds
+    // costs no more than the cap.
+    bool at_cap = false;
+    if (max_per_user != kNoRevocationCap) {
+      r = step(
+          "SELECT count(*) FROM (SELECT 1 FROM jwtauth_revoked "
+          "WHERE user_id = $1::bigint AND jti <> $2 LIMIT $3::bigint) held",
+          {id, std::string(jti), absl::StrCat(CountLimit(max_per_user))});
+      if (!r.ok()) return r.status();
+      at_cap = static_cast<uint64_t>(r->value_or(0)) >= max_per_user;
+    }
+    if (at_cap) {
+      r = step(
+          "INSERT INTO jwtauth_user_state (user_id, token_generation, seq) "
+          "VALUES ($1::bigint, 1, $2::bigint) "
+          "ON CONFLICT (user_id) DO UPDATE SET token_generation = "
+          "jwtauth_user_state.token_generation + 1, seq = EXCLUDED.seq "
+          "RETURNING token_generation",
+          {id, seq_param});
+      if (!r.ok()) return r.status();
+      result.all_sessions = true;
+      result.generation = r->value_or(0);
+      return absl::OkStatus();
+    }
+    return step(
+               "INSERT INTO jwtauth_revoked (jti, user_id, expires_at, seq) "
+               "VALUES ($1, $2::bigint, $3::bigint, $4::bigint) "
+               "ON CONFLICT (jti) DO UPDATE SET expires_at = "
+               "GREATEST(jwtauth_revoked.expires_at, EXCLUDED.expires_at), "
+               "seq = EXCLUDED.seq",
+               {std::string(jti), id,
+                absl::StrCat(absl::ToUnixSeconds(expires_at)), seq_param})
+        .status();
+  });
+  if (!status.ok()) return status;
+  return result;
 }
 
 absl::StatusOr<int64_t> PostgresUserStore::BumpTokenGeneration(
     int64_t user_id) {
   const std::string id = absl::StrCat(user_id);
-  absl::StatusOr<std::optional<int64_t>> r = RunRevocation(
-      {{"SELECT id FROM auth_user WHERE id = $1::bigint", {id}},
-       {"WITH next AS (UPDATE jwtauth_revocation_seq SET value = value + 1 "
+  std::optional<int64_t> generation;
+  absl::Status status = RunRevocation("cannot revoke tokens", [&](Step step) {
+    absl::StatusOr<std::optional<int64_t>> r =
+        step("SELECT id FROM auth_user WHERE id = $1::bigint", {id});
+    if (!r.ok()) return r.status();
+    r = step(
+        "WITH next AS (UPDATE jwtauth_revocation_seq SET value = value + 1 "
         "WHERE id = 1 RETURNING value) "
         "INSERT INTO jwtauth_user_state (user_id, token_generation, seq) "
         "SELECT $1::bigint, 1, value FROM next "
         "ON CONFLICT (user_id) DO UPDATE SET token_generation = "
         "jwtauth_user_state.token_generation + 1, seq = EXCLUDED.seq "
         "RETURNING token_generation",
-        {id}}},
-      "cannot revoke tokens");
-  if (!r.ok()) {
-    if (r.status().code() == absl::StatusCode::kNotFound)
+        {id});
+    if (!r.ok()) return r.status();
+    generation = *r;
+    return absl::OkStatus();
+  });
+  if (!status.ok()) {
+    if (status.code() == absl::StatusCode::kNotFound)
       return absl::NotFoundError(absl::StrCat("no user with id ", user_id));
-    return r.status();
+    return status;
   }
-  if (!r->has_value())
+  if (!generation.has_value())
     return absl::UnavailableError("token generation was not updated");
-  return **r;
+  return *generation;
 }
 
 absl::StatusOr<Revocations> PostgresUserStore::RevocationsSince(

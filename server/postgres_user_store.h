@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -81,21 +82,24 @@ class PostgresUserStore : public UserStore {
   absl::Status RecordLogin(int64_t id, absl::Time when) override;
   absl::StatusOr<std::optional<TokenSubject>> FindForToken(
       absl::string_view username, absl::string_view jti) override;
-  absl::Status RevokeToken(absl::string_view jti, int64_t user_id,
-                           absl::Time expires_at, absl::Time now) override;
+  absl::StatusOr<TokenRevocation> RevokeToken(absl::string_view jti,
+                                              int64_t user_id,
+                                              absl::Time expires_at,
+                                              absl::Time now,
+                                              size_t max_per_user) override;
   absl::StatusOr<int64_t> BumpTokenGeneration(int64_t user_id) override;
   absl::StatusOr<Revocations> RevocationsSince(int64_t seq,
                                                absl::Time now) override;
 
  private:
   struct Impl;
-  // RunRevocation runs (SQL, params) statements in one transaction and
-  // returns the first column of the last one's first row; a SELECT or
-  // RETURNING with no row is NOT_FOUND (and rolls back).
-  absl::StatusOr<std::optional<int64_t>> RunRevocation(
-      const std::vector<std::pair<const char*, std::vector<std::string>>>&
-          statements,
-      absl::string_view what);
+  // Step runs one statement of a RunRevocation transaction (SQL, params) and
+  // returns the first column of its first row; a SELECT or RETURNING with no
+  // row is NOT_FOUND.
+  using Step = absl::FunctionRef<absl::StatusOr<std::optional<int64_t>>(
+      const char* sql, const std::vector<std::string>& params)>;
+  absl::Status RunRevocation(absl::string_view what,
+                             absl::FunctionRef<absl::Status(Step)> body);
   explicit PostgresUserStore(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -128,6 +128,11 @@ ABSL_FLAG(HumanDuration, revocation_poll,
           HumanDuration{absl::Milliseconds(500)},
           "How often WatchRevocations streams look for revocations made "
           "through other replicas (this server's own are sent at once)");
+ABSL_FLAG(int64_t, max_revoked_tokens_per_user, 100,
+          "RevokeToken keeps at most this many revoked tokens in force per "
+          "user; revoking one more revokes all of the user's sessions. It "
+          "bounds what one account can add to the revocation set every "
+          "WatchRevocations client holds");
 ABSL_FLAG(HumanDuration, shutdown_grace, HumanDuration{absl::Seconds(10)},
           "On SIGTERM, how long in-flight calls may take");
 ABSL_FLAG(HumanDuration, log_flush_interval,
@@ -252,6 +257,10 @@ int Serve() {
   settings.refresh_expiration_delta =
       absl::GetFlag(FLAGS_refresh_expiration_delta).value;
   settings.allow_expired_refresh = absl::GetFlag(FLAGS_allow_expired_refresh);
+  const int64_t max_revoked = absl::GetFlag(FLAGS_max_revoked_tokens_per_user);
+  if (max_revoked < 1)
+    return Fail("--max_revoked_tokens_per_user must be at least 1");
+  settings.max_revoked_tokens_per_user = static_cast<size_t>(max_revoked);
   if (!absl::GetFlag(FLAGS_audience).empty())
     settings.audience = absl::GetFlag(FLAGS_audience);
   if (!absl::GetFlag(FLAGS_issuer).empty())

@@ -60,6 +60,7 @@ enum Stmt : size_t {
   kInsertRevoked,
   kUserExists,
   kBumpGeneration,
+  kCountRevoked,
   kRevokedSince,
   kGenerationsSince,
   kCurrentSeq,
@@ -103,6 +104,8 @@ constexpr const char* kSql[kStmtCount] = {
     "VALUES (?1, 1, ?2) ON CONFLICT (user_id) DO UPDATE SET "
     "token_generation = token_generation + 1, seq = excluded.seq "
     "RETURNING token_generation",
+    "SELECT count(*) FROM (SELECT 1 FROM jwtauth_revoked "
+    "WHERE user_id = ?1 AND jti <> ?2 LIMIT ?3)",
     "SELECT jti, user_id, expires_at FROM jwtauth_revoked "
     "WHERE seq > ?1 AND expires_at >= ?2 ORDER BY seq",
     "SELECT user_id, token_generation FROM jwtauth_user_state "
@@ -176,6 +179,8 @@ constexpr Migration kMigrations[] = {
      "DROP TABLE jwtauth_user_state;"
      "ALTER TABLE jwtauth_user_state_v3 RENAME TO jwtauth_user_state;"
      "CREATE INDEX jwtauth_user_state_seq ON jwtauth_user_state (seq);"},
+    // RevokeToken counts the user's revocations in force (its per-user cap).
+    {4, "CREATE INDEX jwtauth_revoked_user_id ON jwtauth_revoked (user_id);"},
 };
 
 // The trigger that makes a password change or a deactivation revoke the
@@ -962,68 +967,117 @@ absl::StatusOr<int64_t> NextRevocationSeq(Run& run) {
   return *seq;
 }
 
+// RequireUser is NOT_FOUND unless user `user_id` exists.
+template <typename Run>
+absl::Status RequireUser(Run& run, int64_t user_id) {
+  std::optional<int64_t> exists;
+  absl::Status s = run(
+      kUserExists,
+      [&](sqlite3_stmt* st) { return sqlite3_bind_int64(st, 1, user_id); },
+      &exists);
+  if (!s.ok()) return s;
+  if (!exists.has_value())
+    return absl::NotFoundError(absl::StrCat("no user with id ", user_id));
+  return absl::OkStatus();
+}
+
+// BumpGeneration bumps `user_id`'s token generation under `seq` and returns
+// the new generation.
+template <typename Run>
+absl::StatusOr<int64_t> BumpGeneration(Run& run, int64_t user_id, int64_t seq) {
+  std::optional<int64_t> generation;
+  absl::Status s = run(
+      kBumpGeneration,
+      [&](sqlite3_stmt* st) {
+        int rc = sqlite3_bind_int64(st, 1, user_id);
+        if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 2, seq);
+        return rc;
+      },
+      &generation);
+  if (!s.ok()) return s;
+  if (!generation.has_value())
+    return absl::UnavailableError("token generation was not updated");
+  return *generation;
+}
+
 }  // namespace
 
-absl::Status SqliteUserStore::RevokeToken(absl::string_view jti,
-                                          int64_t user_id,
-                                          absl::Time expires_at,
-                                          absl::Time now) {
+absl::StatusOr<TokenRevocation> SqliteUserStore::RevokeToken(
+    absl::string_view jti, int64_t user_id, absl::Time expires_at,
+    absl::Time now, size_t max_per_user) {
   if (jti.empty() || jti.size() > kMaxJtiLength) {
     return absl::InvalidArgumentError("jti must be 1 to 255 bytes");
   }
   const int64_t until = absl::ToUnixSeconds(expires_at);
   const int64_t now_s = absl::ToUnixSeconds(now);
-  return impl_->InTransaction("cannot revoke token", [&](auto& run) {
-    absl::Status s = run(
-        kPurgeRevoked,
-        [&](sqlite3_stmt* st) { return sqlite3_bind_int64(st, 1, now_s); },
-        nullptr);
-    if (!s.ok()) return s;
-    absl::StatusOr<int64_t> seq = NextRevocationSeq(run);
-    if (!seq.ok()) return seq.status();
-    return run(
-        kInsertRevoked,
-        [&](sqlite3_stmt* st) {
-          int rc = BindText(st, 1, jti);
-          if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 2, user_id);
-          if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 3, until);
-          if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 4, *seq);
-          return rc;
-        },
-        nullptr);
-  });
-}
-
-absl::StatusOr<int64_t> SqliteUserStore::BumpTokenGeneration(int64_t user_id) {
-  std::optional<int64_t> generation;
+  TokenRevocation result;
+  // A write transaction (BEGIN IMMEDIATE): the count and the write that
+  // depends on it see no concurrent revocation in between.
   absl::Status status =
-      impl_->InTransaction("cannot revoke tokens", [&](auto& run) {
-        std::optional<int64_t> exists;
+      impl_->InTransaction("cannot revoke token", [&](auto& run) {
         absl::Status s = run(
-            kUserExists,
-            [&](sqlite3_stmt* st) {
-              return sqlite3_bind_int64(st, 1, user_id);
-            },
-            &exists);
+            kPurgeRevoked,
+            [&](sqlite3_stmt* st) { return sqlite3_bind_int64(st, 1, now_s); },
+            nullptr);
         if (!s.ok()) return s;
-        if (!exists.has_value()) {
-          return absl::NotFoundError(absl::StrCat("no user with id ", user_id));
+        s = RequireUser(run, user_id);
+        if (!s.ok()) return s;
+        // Counted up to the cap only: a cap lowered below what a user
+        // holds costs no more than the cap.
+        std::optional<int64_t> held;
+        if (max_per_user != kNoRevocationCap) {
+          s = run(
+              kCountRevoked,
+              [&](sqlite3_stmt* st) {
+                int rc = sqlite3_bind_int64(st, 1, user_id);
+                if (rc == SQLITE_OK) rc = BindText(st, 2, jti);
+                if (rc == SQLITE_OK)
+                  rc = sqlite3_bind_int64(st, 3, CountLimit(max_per_user));
+                return rc;
+              },
+              &held);
+          if (!s.ok()) return s;
         }
         absl::StatusOr<int64_t> seq = NextRevocationSeq(run);
         if (!seq.ok()) return seq.status();
+        if (held.has_value() && static_cast<uint64_t>(*held) >= max_per_user) {
+          absl::StatusOr<int64_t> generation =
+              BumpGeneration(run, user_id, *seq);
+          if (!generation.ok()) return generation.status();
+          result.all_sessions = true;
+          result.generation = *generation;
+          return absl::OkStatus();
+        }
         return run(
-            kBumpGeneration,
+            kInsertRevoked,
             [&](sqlite3_stmt* st) {
-              int rc = sqlite3_bind_int64(st, 1, user_id);
-              if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 2, *seq);
+              int rc = BindText(st, 1, jti);
+              if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 2, user_id);
+              if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 3, until);
+              if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 4, *seq);
               return rc;
             },
-            &generation);
+            nullptr);
       });
   if (!status.ok()) return status;
-  if (!generation.has_value())
-    return absl::UnavailableError("token generation was not updated");
-  return *generation;
+  return result;
+}
+
+absl::StatusOr<int64_t> SqliteUserStore::BumpTokenGeneration(int64_t user_id) {
+  int64_t generation = 0;
+  absl::Status status =
+      impl_->InTransaction("cannot revoke tokens", [&](auto& run) {
+        absl::Status s = RequireUser(run, user_id);
+        if (!s.ok()) return s;
+        absl::StatusOr<int64_t> seq = NextRevocationSeq(run);
+        if (!seq.ok()) return seq.status();
+        absl::StatusOr<int64_t> bumped = BumpGeneration(run, user_id, *seq);
+        if (!bumped.ok()) return bumped.status();
+        generation = *bumped;
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
+  return generation;
 }
 
 absl::StatusOr<Revocations> SqliteUserStore::RevocationsSince(int64_t seq,

@@ -70,6 +70,10 @@ absl::StatusOr<std::unique_ptr<TokenService>> TokenService::Create(
           "extra claim \"", name, "\" would override a claim jwtauth writes"));
     }
   }
+  if (settings.max_revoked_tokens_per_user < 1) {
+    return absl::InvalidArgumentError(
+        "max_revoked_tokens_per_user must be at least 1");
+  }
   if (store == nullptr)
     return absl::InvalidArgumentError("a user store is required");
   if (hasher.iterations() < 1 || hasher.iterations() > kMaxPbkdf2Iterations) {
@@ -371,14 +375,20 @@ absl::StatusOr<RevokedToken> TokenService::Revoke(absl::string_view token,
       }
     }
   }
-  const absl::Status stored =
-      store_->RevokeToken(*jti, user->id, until, clock_());
-  if (stored.code() == absl::StatusCode::kNotFound ||
-      stored.code() == absl::StatusCode::kFailedPrecondition) {
+  absl::StatusOr<TokenRevocation> stored = store_->RevokeToken(
+      *jti, user->id, until, clock_(), settings_.max_revoked_tokens_per_user);
+  if (stored.status().code() == absl::StatusCode::kNotFound ||
+      stored.status().code() == absl::StatusCode::kFailedPrecondition) {
     // The user went away between the lookup and the write.
     return Unauthenticated(kMsgUserNotFound, "USER_NOT_FOUND");
   }
   if (!stored.ok()) return StoreUnavailable();
+  if (stored->all_sessions) {
+    // The user had max_revoked_tokens_per_user revocations in force.
+    revoked.all_sessions = true;
+    revoked.generation = stored->generation;
+    return revoked;
+  }
   revoked.revoked_until = until;
   return revoked;
 }

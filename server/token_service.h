@@ -63,6 +63,10 @@ struct TokenSettings {
   // Static claims added to every token (a JSON object); may not override
   // the claims above.
   jwt::Json extra_claims = jwt::Json::Object();
+  // RevokeToken keeps at most this many of one user's revoked tokens in
+  // force; revoking one more revokes all of the user's sessions instead
+  // (UserStore::RevokeToken says why). At least 1.
+  size_t max_revoked_tokens_per_user = 100;
 };
 
 // PayloadHook is JWT_PAYLOAD_HANDLER's extension point: it runs after the
@@ -84,6 +88,8 @@ struct VerifiedToken {
 
 struct RevokedToken {
   User user;
+  // Every token of the user was revoked: asked for, or because the user had
+  // max_revoked_tokens_per_user revocations in force.
   bool all_sessions = false;
   // How long the jti is kept (the token's last possible use); nullopt for
   // all_sessions.
@@ -117,7 +123,9 @@ class TokenService {
   absl::StatusOr<VerifiedToken> Verify(absl::string_view token);
   // Revoke checks `token` as Refresh would accept it (an expired token still
   // inside its refresh window counts when allow_expired_refresh is on) and
-  // revokes it, or with `all_sessions` every token of its user.
+  // revokes it, or with `all_sessions` every token of its user. Past the
+  // per-user cap (TokenSettings::max_revoked_tokens_per_user) it revokes
+  // every token of the user, and says so in RevokedToken::all_sessions.
   absl::StatusOr<RevokedToken> Revoke(absl::string_view token,
                                       bool all_sessions);
 

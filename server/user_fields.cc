@@ -1,5 +1,8 @@
 #include "server/user_fields.h"
 
+#include <algorithm>
+#include <limits>
+
 #include "absl/strings/str_cat.h"
 
 namespace jwtauth::server {
@@ -70,6 +73,11 @@ User CreatedUser(const NewUser& user, int64_t id, absl::Time date_joined) {
   created.is_superuser = user.is_superuser;
   created.date_joined = date_joined;
   return created;
+}
+
+int64_t CountLimit(size_t max_per_user) {
+  constexpr size_t kMax = std::numeric_limits<int64_t>::max();
+  return static_cast<int64_t>(std::min(max_per_user, kMax));
 }
 
 }  // namespace jwtauth::server

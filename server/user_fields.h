@@ -3,10 +3,12 @@
 //   - CountCodePoints / ValidateUsername: Django's username rules (max_length
 //     counts characters; no NUL; valid UTF-8).
 //   - CreatedUser: the User a store returns from CreateUser.
+//   - CountLimit: RevokeToken's per-user cap as an SQL LIMIT.
 // Thread-safety: stateless functions.
 #ifndef JWTAUTH_SERVER_USER_FIELDS_H_
 #define JWTAUTH_SERVER_USER_FIELDS_H_
 
+#include <cstddef>
 #include <cstdint>
 
 #include "absl/status/status.h"
@@ -27,6 +29,10 @@ absl::Status ValidateUsername(absl::string_view username);
 
 // CreatedUser is `user` as stored under `id`, joined at `date_joined`.
 User CreatedUser(const NewUser& user, int64_t id, absl::Time date_joined);
+
+// CountLimit is `max_per_user` (RevokeToken) as an SQL LIMIT: how many of a
+// user's revocations a store counts before it knows the cap is reached.
+int64_t CountLimit(size_t max_per_user);
 
 }  // namespace jwtauth::server
 

@@ -16,6 +16,7 @@
 #define JWTAUTH_SERVER_USER_STORE_H_
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -66,6 +67,18 @@ struct Revocations {
   int64_t seq = 0;  // the newest change included
 };
 
+// RevokeToken's max_per_user for tools preloading a store: no cap, and no
+// count.
+inline constexpr size_t kNoRevocationCap = std::numeric_limits<size_t>::max();
+
+// What RevokeToken did.
+struct TokenRevocation {
+  // True when the user's generation was bumped instead of the jti stored
+  // (the user had max_per_user revocations in force).
+  bool all_sessions = false;
+  int64_t generation = 0;  // the user's new generation, when all_sessions
+};
+
 class UserStore {
  public:
   virtual ~UserStore() = default;
@@ -97,10 +110,21 @@ class UserStore {
   // RevokeToken stores `jti` (of `user_id`'s token) as revoked until
   // `expires_at`; revoking it again is OK and keeps the later expiry. Entries
   // that expired before `now` are deleted in the same write.
-  [[nodiscard]] virtual absl::Status RevokeToken(absl::string_view jti,
-                                                 int64_t user_id,
-                                                 absl::Time expires_at,
-                                                 absl::Time now) = 0;
+  //
+  // When the user already has `max_per_user` other jtis revoked and in force,
+  // it stores nothing and bumps the user's token generation instead, which
+  // revokes every token of the user (the result says so). One account cannot
+  // then grow the set every watcher holds (WatchRevocations) by more than
+  // `max_per_user`: looping Refresh and Revoke would otherwise add one entry
+  // a loop, until watchers evicted other users' revocations. The user's
+  // older entries are kept until they expire, because watchers drop entries
+  // only then. Checked and written in one transaction: concurrent revocations
+  // do not overshoot. NOT_FOUND when there is no such user.
+  virtual absl::StatusOr<TokenRevocation> RevokeToken(absl::string_view jti,
+                                                      int64_t user_id,
+                                                      absl::Time expires_at,
+                                                      absl::Time now,
+                                                      size_t max_per_user) = 0;
   // BumpTokenGeneration revokes every token of `user_id` issued so far and
   // returns the new generation. NOT_FOUND when there is no such user.
   virtual absl::StatusOr<int64_t> BumpTokenGeneration(int64_t user_id) = 0;

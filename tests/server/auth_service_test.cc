@@ -700,6 +700,7 @@ TEST_F(RevocationTest, RevokedTokenIsRefusedByVerifyAndRefreshButOthersPass) {
   const std::string other = ObtainToken();
   v1::RevokeTokenResponse resp;
   ASSERT_TRUE(Revoke(revoked, false, &resp).ok());
+  EXPECT_FALSE(resp.all_sessions());
   // Kept until the token's exp plus the longest leeway a validator may allow
   // (a protected service may allow more than this server).
   EXPECT_EQ(resp.revoked_until().seconds(),
@@ -715,6 +716,59 @@ TEST_F(RevocationTest, RevokedTokenIsRefusedByVerifyAndRefreshButOthersPass) {
   EXPECT_TRUE(Refresh(other).ok());
 }
 
+// One account looping Refresh and Revoke would otherwise add an entry to
+// every watcher's set per loop, until watchers evicted other users'
+// revocations.
+TEST_F(RevocationTest, RevokingPastThePerUserCap_RevokesEverySessionAndSaysSo) {
+  TokenSettings s;
+  s.max_revoked_tokens_per_user = 2;
+  Start(s);
+  AddUser("carol", "carol's password", true);
+  const std::string carol = TokenOf("carol", "carol's password");
+  const std::string kept = ObtainToken();
+  for (int i = 0; i < 2; ++i) {
+    v1::RevokeTokenResponse resp;
+    ASSERT_TRUE(Revoke(ObtainToken(), false, &resp).ok());
+    EXPECT_FALSE(resp.all_sessions());
+    EXPECT_TRUE(resp.has_revoked_until());
+  }
+  EXPECT_TRUE(Verify(kept).ok());
+  const std::string third = ObtainToken();
+  v1::RevokeTokenResponse resp;
+  ASSERT_TRUE(Revoke(third, false, &resp).ok());
+  EXPECT_TRUE(resp.all_sessions());
+  EXPECT_FALSE(resp.has_revoked_until());
+  for (const std::string& t : {third, kept}) {
+    EXPECT_THAT(Verify(t), IsRpcError(grpc::StatusCode::UNAUTHENTICATED,
+                                      kBlacklisted, "TOKEN_REVOKED"));
+  }
+  EXPECT_TRUE(Verify(carol).ok());
+  // What watchers are sent: ada's two jtis and her generation, no third.
+  absl::StatusOr<Revocations> set =
+      store_->RevocationsSince(0, absl::FromUnixSeconds(Now()));
+  ASSERT_TRUE(set.ok());
+  EXPECT_EQ(set->tokens.size(), 2u);
+  ASSERT_EQ(set->users.size(), 1u);
+  EXPECT_EQ(set->users[0].user_id, ada_id_);
+  // A new login works; the cap still holds for it.
+  const std::string fresh = ObtainToken();
+  EXPECT_TRUE(Verify(fresh).ok());
+  ASSERT_TRUE(Revoke(fresh, false, &resp).ok());
+  EXPECT_TRUE(resp.all_sessions());
+}
+
+TEST_F(RevocationTest, ZeroRevokedTokensPerUser_IsRefusedByCreate) {
+  Start(TokenSettings());
+  TokenSettings s;
+  s.max_revoked_tokens_per_user = 0;
+  absl::StatusOr<std::unique_ptr<TokenService>> tokens = TokenService::Create(
+      s, *jwt::KeySet::Create({Key()}), store_.get(),
+      PasswordHasher(kTestIterations), ThrottleOptions(), clock_.AsClock());
+  EXPECT_EQ(tokens.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(tokens.status().message(),
+              HasSubstr("max_revoked_tokens_per_user"));
+}
+
 TEST_F(RevocationTest, LogOutEverywhereRevokesEveryTokenOfThatUserOnly) {
   TokenSettings s;
   s.allow_refresh = true;
@@ -728,6 +782,7 @@ TEST_F(RevocationTest, LogOutEverywhereRevokesEveryTokenOfThatUserOnly) {
   v1::RevokeTokenResponse resp;
   ASSERT_TRUE(Revoke(a1, /*all_sessions=*/true, &resp).ok());
   EXPECT_FALSE(resp.has_revoked_until());
+  EXPECT_TRUE(resp.all_sessions());
   for (const std::string& t : {a1, a2, refreshed.token()}) {
     EXPECT_THAT(Verify(t), IsRpcError(grpc::StatusCode::UNAUTHENTICATED,
                                       kBlacklisted, "TOKEN_REVOKED"));
@@ -890,9 +945,12 @@ class GatedRevocations final : public UserStore {
       absl::string_view username, absl::string_view jti) override {
     return inner_->FindForToken(username, jti);
   }
-  absl::Status RevokeToken(absl::string_view jti, int64_t user_id,
-                           absl::Time expires_at, absl::Time now) override {
-    return inner_->RevokeToken(jti, user_id, expires_at, now);
+  absl::StatusOr<TokenRevocation> RevokeToken(absl::string_view jti,
+                                              int64_t user_id,
+                                              absl::Time expires_at,
+                                              absl::Time now,
+                                              size_t max_per_user) override {
+    return inner_->RevokeToken(jti, user_id, expires_at, now, max_per_user);
   }
   absl::StatusOr<int64_t> BumpTokenGeneration(int64_t user_id) override {
     return inner_->BumpTokenGeneration(user_id);

@@ -190,8 +190,8 @@ int PostgresUserStoreTest::counter_ = 0;
 TEST_F(PostgresUserStoreTest, FreshSchemaIsDjangosAuthUser) {
   auto store = MustOpen();
   ASSERT_NE(store, nullptr);
-  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(3));
-  EXPECT_EQ(PostgresUserStore::LatestSchemaVersion(), 3);
+  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(4));
+  EXPECT_EQ(PostgresUserStore::LatestSchemaVersion(), 4);
   EXPECT_THAT(
       Rows(absl::StrCat(
           "SELECT column_name, data_type, is_nullable, "
@@ -217,9 +217,9 @@ TEST_F(PostgresUserStoreTest, FreshSchemaIsDjangosAuthUser) {
   EXPECT_THAT(
       Rows("SELECT version, applied_at <= now() FROM jwtauth_schema_migrations "
            "ORDER BY version"),
-      ElementsAre("1|t", "2|t", "3|t"));
+      ElementsAre("1|t", "2|t", "3|t", "4|t"));
   EXPECT_THAT(store->Migrate(), IsOk());
-  EXPECT_EQ(Text("SELECT count(*) FROM jwtauth_schema_migrations"), "3");
+  EXPECT_EQ(Text("SELECT count(*) FROM jwtauth_schema_migrations"), "4");
 }
 
 // An auth_user made by Django 3.2 (serial id, no identity) with rows Django
@@ -252,7 +252,7 @@ TEST_F(PostgresUserStoreTest, ExistingDjangoTableIsUsedAndNotAltered) {
 
   auto store = MustOpen();
   ASSERT_NE(store, nullptr);
-  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(3));
+  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(4));
   absl::StatusOr<std::optional<User>> alice = store->FindByUsername("alice");
   ASSERT_THAT(alice, IsOk());
   ASSERT_TRUE(alice->has_value());

@@ -72,6 +72,13 @@ TEST(ServerStartup, BadDurationIsRefusedNamingTheFlag) {
   EXPECT_THAT(err, HasSubstr("expiration_delta"));
 }
 
+TEST(ServerStartup, ZeroRevokedTokensPerUserIsRefusedNamingTheFlag) {
+  TempDir dir;
+  auto [code, err] = Refusal(dir, {"--max_revoked_tokens_per_user=0"});
+  EXPECT_EQ(code, 2);
+  EXPECT_THAT(err, HasSubstr("--max_revoked_tokens_per_user"));
+}
+
 TEST(ServerStartup, MissingSecretFileIsRefusedNamingIt) {
   TempDir dir;
   const std::string path = dir.File("nope.key");

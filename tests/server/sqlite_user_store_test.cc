@@ -109,6 +109,23 @@ class RawDb {
     sqlite3_finalize(stmt);
     return out;
   }
+  // Column returns `column` of every row, one line each.
+  std::string Column(const std::string& sql, int column) {
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr),
+              SQLITE_OK)
+        << sql;
+    std::string out;
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      const unsigned char* text = sqlite3_column_text(stmt, column);
+      absl::StrAppend(
+          &out,
+          text != nullptr ? reinterpret_cast<const char*>(text) : "<null>",
+          "\n");
+    }
+    sqlite3_finalize(stmt);
+    return out;
+  }
 
  private:
   sqlite3* db_ = nullptr;
@@ -211,7 +228,8 @@ TEST(SqliteUserStore, FindForTokenReturnsTheUserAndWhetherTheJtiIsRevoked) {
   ASSERT_THAT(created, IsOk());
   const absl::Time now = absl::Now();
   ASSERT_TRUE(
-      store->RevokeToken("gone", created->id, now + absl::Hours(1), now).ok());
+      store->RevokeToken("gone", created->id, now + absl::Hours(1), now, 100)
+          .ok());
   for (const char* jti : {"gone", "kept", ""}) {
     absl::StatusOr<std::optional<TokenSubject>> found =
         store->FindForToken("ada", jti);
@@ -483,9 +501,15 @@ TEST(SqliteUserStore, UsernameLimitCountsCharactersNotBytes) {
 TEST(SqliteUserStore, NewDatabaseIsAtTheLatestSchemaVersionInWalMode) {
   TempDir dir;
   auto store = MustOpen(dir.File("users.sqlite3"));
-  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(3));
+  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(4));
   RawDb raw(dir.File("users.sqlite3"));
   EXPECT_EQ(raw.Text("PRAGMA journal_mode"), "wal");
+  // RevokeToken's per-user count reads an index, not the whole table.
+  EXPECT_THAT(raw.Column("EXPLAIN QUERY PLAN SELECT count(*) FROM (SELECT 1 "
+                         "FROM jwtauth_revoked WHERE user_id = 1 AND "
+                         "jti <> 'x' LIMIT 100)",
+                         3),
+              HasSubstr("USING INDEX jwtauth_revoked_user_id"));
   EXPECT_THAT(
       raw.Text("SELECT sql FROM sqlite_master WHERE name = 'auth_user'"),
       HasSubstr("\"username\" varchar(150) NOT NULL UNIQUE"));
@@ -513,10 +537,14 @@ TEST(SqliteUserStore,
         "INSERT INTO v2 SELECT * FROM jwtauth_user_state;"
         "DROP TABLE jwtauth_user_state;"
         "ALTER TABLE v2 RENAME TO jwtauth_user_state;"
-        "DELETE FROM jwtauth_schema_migrations WHERE version = 3;");
+        "DROP INDEX jwtauth_revoked_user_id;"
+        "DELETE FROM jwtauth_schema_migrations WHERE version >= 3;");
   }
   auto store = MustOpen(path);
-  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(3));
+  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(4));
+  EXPECT_EQ(RawDb(path).Text("SELECT count(*) FROM sqlite_master WHERE name = "
+                             "'jwtauth_revoked_user_id'"),
+            "1");
   EXPECT_EQ(store->FindById(ada_id)->value().token_generation, 1);
   ASSERT_THAT(store->DeleteUser(ada_id), IsOk());
   absl::StatusOr<Revocations> all =
@@ -539,10 +567,10 @@ TEST(SqliteUserStore, MigrationsRunOnceAcrossOpens) {
       "SELECT applied_at FROM jwtauth_schema_migrations WHERE version = 1");
   for (int i = 0; i < 3; ++i) {
     auto store = MustOpen(path);
-    EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(3));
+    EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(4));
     EXPECT_EQ(store->ListUsers()->size(), 1u);
   }
-  EXPECT_EQ(raw.Text("SELECT count(*) FROM jwtauth_schema_migrations"), "3");
+  EXPECT_EQ(raw.Text("SELECT count(*) FROM jwtauth_schema_migrations"), "4");
   EXPECT_EQ(
       raw.Text(
           "SELECT applied_at FROM jwtauth_schema_migrations WHERE version = 1"),
@@ -585,7 +613,7 @@ TEST(SqliteUserStore, OpenWithoutCreateOnExistingStoreWorks) {
   ASSERT_THAT(MustOpen(path)->CreateUser(Ada()), IsOk());
   auto store = MustOpen(path, NoCreate());
   ASSERT_NE(store, nullptr);
-  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(3));
+  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(4));
   EXPECT_TRUE(store->FindByUsername("ada")->has_value());
 }
 
@@ -960,7 +988,7 @@ TEST(SqliteUserStore, DjangoMadeDatabaseIsReadAndStaysUsableByDjango) {
 
   auto store = MustOpen(path);  // create = true: jwtauth's migration runs here
   ASSERT_NE(store, nullptr);
-  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(3));
+  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(4));
   absl::StatusOr<std::vector<User>> users = store->ListUsers();
   ASSERT_THAT(users, IsOk());
   EXPECT_EQ(users->size(), 2u);

@@ -408,11 +408,15 @@ TEST_P(UserStoreContract, MutationsOfMissingUserAreNotFound) {
 
 // --------------------------------------------------------- revocation
 
+// RevokeToken's per-user cap where a test does not exercise it.
+constexpr size_t kCap = 100;
+
 TEST_P(UserStoreContract, RevokedJtiIsReportedInTheSameReadAsTheUser) {
   const User ada = MustCreate(Ada());
   const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
-  ASSERT_THAT(store_->RevokeToken("jti-1", ada.id, now + absl::Minutes(5), now),
-              IsOk());
+  ASSERT_THAT(
+      store_->RevokeToken("jti-1", ada.id, now + absl::Minutes(5), now, kCap),
+      IsOk());
   absl::StatusOr<std::optional<TokenSubject>> revoked =
       store_->FindForToken("ada", "jti-1");
   ASSERT_THAT(revoked, IsOk());
@@ -432,8 +436,9 @@ TEST_P(UserStoreContract, RevokedJtiIsReportedInTheSameReadAsTheUser) {
   ASSERT_THAT(nobody, IsOk());
   EXPECT_FALSE(nobody->has_value());
   // Revoking again is fine and keeps the later expiry.
-  EXPECT_THAT(store_->RevokeToken("jti-1", ada.id, now + absl::Minutes(1), now),
-              IsOk());
+  EXPECT_THAT(
+      store_->RevokeToken("jti-1", ada.id, now + absl::Minutes(1), now, kCap),
+      IsOk());
   absl::StatusOr<Revocations> all = store_->RevocationsSince(0, now);
   ASSERT_THAT(all, IsOk());
   ASSERT_EQ(all->tokens.size(), 1u);
@@ -443,13 +448,125 @@ TEST_P(UserStoreContract, RevokedJtiIsReportedInTheSameReadAsTheUser) {
 TEST_P(UserStoreContract, BadJtisAreInvalidArgumentAndStoreNothing) {
   const User ada = MustCreate(Ada());
   const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
-  EXPECT_THAT(store_->RevokeToken("", ada.id, now, now),
+  EXPECT_THAT(store_->RevokeToken("", ada.id, now, now, kCap),
               HasCode(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(store_->RevokeToken(std::string(256, 'j'), ada.id, now, now),
-              HasCode(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(
+      store_->RevokeToken(std::string(256, 'j'), ada.id, now, now, kCap),
+      HasCode(absl::StatusCode::kInvalidArgument));
   absl::StatusOr<Revocations> all = store_->RevocationsSince(0, now);
   ASSERT_THAT(all, IsOk());
   EXPECT_TRUE(all->tokens.empty());
+}
+
+TEST_P(UserStoreContract, RevokingPastTheCap_BumpsTheGenerationAndStoresNoJti) {
+  const User ada = MustCreate(Ada());
+  const User bob = MustCreate(Named("bob"));
+  const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
+  const absl::Time until = now + absl::Minutes(15);
+  for (const char* jti : {"a1", "a2", "a3"}) {
+    absl::StatusOr<TokenRevocation> r =
+        store_->RevokeToken(jti, ada.id, until, now, 3);
+    ASSERT_THAT(r, IsOk()) << jti;
+    EXPECT_FALSE(r->all_sessions) << jti;
+  }
+  absl::StatusOr<TokenRevocation> over =
+      store_->RevokeToken("a4", ada.id, until, now, 3);
+  ASSERT_THAT(over, IsOk());
+  EXPECT_TRUE(over->all_sessions);
+  EXPECT_EQ(over->generation, 1);
+  EXPECT_EQ(MustFind("ada").token_generation, 1);
+  // Each one past the cap bumps again.
+  over = store_->RevokeToken("a5", ada.id, until, now, 3);
+  ASSERT_THAT(over, IsOk());
+  EXPECT_TRUE(over->all_sessions);
+  EXPECT_EQ(over->generation, 2);
+  // Revoking a jti already held is no new entry.
+  absl::StatusOr<TokenRevocation> again =
+      store_->RevokeToken("a2", ada.id, until + absl::Minutes(1), now, 3);
+  ASSERT_THAT(again, IsOk());
+  EXPECT_FALSE(again->all_sessions);
+  // The cap is per user.
+  absl::StatusOr<TokenRevocation> other =
+      store_->RevokeToken("b1", bob.id, until, now, 3);
+  ASSERT_THAT(other, IsOk());
+  EXPECT_FALSE(other->all_sessions);
+
+  absl::StatusOr<Revocations> all = store_->RevocationsSince(0, now);
+  ASSERT_THAT(all, IsOk());
+  std::set<std::string> jtis;
+  for (const Revocations::Token& t : all->tokens) jtis.insert(t.jti);
+  EXPECT_EQ(jtis, (std::set<std::string>{"a1", "a2", "a3", "b1"}));
+  ASSERT_EQ(all->users.size(), 1u);
+  EXPECT_EQ(all->users[0].user_id, ada.id);
+  EXPECT_EQ(all->users[0].generation, 2);
+  absl::StatusOr<std::optional<TokenSubject>> a4 =
+      store_->FindForToken("ada", "a4");
+  ASSERT_THAT(a4, IsOk());
+  ASSERT_TRUE(a4->has_value());
+  EXPECT_FALSE((*a4)->jti_revoked);
+  EXPECT_EQ(MustFind("bob").token_generation, 0);
+}
+
+TEST_P(UserStoreContract, ExpiredRevocationsDoNotCountTowardsTheCap) {
+  const User ada = MustCreate(Ada());
+  const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
+  ASSERT_THAT(store_->RevokeToken("a1", ada.id, now + absl::Seconds(1), now, 1),
+              IsOk());
+  absl::StatusOr<TokenRevocation> later = store_->RevokeToken(
+      "a2", ada.id, now + absl::Hours(1), now + absl::Minutes(1), 1);
+  ASSERT_THAT(later, IsOk());
+  EXPECT_FALSE(later->all_sessions);
+  EXPECT_EQ(MustFind("ada").token_generation, 0);
+}
+
+TEST_P(UserStoreContract, RevokingForAMissingUser_IsNotFoundAndStoresNothing) {
+  const User ada = MustCreate(Ada());
+  const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
+  for (size_t cap : {size_t{0}, kCap}) {
+    EXPECT_THAT(store_->RevokeToken("x1", ada.id + 1000, now + absl::Hours(1),
+                                    now, cap),
+                HasCode(absl::StatusCode::kNotFound))
+        << cap;
+  }
+  absl::StatusOr<Revocations> all = store_->RevocationsSince(0, now);
+  ASSERT_THAT(all, IsOk());
+  EXPECT_TRUE(all->tokens.empty());
+  EXPECT_TRUE(all->users.empty());
+}
+
+TEST_P(UserStoreContract, ConcurrentRevocations_NeverOvershootTheCap) {
+  const User ada = MustCreate(Ada());
+  const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
+  constexpr int kThreads = 8;
+  constexpr int kEach = 10;
+  constexpr size_t kSmallCap = 20;
+  std::atomic<int> bumped{0};
+  std::atomic<int> failed{0};
+  std::atomic<bool> go{false};  // all threads start together
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      while (!go.load()) std::this_thread::yield();
+      for (int i = 0; i < kEach; ++i) {
+        absl::StatusOr<TokenRevocation> r =
+            store_->RevokeToken(absl::StrCat("t", t, "-", i), ada.id,
+                                now + absl::Hours(1), now, kSmallCap);
+        if (!r.ok()) {
+          ++failed;
+        } else if (r->all_sessions) {
+          ++bumped;
+        }
+      }
+    });
+  }
+  go.store(true);
+  for (std::thread& t : threads) t.join();
+  ASSERT_EQ(failed.load(), 0);
+  absl::StatusOr<Revocations> all = store_->RevocationsSince(0, now);
+  ASSERT_THAT(all, IsOk());
+  EXPECT_EQ(all->tokens.size(), kSmallCap);
+  EXPECT_EQ(bumped.load(), kThreads * kEach - static_cast<int>(kSmallCap));
+  EXPECT_EQ(MustFind("ada").token_generation, bumped.load());
 }
 
 TEST_P(UserStoreContract, TokenGenerationStartsAtZeroAndBumpsPerUser) {
@@ -523,10 +640,11 @@ TEST_P(UserStoreContract, RevocationsSinceReturnsOnlyLaterUnexpiredChanges) {
   ASSERT_THAT(empty, IsOk());
   EXPECT_TRUE(empty->tokens.empty());
   EXPECT_TRUE(empty->users.empty());
-  ASSERT_THAT(store_->RevokeToken("a1", ada.id, now + absl::Minutes(5), now),
-              IsOk());
+  ASSERT_THAT(
+      store_->RevokeToken("a1", ada.id, now + absl::Minutes(5), now, kCap),
+      IsOk());
   ASSERT_THAT(store_->RevokeToken("old", ada.id, now - absl::Seconds(1),
-                                  now - absl::Minutes(10)),
+                                  now - absl::Minutes(10), kCap),
               IsOk());
   ASSERT_THAT(store_->BumpTokenGeneration(bob.id), IsOk());
   absl::StatusOr<Revocations> first = store_->RevocationsSince(0, now);
@@ -546,8 +664,9 @@ TEST_P(UserStoreContract, RevocationsSinceReturnsOnlyLaterUnexpiredChanges) {
   EXPECT_TRUE(none->users.empty());
   EXPECT_EQ(none->seq, first->seq);
 
-  ASSERT_THAT(store_->RevokeToken("b1", bob.id, now + absl::Minutes(5), now),
-              IsOk());
+  ASSERT_THAT(
+      store_->RevokeToken("b1", bob.id, now + absl::Minutes(5), now, kCap),
+      IsOk());
   ASSERT_THAT(store_->SetActive(ada.id, false), IsOk());  // trigger
   absl::StatusOr<Revocations> later = store_->RevocationsSince(first->seq, now);
   ASSERT_THAT(later, IsOk());
@@ -563,15 +682,16 @@ TEST_P(UserStoreContract,
   const User ada = MustCreate(Ada());
   const User bob = MustCreate(Named("bob"));
   const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
-  ASSERT_THAT(
-      store_->RevokeToken("gone-soon", ada.id, now + absl::Seconds(1), now),
-      IsOk());
-  ASSERT_THAT(store_->RevokeToken("bob-1", bob.id, now + absl::Hours(1), now),
+  ASSERT_THAT(store_->RevokeToken("gone-soon", ada.id, now + absl::Seconds(1),
+                                  now, kCap),
               IsOk());
+  ASSERT_THAT(
+      store_->RevokeToken("bob-1", bob.id, now + absl::Hours(1), now, kCap),
+      IsOk());
   ASSERT_THAT(store_->BumpTokenGeneration(bob.id), IsOk());
   // A later revocation deletes what expired before it.
   ASSERT_THAT(store_->RevokeToken("ada-2", ada.id, now + absl::Hours(1),
-                                  now + absl::Minutes(1)),
+                                  now + absl::Minutes(1), kCap),
               IsOk());
   absl::StatusOr<Revocations> all =
       store_->RevocationsSince(0, now - absl::Hours(1));
@@ -815,15 +935,15 @@ TEST_P(UserStoreContract,
 // ----------------------------------------------------------- migrations
 
 TEST_P(UserStoreContract, MigrationsAreIdempotentAcrossOpens) {
-  EXPECT_THAT(SchemaVersion(*store_), IsOkAndHolds(3));
+  EXPECT_THAT(SchemaVersion(*store_), IsOkAndHolds(4));
   ASSERT_THAT(store_->CreateUser(Ada()), IsOk());
   for (int i = 0; i < 2; ++i) {
     std::unique_ptr<UserStore> again = Open();
     ASSERT_NE(again, nullptr);
-    EXPECT_THAT(SchemaVersion(*again), IsOkAndHolds(3));
+    EXPECT_THAT(SchemaVersion(*again), IsOkAndHolds(4));
     EXPECT_EQ(again->ListUsers()->size(), 1u);
   }
-  EXPECT_THAT(SchemaVersion(*store_), IsOkAndHolds(3));
+  EXPECT_THAT(SchemaVersion(*store_), IsOkAndHolds(4));
   EXPECT_EQ(MustFind("ada").email, "ada@example.com");
 }
 
@@ -832,7 +952,7 @@ TEST_P(UserStoreContract, OpenWithoutMigrateNeedsAnExistingStore) {
   ASSERT_NE(plain, nullptr);
   ASSERT_THAT(store_->CreateUser(Ada()), IsOk());
   EXPECT_EQ(plain->ListUsers()->size(), 1u);
-  EXPECT_THAT(SchemaVersion(*plain), IsOkAndHolds(3));
+  EXPECT_THAT(SchemaVersion(*plain), IsOkAndHolds(4));
 }
 
 class UserStoreContractEmpty : public UserStoreContract {
@@ -856,7 +976,7 @@ TEST_P(UserStoreContractEmpty,
   // Migrating adds the store beside the foreign table.
   store_ = Open();
   ASSERT_NE(store_, nullptr);
-  EXPECT_THAT(SchemaVersion(*store_), IsOkAndHolds(3));
+  EXPECT_THAT(SchemaVersion(*store_), IsOkAndHolds(4));
   EXPECT_THAT(store_->CreateUser(Ada()), IsOk());
 }
 
@@ -876,7 +996,7 @@ TEST_P(UserStoreContractEmpty, StoresOpenedTogetherMigrateOnce) {
   for (std::thread& t : threads) t.join();
   for (auto& s : stores) {
     ASSERT_NE(s, nullptr);
-    EXPECT_THAT(SchemaVersion(*s), IsOkAndHolds(3));
+    EXPECT_THAT(SchemaVersion(*s), IsOkAndHolds(4));
   }
   ASSERT_THAT(stores[0]->CreateUser(Ada()), IsOk());
   for (auto& s : stores) {
