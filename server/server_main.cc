@@ -133,6 +133,9 @@ ABSL_FLAG(int64_t, max_revoked_tokens_per_user, 100,
           "user; revoking one more revokes all of the user's sessions. It "
           "bounds what one account can add to the revocation set every "
           "WatchRevocations client holds");
+ABSL_FLAG(int64_t, max_watchers, 4096,
+          "WatchRevocations streams served at once; more are refused with "
+          "RESOURCE_EXHAUSTED (each holds a connection and its queue)");
 ABSL_FLAG(HumanDuration, shutdown_grace, HumanDuration{absl::Seconds(10)},
           "On SIGTERM, how long in-flight calls may take");
 ABSL_FLAG(HumanDuration, log_flush_interval,
@@ -345,6 +348,9 @@ int Serve() {
     return Fail("--revocation_poll must be at least 10ms");
   server::RevocationFeedOptions feed_options;
   feed_options.poll_interval = revocation_poll;
+  const int64_t max_watchers = absl::GetFlag(FLAGS_max_watchers);
+  if (max_watchers < 1) return Fail("--max_watchers must be at least 1");
+  feed_options.max_watchers = static_cast<size_t>(max_watchers);
   server::RevocationFeed feed(store->get(), jwt::SystemClock(), feed_options);
   feed.Start();
   service.set_revocation_feed(&feed);

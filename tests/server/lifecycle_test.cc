@@ -94,7 +94,7 @@ class Lifecycle : public ::testing::Test {
         JWTAUTH_SERVER_BIN, "--listen=127.0.0.1:0", "--http_listen=127.0.0.1:0",
         "--data_dir=" + dir_.path(), "--key_dir=" + dir_.File("keys"),
         "--port_file=" + port_file, "--revocation_poll=100ms",
-        "--pbkdf2_iterations=1000"});
+        "--pbkdf2_iterations=1000", "--max_watchers=1"});
     ASSERT_TRUE(r.process->Start());
     const std::string port = WaitForFile(port_file, absl::Seconds(30));
     ASSERT_FALSE(port.empty()) << r.process->Stderr();
@@ -155,6 +155,30 @@ class Lifecycle : public ::testing::Test {
   TempDir dir_;
   std::array<Replica, 2> replicas_;
 };
+
+TEST_F(Lifecycle, WatchersPastMaxWatchersAreResourceExhausted) {
+  auto stub = jwtauth::v1::AuthService::NewStub(grpc::CreateChannel(
+      replicas_[0].address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext first;
+  first.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(30));
+  auto held =
+      stub->WatchRevocations(&first, jwtauth::v1::WatchRevocationsRequest());
+  jwtauth::v1::RevocationEvents events;
+  ASSERT_TRUE(held->Read(&events));
+  ASSERT_TRUE(events.snapshot());
+  grpc::ClientContext second;
+  second.set_deadline(std::chrono::system_clock::now() +
+                      std::chrono::seconds(30));
+  auto refused =
+      stub->WatchRevocations(&second, jwtauth::v1::WatchRevocationsRequest());
+  EXPECT_FALSE(refused->Read(&events));
+  const grpc::Status status = refused->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << status.error_message();
+  first.TryCancel();
+  held->Finish();
+}
 
 TEST_F(Lifecycle, RevocationThroughOneReplicaReachesTheOtherAndItsWatchers) {
   // A watcher of replica 1, as a locally validating service would hold.

@@ -72,11 +72,13 @@ TEST(ServerStartup, BadDurationIsRefusedNamingTheFlag) {
   EXPECT_THAT(err, HasSubstr("expiration_delta"));
 }
 
-TEST(ServerStartup, ZeroRevokedTokensPerUserIsRefusedNamingTheFlag) {
-  TempDir dir;
-  auto [code, err] = Refusal(dir, {"--max_revoked_tokens_per_user=0"});
-  EXPECT_EQ(code, 2);
-  EXPECT_THAT(err, HasSubstr("--max_revoked_tokens_per_user"));
+TEST(ServerStartup, ZeroLimitsAreRefusedNamingTheFlag) {
+  for (const char* flag : {"--max_revoked_tokens_per_user", "--max_watchers"}) {
+    TempDir dir;
+    auto [code, err] = Refusal(dir, {absl::StrCat(flag, "=0")});
+    EXPECT_EQ(code, 2) << flag;
+    EXPECT_THAT(err, HasSubstr(flag));
+  }
 }
 
 TEST(ServerStartup, MissingSecretFileIsRefusedNamingIt) {
