@@ -131,6 +131,11 @@ absl::Status RemoteKeySet::FetchOnce(
         absl::StrCat("GetJwks failed: ", rpc.error_message(), " (code ",
                      static_cast<int>(rpc.error_code()), ")")));
   }
+  // The same document as the installed one was checked when installed: no
+  // parse, and cached tokens stay valid (the generation is kept).
+  if (Load() != nullptr && response.jwks_json() == installed_jwks_) {
+    return absl::OkStatus();
+  }
   absl::StatusOr<jwt::Json> jwks = jwt::ParseJson(response.jwks_json());
   if (!jwks.ok() || !jwks->is_object()) {
     return fail(absl::DataLossError("GetJwks answered something not JSON"));
@@ -148,9 +153,6 @@ absl::Status RemoteKeySet::FetchOnce(
   if (!set.ok()) {
     return fail(absl::DataLossError(absl::StrCat(
         "GetJwks answered an unusable JWK Set: ", set.status().message())));
-  }
-  if (Load() != nullptr && response.jwks_json() == installed_jwks_) {
-    return absl::OkStatus();  // the same keys: cached tokens stay valid
   }
   absl::StatusOr<jwt::Verifier> verifier =
       jwt::Verifier::Create(*std::move(set), options_.validator, clock_);
