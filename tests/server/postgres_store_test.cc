@@ -222,6 +222,59 @@ TEST_F(PostgresUserStoreTest, FreshSchemaIsDjangosAuthUser) {
   EXPECT_EQ(Text("SELECT count(*) FROM jwtauth_schema_migrations"), "4");
 }
 
+// A database at schema version 2 holding users, generations and revoked
+// jtis: migrations 3 and 4 keep all of it, then deleting a user revokes its
+// tokens (3) and revocations are capped per user (4).
+TEST_F(PostgresUserStoreTest, Version2DatabaseWithRowsUpgradesKeepingThem) {
+  const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
+  int64_t ada = 0, bob = 0;
+  {
+    auto store = MustOpen();
+    ASSERT_NE(store, nullptr);
+    ada = store->CreateUser(Named("ada"))->id;
+    bob = store->CreateUser(Named("bob"))->id;
+    ASSERT_THAT(store->BumpTokenGeneration(ada), IsOk());
+    ASSERT_THAT(store->RevokeToken("bob-1", bob, now + absl::Hours(1), now, 1),
+                IsOk());
+  }
+  // Back to version 2's shape.
+  ASSERT_TRUE(
+      Exec("DROP INDEX jwtauth_revoked_user_id; "
+           "DROP TRIGGER jwtauth_revoke_on_user_delete ON auth_user; "
+           "DROP FUNCTION jwtauth_revoke_on_user_delete(); "
+           "ALTER TABLE jwtauth_user_state ADD CONSTRAINT "
+           "jwtauth_user_state_user_id_fkey FOREIGN KEY (user_id) "
+           "REFERENCES auth_user (id) ON DELETE CASCADE; "
+           "DELETE FROM jwtauth_schema_migrations WHERE version >= 3"));
+  ASSERT_EQ(Text("SELECT count(*) FROM jwtauth_schema_migrations"), "2");
+
+  auto store = MustOpen();
+  ASSERT_NE(store, nullptr);
+  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(4));
+  EXPECT_EQ(Text("SELECT count(*) FROM pg_indexes WHERE indexname = "
+                 "'jwtauth_revoked_user_id' AND schemaname = current_schema()"),
+            "1");
+  EXPECT_EQ(store->FindById(ada)->value().token_generation, 1);
+  absl::StatusOr<std::optional<TokenSubject>> revoked =
+      store->FindForToken("bob", "bob-1");
+  ASSERT_THAT(revoked, IsOk());
+  ASSERT_TRUE(revoked->has_value());
+  EXPECT_TRUE((*revoked)->jti_revoked);
+  // bob holds one revocation: a second is over the cap of 1.
+  absl::StatusOr<TokenRevocation> second =
+      store->RevokeToken("bob-2", bob, now + absl::Hours(1), now, 1);
+  ASSERT_THAT(second, IsOk());
+  EXPECT_TRUE(second->all_sessions);
+  ASSERT_THAT(store->DeleteUser(ada), IsOk());
+  absl::StatusOr<Revocations> all = store->RevocationsSince(0, now);
+  ASSERT_THAT(all, IsOk());
+  std::vector<std::string> generations;
+  for (const Revocations::Generation& g : all->users)
+    generations.push_back(
+        absl::StrCat(g.user_id == ada ? "ada" : "bob", "=", g.generation));
+  EXPECT_THAT(generations, ::testing::UnorderedElementsAre("ada=2", "bob=1"));
+}
+
 // An auth_user made by Django 3.2 (serial id, no identity) with rows Django
 // wrote: read as they are, written in kind, and the table is never altered.
 TEST_F(PostgresUserStoreTest, ExistingDjangoTableIsUsedAndNotAltered) {
