@@ -61,10 +61,12 @@ class EchoProfile final : public ev1::Profile::CallbackService {
 class AuthServer {
  public:
   AuthServer(const std::string& db, const FakeClock& clock, int port = 0,
-             server::RevocationFeedOptions feed_options = {}) {
+             server::RevocationFeedOptions feed_options = {},
+             size_t max_revoked_tokens_per_user = 100) {
     store_ = *server::SqliteUserStore::Open(db);
     server::TokenSettings settings;
     settings.expiration_delta = absl::Seconds(300);
+    settings.max_revoked_tokens_per_user = max_revoked_tokens_per_user;
     tokens_ = *server::TokenService::Create(
         settings, *jwt::KeySet::Create({Key()}), store_.get(),
         server::PasswordHasher(1000), {}, clock.AsClock());
@@ -252,6 +254,33 @@ TEST_F(RevocationWatcherTest, LogOutEverywhereRefusesOnlyThatUsersTokens) {
   const std::string ada3 = Obtain("ada");
   EXPECT_FALSE(Revoked(ada3));
   EXPECT_TRUE(Echo(ada3).ok());
+}
+
+// One account looping Obtain (or Refresh) and Revoke adds at most the
+// server's per-user cap to every watcher's set; the rest of its revocations
+// are generation bumps, one entry per user.
+TEST_F(RevocationWatcherTest, OneAccountFloodingRevocations_AddsAtMostTheCap) {
+  const int port = auth_->port();
+  auth_.reset();
+  ASSERT_TRUE(Eventually([&] { return !watcher_->Stats().connected; }));
+  auth_ = std::make_unique<AuthServer>(db_, clock_, port,
+                                       server::RevocationFeedOptions(), 3);
+  ASSERT_TRUE(Eventually([&] { return watcher_->Stats().connected; }));
+  const std::string bob = Obtain("bob");
+  std::vector<std::string> flood;
+  for (int i = 0; i < 20; ++i) {
+    flood.push_back(Obtain("ada"));
+    ASSERT_TRUE(Revoke(flood.back(), false).ok());
+  }
+  // A token of ada's latest generation passes once the watcher has it.
+  const std::string fresh = Obtain("ada");
+  ASSERT_TRUE(Eventually([&] { return !Revoked(fresh); }));
+  EXPECT_EQ(watcher_->Stats().entries, 3u);
+  EXPECT_EQ(watcher_->Stats().users, 1u);
+  for (const std::string& t : flood) EXPECT_TRUE(Revoked(t));
+  EXPECT_FALSE(Revoked(bob));
+  EXPECT_TRUE(Echo(bob).ok());
+  EXPECT_TRUE(Echo(fresh).ok());
 }
 
 TEST_F(RevocationWatcherTest, ResynchronisesAfterTheAuthServerRestarts) {
