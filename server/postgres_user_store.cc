@@ -893,7 +893,10 @@ absl::StatusOr<std::optional<TokenSubject>> PostgresUserStore::FindForToken(
 absl::Status PostgresUserStore::RunRevocation(
     absl::string_view what, absl::FunctionRef<absl::Status(Step)> body) {
   return impl_->WithConnection(what, false, [&](Connection& c) -> absl::Status {
-    absl::StatusOr<Result> r = impl_->Exec(c, "BEGIN", {}, what);
+    // READ COMMITTED whatever the database's default: RevokeToken relies on
+    // each statement seeing what committed before it.
+    absl::StatusOr<Result> r =
+        impl_->Exec(c, "BEGIN ISOLATION LEVEL READ COMMITTED", {}, what);
     if (!r.ok()) return r.status();
     auto step = [&](const char* sql, const std::vector<std::string>& params)
         -> absl::StatusOr<std::optional<int64_t>> {
@@ -929,25 +932,26 @@ absl::StatusOr<TokenRevocation> PostgresUserStore::RevokeToken(
   const std::string id = absl::StrCat(user_id);
   TokenRevocation result;
   absl::Status status = RunRevocation("cannot revoke token", [&](Step step) {
-    // The counter's row lock first: revocations run one at a time from
-    // here, so the count below cannot miss a concurrent one (each statement
-    // of a READ COMMITTED transaction sees what committed before it).
-    absl::StatusOr<std::optional<int64_t>> seq = step(
-        "UPDATE jwtauth_revocation_seq SET value = value + 1 "
-        "WHERE id = 1 RETURNING value",
-        {});
-    if (!seq.ok()) return seq.status();
-    const std::string seq_param = absl::StrCat(**seq);
+    // The user's row lock first: this user's revocations run one at a time
+    // from here, so the count below cannot miss a concurrent one (each
+    // statement of a READ COMMITTED transaction sees what committed before
+    // it), and only this user's own revocations add to what it counts.
+    // FOR NO KEY UPDATE does not block other transactions' foreign-key
+    // checks. Locks follow the order of every other writer (the user's row,
+    // expired rows, then the revocation counter, taken by the last
+    // statement, as a password change's trigger takes it after the row): no
+    // deadlock with this version, older replicas or Django.
     absl::StatusOr<std::optional<int64_t>> r =
-        step("DELETE FROM jwtauth_revoked WHERE expires_at < $1::bigint",
-             {absl::StrCat(absl::ToUnixSeconds(now))});
-    if (!r.ok()) return r.status();
-    r = step("SELECT id FROM auth_user WHERE id = $1::bigint", {id});
+        step("SELECT id FROM auth_user WHERE id = $1::bigint FOR NO KEY UPDATE",
+             {id});
     if (!r.ok()) {
       if (r.status().code() == absl::StatusCode::kNotFound)
         return absl::NotFoundError(absl::StrCat("no user with id ", user_id));
       return r.status();
     }
+    r = step("DELETE FROM jwtauth_revoked WHERE expires_at < $1::bigint",
+             {absl::StrCat(absl::ToUnixSeconds(now))});
+    if (!r.ok()) return r.status();
     // Counted up to the cap only: a cap lowered below what a user holds
     // costs no more than the cap.
     bool at_cap = false;
@@ -961,25 +965,34 @@ absl::StatusOr<TokenRevocation> PostgresUserStore::RevokeToken(
     }
     if (at_cap) {
       r = step(
+          "WITH next AS (UPDATE jwtauth_revocation_seq SET value = value + 1 "
+          "WHERE id = 1 RETURNING value) "
           "INSERT INTO jwtauth_user_state (user_id, token_generation, seq) "
-          "VALUES ($1::bigint, 1, $2::bigint) "
+          "SELECT $1::bigint, 1, value FROM next "
           "ON CONFLICT (user_id) DO UPDATE SET token_generation = "
           "jwtauth_user_state.token_generation + 1, seq = EXCLUDED.seq "
           "RETURNING token_generation",
-          {id, seq_param});
-      if (!r.ok()) return r.status();
+          {id});
+      if (!r.ok()) {
+        // No row: the counter is missing, which is no client's doing.
+        if (r.status().code() == absl::StatusCode::kNotFound)
+          return absl::UnavailableError("revocation counter is missing");
+        return r.status();
+      }
       result.all_sessions = true;
       result.generation = r->value_or(0);
       return absl::OkStatus();
     }
     return step(
+               "WITH next AS (UPDATE jwtauth_revocation_seq SET value = "
+               "value + 1 WHERE id = 1 RETURNING value) "
                "INSERT INTO jwtauth_revoked (jti, user_id, expires_at, seq) "
-               "VALUES ($1, $2::bigint, $3::bigint, $4::bigint) "
+               "SELECT $1, $2::bigint, $3::bigint, value FROM next "
                "ON CONFLICT (jti) DO UPDATE SET expires_at = "
                "GREATEST(jwtauth_revoked.expires_at, EXCLUDED.expires_at), "
                "seq = EXCLUDED.seq",
                {std::string(jti), id,
-                absl::StrCat(absl::ToUnixSeconds(expires_at)), seq_param})
+                absl::StrCat(absl::ToUnixSeconds(expires_at))})
         .status();
   });
   if (!status.ok()) return status;

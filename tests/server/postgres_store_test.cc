@@ -275,6 +275,36 @@ TEST_F(PostgresUserStoreTest, Version2DatabaseWithRowsUpgradesKeepingThem) {
   EXPECT_THAT(generations, ::testing::UnorderedElementsAre("ada=2", "bob=1"));
 }
 
+// RevokeToken's count relies on READ COMMITTED: a database whose default is
+// SERIALIZABLE must not turn concurrent revocations into failures.
+TEST_F(PostgresUserStoreTest,
+       ConcurrentRevocationsUnderASerializableDefault_AllSucceed) {
+  auto store =
+      MustOpen({}, "%20-c%20default_transaction_isolation%3Dserializable");
+  ASSERT_NE(store, nullptr);
+  const int64_t ada = store->CreateUser(Named("ada"))->id;
+  const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
+  constexpr int kThreads = 4;
+  constexpr int kEach = 10;
+  std::atomic<int> failed{0};
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      while (!go.load()) std::this_thread::yield();
+      for (int i = 0; i < kEach; ++i) {
+        absl::StatusOr<TokenRevocation> r = store->RevokeToken(
+            absl::StrCat("t", t, "-", i), ada, now + absl::Hours(1), now, 15);
+        if (!r.ok()) ++failed;
+      }
+    });
+  }
+  go.store(true);
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(Text("SELECT count(*) FROM jwtauth_revoked"), "15");
+}
+
 // An auth_user made by Django 3.2 (serial id, no identity) with rows Django
 // wrote: read as they are, written in kind, and the table is never altered.
 TEST_F(PostgresUserStoreTest, ExistingDjangoTableIsUsedAndNotAltered) {
