@@ -343,6 +343,21 @@ absl::StatusOr<RevokedToken> TokenService::Revoke(absl::string_view token,
   if (!verified.ok()) return verified.status();
   const jwt::VerifiedJwt* jwt = &verified->jwt;
   const User* user = &verified->user;
+  if (settings_.allow_expired_refresh && settings_.verify_expiration) {
+    // An expired token passed: only inside its refresh window, as Refresh
+    // takes it. A token that leaked long ago must not log its user out
+    // everywhere.
+    const absl::Time now = clock_();
+    const std::optional<absl::Time> exp = jwt->expiration();
+    if (exp.has_value() && now >= *exp + settings_.leeway) {
+      const jwt::Json* orig = jwt->claims().Find("orig_iat");
+      if (orig == nullptr || !orig->int_value().has_value() ||
+          now > absl::FromUnixSeconds(*orig->int_value()) +
+                    settings_.refresh_expiration_delta) {
+        return Unauthenticated(jwt::kMsgExpired, "TOKEN_EXPIRED");
+      }
+    }
+  }
   RevokedToken revoked{*user, all_sessions, std::nullopt, 0};
   if (all_sessions) {
     absl::StatusOr<int64_t> generation = store_->BumpTokenGeneration(user->id);

@@ -884,6 +884,29 @@ TEST_F(RevocationTest, ExpiredTokenInItsRefreshWindowCanBeRevokedUntilItEnds) {
                                          kBlacklisted, "TOKEN_REVOKED"));
 }
 
+// A token that leaked long ago, past its refresh window, cannot log its
+// user out (everywhere, or by the per-user cap).
+TEST_F(RevocationTest, ExpiredTokenPastItsRefreshWindow_RevokesNothing) {
+  TokenSettings s;
+  s.allow_refresh = true;
+  s.allow_expired_refresh = true;
+  s.refresh_expiration_delta = absl::Seconds(1000);
+  Start(s);
+  const std::string old = ObtainToken();
+  clock_.Advance(absl::Seconds(1001));  // past orig_iat + 1000
+  const std::string current = ObtainToken();
+  for (bool all_sessions : {true, false}) {
+    EXPECT_THAT(Revoke(old, all_sessions),
+                IsRpcError(grpc::StatusCode::UNAUTHENTICATED,
+                           "Signature has expired.", "TOKEN_EXPIRED"))
+        << all_sessions;
+  }
+  EXPECT_TRUE(Verify(current).ok());
+  absl::StatusOr<std::optional<User>> ada = store_->FindByUsername("ada");
+  ASSERT_TRUE(ada.ok() && ada->has_value());
+  EXPECT_EQ((*ada)->token_generation, 0);
+}
+
 // GatedRevocations forwards to a store; its RevocationsSince reads the store,
 // then waits while the gate is closed: a store that answers slowly, with
 // what it held at the time of the read.
