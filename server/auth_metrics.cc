@@ -32,8 +32,8 @@ constexpr std::array<absl::string_view, kCallOutcomeCount> kOutcomeNames = {
     "TOKEN_REVOKED",
     "OTHER"};
 
-constexpr std::array<absl::string_view, 2> kRevocationKindNames = {
-    "token", "all_sessions"};
+constexpr std::array<absl::string_view, 3> kRevocationKindNames = {
+    "token", "all_sessions", "over_cap"};
 
 }  // namespace
 

@@ -5,6 +5,9 @@
 //   jwtauth_call_duration_seconds{method}        histogram, 100 µs .. 10 s
 //   jwtauth_login_throttles_total                counter
 //   jwtauth_revocations_total{kind}              counter, token | all_sessions
+//                                                | over_cap (a single logout
+//                                                that revoked all sessions:
+//                                                the user's cap was reached)
 //   jwtauth_store_errors_total                   counter
 //   jwtauth_token_cache_entries                  gauge    } from callbacks,
 //   jwtauth_token_cache_hits_total               counter  } when given
@@ -78,8 +81,10 @@ enum class CallOutcome {
 };
 inline constexpr size_t kCallOutcomeCount = 18;
 
-// RevocationKind: what RevokeToken revoked (label `kind`).
-enum class RevocationKind { kToken, kAllSessions };
+// RevocationKind: what RevokeToken revoked (label `kind`): one token, all
+// sessions as asked, or all sessions because the user had
+// max_revoked_tokens_per_user revocations in force (an abuse signal).
+enum class RevocationKind { kToken, kAllSessions, kOverCap };
 
 // AuthMethodName is the method's label value ("VerifyToken").
 absl::string_view AuthMethodName(AuthMethod method);
@@ -150,7 +155,7 @@ class AuthMetrics {
   std::array<std::array<Counter*, kCallOutcomeCount>, kAuthMethodCount>
       calls_{};
   std::array<Histogram*, kAuthMethodCount> durations_{};
-  std::array<Counter*, 2> revocations_{};
+  std::array<Counter*, 3> revocations_{};
   Counter* throttles_ = nullptr;
   Counter* store_errors_ = nullptr;
 };

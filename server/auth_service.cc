@@ -140,6 +140,8 @@ bool AuthServiceImpl::RunIo(std::function<void()> work) {
 struct AuthServiceImpl::Decision {
   absl::Status status;
   std::string username;
+  // Logged as the method instead of the call's own name when set.
+  const char* method = nullptr;
 };
 
 template <typename Decide>
@@ -150,13 +152,14 @@ grpc::ServerUnaryReactor* AuthServiceImpl::ServeOnIo(
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   std::string peer = PeerAddress(context->peer());
   AuthMetrics* metrics = metrics_;
-  const bool ran = RunIo([decide, reactor, peer, metrics, method, name,
-                          start]() mutable {
-    const Decision decision = decide();
-    LogAuthDecision(name, decision.username, Outcome(decision.status), peer);
-    Record(metrics, method, decision.status, start);
-    reactor->Finish(ToGrpcStatus(decision.status));
-  });
+  const bool ran =
+      RunIo([decide, reactor, peer, metrics, method, name, start]() mutable {
+        const Decision decision = decide();
+        LogAuthDecision(decision.method != nullptr ? decision.method : name,
+                        decision.username, Outcome(decision.status), peer);
+        Record(metrics, method, decision.status, start);
+        reactor->Finish(ToGrpcStatus(decision.status));
+      });
   if (!ran) FinishOverloaded(reactor, name, "", peer, metrics, method, start);
   return reactor;
 }
@@ -220,11 +223,13 @@ grpc::ServerUnaryReactor* AuthServiceImpl::RevokeToken(
         }
         if (feed != nullptr) feed->Poke();
         if (metrics != nullptr) {
-          metrics->RecordRevocation(revoked->all_sessions
+          metrics->RecordRevocation(revoked->over_cap ? RevocationKind::kOverCap
+                                    : revoked->all_sessions
                                         ? RevocationKind::kAllSessions
                                         : RevocationKind::kToken);
         }
-        return Decision{absl::OkStatus(), revoked->user.username};
+        return Decision{absl::OkStatus(), revoked->user.username,
+                        revoked->over_cap ? "RevokeToken(over_cap)" : nullptr};
       });
 }
 

@@ -401,6 +401,7 @@ absl::StatusOr<RevokedToken> TokenService::Revoke(absl::string_view token,
   if (stored->all_sessions) {
     // The user had max_revoked_tokens_per_user revocations in force.
     revoked.all_sessions = true;
+    revoked.over_cap = true;
     revoked.generation = stored->generation;
     return revoked;
   }

@@ -96,6 +96,9 @@ struct RevokedToken {
   std::optional<absl::Time> revoked_until;
   // The user's new token generation (all_sessions only).
   int64_t generation = 0;
+  // A single logout that revoked all sessions: the user had
+  // max_revoked_tokens_per_user revocations in force.
+  bool over_cap = false;
 };
 
 class TokenService {

@@ -723,6 +723,8 @@ TEST_F(RevocationTest, RevokingPastThePerUserCap_RevokesEverySessionAndSaysSo) {
   TokenSettings s;
   s.max_revoked_tokens_per_user = 2;
   Start(s);
+  std::unique_ptr<AuthMetrics> metrics = *AuthMetrics::Create({});
+  service_->set_metrics(metrics.get());
   AddUser("carol", "carol's password", true);
   const std::string carol = TokenOf("carol", "carol's password");
   const std::string kept = ObtainToken();
@@ -755,6 +757,14 @@ TEST_F(RevocationTest, RevokingPastThePerUserCap_RevokesEverySessionAndSaysSo) {
   EXPECT_TRUE(Verify(fresh).ok());
   ASSERT_TRUE(Revoke(fresh, false, &resp).ok());
   EXPECT_TRUE(resp.all_sessions());
+  // Operators see cap hits apart from asked-for logouts (an abuse signal).
+  const std::string text = metrics->Render();
+  EXPECT_THAT(text, HasSubstr("jwtauth_revocations_total{kind=\"token\"} 2\n"));
+  EXPECT_THAT(text,
+              HasSubstr("jwtauth_revocations_total{kind=\"over_cap\"} 2\n"));
+  EXPECT_THAT(
+      text, HasSubstr("jwtauth_revocations_total{kind=\"all_sessions\"} 0\n"));
+  service_->set_metrics(nullptr);  // no call is in flight
 }
 
 TEST_F(RevocationTest, ZeroRevokedTokensPerUser_IsRefusedByCreate) {

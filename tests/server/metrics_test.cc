@@ -233,6 +233,8 @@ TEST(AuthMetrics, EveryMethodAndOutcomeSeriesStartsAtZero) {
   EXPECT_THAT(text, HasSubstr("jwtauth_revocations_total{kind=\"token\"} 0\n"));
   EXPECT_THAT(
       text, HasSubstr("jwtauth_revocations_total{kind=\"all_sessions\"} 0\n"));
+  EXPECT_THAT(text,
+              HasSubstr("jwtauth_revocations_total{kind=\"over_cap\"} 0\n"));
   EXPECT_THAT(text, HasSubstr("jwtauth_store_errors_total 0\n"));
   // Callback series only when given.
   EXPECT_THAT(text, Not(HasSubstr("jwtauth_token_cache")));
