@@ -820,6 +820,12 @@ SqliteUserStore::SqliteUserStore(std::unique_ptr<Impl> impl)
     : impl_(std::move(impl)) {}
 SqliteUserStore::~SqliteUserStore() = default;
 
+int SqliteUserStore::LatestSchemaVersion() {
+  int latest = 0;
+  for (const Migration& m : kMigrations) latest = std::max(latest, m.version);
+  return latest;
+}
+
 absl::StatusOr<int> SqliteUserStore::SchemaVersion() {
   constexpr absl::string_view kWhat = "cannot read the schema version";
   return impl_->WithConnection(

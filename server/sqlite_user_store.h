@@ -51,6 +51,8 @@ class SqliteUserStore : public UserStore {
 
   // SchemaVersion returns the applied jwtauth migration version.
   absl::StatusOr<int> SchemaVersion();
+  // LatestSchemaVersion is the version Open(create=true) brings a file to.
+  static int LatestSchemaVersion();
 
   absl::StatusOr<std::optional<User>> FindByUsername(
       absl::string_view username) override;

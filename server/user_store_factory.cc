@@ -6,6 +6,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
@@ -68,22 +69,42 @@ std::string RedactDatabase(const std::string& database) {
   return out;
 }
 
+namespace {
+
+// Current is `store` once its schema is known to be this version's: opened
+// without migrating, an older schema (a missing trigger, table or index)
+// would fail calls or revoke less than it says, so it is refused.
+template <typename Store>
+absl::StatusOr<std::unique_ptr<UserStore>> Current(
+    absl::StatusOr<std::unique_ptr<Store>> store, bool migrated) {
+  if (!store.ok()) return store.status();
+  if (!migrated) {
+    absl::StatusOr<int> version = (*store)->SchemaVersion();
+    if (!version.ok()) return version.status();
+    if (*version < Store::LatestSchemaVersion()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "user store: jwtauth schema version ", *version,
+          ", this version of jwtauth needs ", Store::LatestSchemaVersion(),
+          "; run `jwtauth-admin migrate` first"));
+    }
+  }
+  return std::unique_ptr<UserStore>(*std::move(store));
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<UserStore>> OpenUserStore(
     const std::string& database, StoreOpenOptions options) {
   if (IsRemoteStore(database)) {
     PostgresOptions postgres = options.postgres;
     postgres.migrate = options.create_or_migrate;
-    absl::StatusOr<std::unique_ptr<PostgresUserStore>> store =
-        PostgresUserStore::Open(database, postgres);
-    if (!store.ok()) return store.status();
-    return std::unique_ptr<UserStore>(*std::move(store));
+    return Current(PostgresUserStore::Open(database, postgres),
+                   options.create_or_migrate);
   }
   SqliteOptions sqlite = options.sqlite;
   sqlite.create = options.create_or_migrate;
-  absl::StatusOr<std::unique_ptr<SqliteUserStore>> store =
-      SqliteUserStore::Open(database, sqlite);
-  if (!store.ok()) return store.status();
-  return std::unique_ptr<UserStore>(*std::move(store));
+  return Current(SqliteUserStore::Open(database, sqlite),
+                 options.create_or_migrate);
 }
 
 }  // namespace jwtauth::server

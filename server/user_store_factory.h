@@ -26,7 +26,8 @@ namespace jwtauth::server {
 struct StoreOpenOptions {
   // SQLite: create the file and run migrations (SqliteOptions::create).
   // PostgreSQL: apply pending migrations (PostgresOptions::migrate).
-  // When false nothing is created or migrated: the store must already exist.
+  // When false nothing is created or migrated: the store must already exist,
+  // at this version's schema (an older one is FAILED_PRECONDITION).
   bool create_or_migrate = true;
   // Backend tuning; their create / migrate fields are taken from
   // create_or_migrate.

@@ -43,6 +43,7 @@ namespace {
 
 using ::jwtauth::testing::IsOk;
 using ::jwtauth::testing::TempDir;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -76,6 +77,9 @@ class Database {
   virtual std::string Name() const = 0;
   // AddForeignTable makes the database non-empty without auth_user.
   virtual void AddForeignTable() = 0;
+  // Sql runs statements behind the store's back; false (with a test
+  // failure) when they fail.
+  virtual bool Sql(const std::string& sql) = 0;
 };
 
 class SqliteDatabase : public Database {
@@ -89,6 +93,14 @@ class SqliteDatabase : public Database {
                            nullptr, nullptr),
               SQLITE_OK);
     sqlite3_close(db);
+  }
+  bool Sql(const std::string& sql) override {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(Name().c_str(), &db), SQLITE_OK);
+    const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+    EXPECT_EQ(rc, SQLITE_OK) << sql << ": " << sqlite3_errmsg(db);
+    sqlite3_close(db);
+    return rc == SQLITE_OK;
   }
 
  private:
@@ -143,6 +155,10 @@ class PostgresDatabase : public Database {
   void AddForeignTable() override {
     ASSERT_TRUE(
         Exec(absl::StrCat("CREATE TABLE ", schema_, ".notes (body text)")));
+  }
+  bool Sql(const std::string& sql) override {
+    return Exec(absl::StrCat("SET search_path = ", schema_, "; ", sql,
+                             "; RESET search_path"));
   }
 
  private:
@@ -953,6 +969,26 @@ TEST_P(UserStoreContract, OpenWithoutMigrateNeedsAnExistingStore) {
   ASSERT_THAT(store_->CreateUser(Ada()), IsOk());
   EXPECT_EQ(plain->ListUsers()->size(), 1u);
   EXPECT_THAT(SchemaVersion(*plain), IsOkAndHolds(4));
+}
+
+TEST_P(UserStoreContract, OpenWithoutMigrateOfAnOlderSchema_IsRefused) {
+  // Back to version 3.
+  ASSERT_TRUE(
+      db_->Sql("DROP INDEX jwtauth_revoked_user_id; "
+               "DELETE FROM jwtauth_schema_migrations WHERE version = 4"));
+  StoreOpenOptions no_migrate;
+  no_migrate.create_or_migrate = false;
+  absl::StatusOr<std::unique_ptr<UserStore>> old =
+      OpenUserStore(db_->Name(), no_migrate);
+  EXPECT_THAT(old, HasCode(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(old.status().message(),
+              AllOf(HasSubstr("schema version 3"), HasSubstr("needs 4"),
+                    HasSubstr("jwtauth-admin migrate")));
+  // Migrating brings it to this version.
+  std::unique_ptr<UserStore> migrated = Open();
+  ASSERT_NE(migrated, nullptr);
+  EXPECT_THAT(SchemaVersion(*migrated), IsOkAndHolds(4));
+  EXPECT_THAT(OpenUserStore(db_->Name(), no_migrate), IsOk());
 }
 
 class UserStoreContractEmpty : public UserStoreContract {
