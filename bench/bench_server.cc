@@ -423,11 +423,12 @@ int Serve() {
       absl::StatusOr<std::string> jti = jwt::GenerateSecret(16);
       if (!jti.ok()) return Fail("cannot generate a jti");
       // All the benchmark user's: no per-user cap for this preload.
-      if (absl::Status s = (*store)
-                               ->RevokeToken(jwt::Base64UrlEncode(*jti), id,
-                                             now + absl::Hours(24), now,
-                                             server::kNoRevocationCap)
-                               .status();
+      if (absl::Status s =
+              (*store)
+                  ->RevokeToken(jwt::Base64UrlEncode(*jti), id,
+                                now + absl::Hours(24), now + absl::Hours(24),
+                                now, server::kNoRevocationCap)
+                  .status();
           !s.ok()) {
         return Fail(absl::StrCat("cannot store revocations: ", s.message()));
       }

@@ -192,6 +192,18 @@ constexpr Migration kMigrations[] = {
      nullptr,
      {"CREATE INDEX jwtauth_revoked_user_id ON jwtauth_revoked (user_id)",
       nullptr}},
+    // watch_until: how long services validating locally must refuse a
+    // revoked token (its exp plus the longest leeway), which the feed sends
+    // and the per-user cap counts, while the server keeps the row until
+    // expires_at (the end of a refresh window). NULL in rows written before,
+    // or by replicas of an older version during an upgrade: expires_at.
+    {5,
+     nullptr,
+     {"ALTER TABLE jwtauth_revoked ADD COLUMN watch_until bigint",
+      "DROP INDEX jwtauth_revoked_user_id",
+      "CREATE INDEX jwtauth_revoked_user_watch ON jwtauth_revoked "
+      "(user_id, watch_until)",
+      nullptr}},
 };
 
 constexpr const char* kCreateMigrationsTable =
@@ -923,7 +935,7 @@ absl::Status PostgresUserStore::RunRevocation(
 
 absl::StatusOr<TokenRevocation> PostgresUserStore::RevokeToken(
     absl::string_view jti, int64_t user_id, absl::Time expires_at,
-    absl::Time now, size_t max_per_user) {
+    absl::Time watch_until, absl::Time now, size_t max_per_user) {
   if (jti.empty() || jti.size() > kMaxJtiLength) {
     return absl::InvalidArgumentError("jti must be 1 to 255 bytes");
   }
@@ -949,17 +961,23 @@ absl::StatusOr<TokenRevocation> PostgresUserStore::RevokeToken(
         return absl::NotFoundError(absl::StrCat("no user with id ", user_id));
       return r.status();
     }
+    const std::string now_s = absl::StrCat(absl::ToUnixSeconds(now));
     r = step("DELETE FROM jwtauth_revoked WHERE expires_at < $1::bigint",
-             {absl::StrCat(absl::ToUnixSeconds(now))});
+             {now_s});
     if (!r.ok()) return r.status();
     // Counted up to the cap only: a cap lowered below what a user holds
     // costs no more than the cap.
     bool at_cap = false;
     if (max_per_user != kNoRevocationCap) {
+      // Listed (watch_until not passed), or from before version 5 (still
+      // listed: expired rows were purged above).
       r = step(
           "SELECT count(*) FROM (SELECT 1 FROM jwtauth_revoked "
-          "WHERE user_id = $1::bigint AND jti <> $2 LIMIT $3::bigint) held",
-          {id, std::string(jti), absl::StrCat(CountLimit(max_per_user))});
+          "WHERE user_id = $1::bigint AND jti <> $2 AND "
+          "(watch_until >= $4::bigint OR watch_until IS NULL) "
+          "LIMIT $3::bigint) held",
+          {id, std::string(jti), absl::StrCat(CountLimit(max_per_user)),
+           now_s});
       if (!r.ok()) return r.status();
       at_cap = static_cast<uint64_t>(r->value_or(0)) >= max_per_user;
     }
@@ -986,13 +1004,19 @@ absl::StatusOr<TokenRevocation> PostgresUserStore::RevokeToken(
     return step(
                "WITH next AS (UPDATE jwtauth_revocation_seq SET value = "
                "value + 1 WHERE id = 1 RETURNING value) "
-               "INSERT INTO jwtauth_revoked (jti, user_id, expires_at, seq) "
-               "SELECT $1, $2::bigint, $3::bigint, value FROM next "
+               "INSERT INTO jwtauth_revoked "
+               "(jti, user_id, expires_at, watch_until, seq) "
+               "SELECT $1, $2::bigint, $3::bigint, $4::bigint, value "
+               "FROM next "
                "ON CONFLICT (jti) DO UPDATE SET expires_at = "
                "GREATEST(jwtauth_revoked.expires_at, EXCLUDED.expires_at), "
+               "watch_until = GREATEST(COALESCE(jwtauth_revoked.watch_until, "
+               "jwtauth_revoked.expires_at), EXCLUDED.watch_until), "
                "seq = EXCLUDED.seq",
                {std::string(jti), id,
-                absl::StrCat(absl::ToUnixSeconds(expires_at))})
+                absl::StrCat(absl::ToUnixSeconds(expires_at)),
+                absl::StrCat(
+                    absl::ToUnixSeconds(std::min(watch_until, expires_at)))})
         .status();
   });
   if (!status.ok()) return status;
@@ -1052,9 +1076,9 @@ absl::StatusOr<Revocations> PostgresUserStore::RevocationsSince(
                         : 0;
           q = impl_->Exec(
               c,
-              "SELECT jti, user_id, expires_at FROM jwtauth_revoked "
-              "WHERE seq > $1::bigint AND expires_at >= $2::bigint "
-              "ORDER BY seq",
+              "SELECT jti, user_id, COALESCE(watch_until, expires_at) "
+              "FROM jwtauth_revoked WHERE seq > $1::bigint AND "
+              "COALESCE(watch_until, expires_at) >= $2::bigint ORDER BY seq",
               {since, now_s}, kWhat);
           if (!q.ok()) return q.status();
           for (int i = 0; i < PQntuples(q->get()); ++i) {

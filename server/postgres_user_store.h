@@ -82,11 +82,9 @@ class PostgresUserStore : public UserStore {
   absl::Status RecordLogin(int64_t id, absl::Time when) override;
   absl::StatusOr<std::optional<TokenSubject>> FindForToken(
       absl::string_view username, absl::string_view jti) override;
-  absl::StatusOr<TokenRevocation> RevokeToken(absl::string_view jti,
-                                              int64_t user_id,
-                                              absl::Time expires_at,
-                                              absl::Time now,
-                                              size_t max_per_user) override;
+  absl::StatusOr<TokenRevocation> RevokeToken(
+      absl::string_view jti, int64_t user_id, absl::Time expires_at,
+      absl::Time watch_until, absl::Time now, size_t max_per_user) override;
   absl::StatusOr<int64_t> BumpTokenGeneration(int64_t user_id) override;
   absl::StatusOr<Revocations> RevocationsSince(int64_t seq,
                                                absl::Time now) override;

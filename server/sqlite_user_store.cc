@@ -96,18 +96,26 @@ constexpr const char* kSql[kStmtCount] = {
     "DELETE FROM jwtauth_revoked WHERE expires_at < ?1",
     "UPDATE jwtauth_revocation_seq SET value = value + 1 WHERE id = 1 "
     "RETURNING value",
-    "INSERT INTO jwtauth_revoked (jti, user_id, expires_at, seq) "
-    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (jti) DO UPDATE SET "
-    "expires_at = max(expires_at, excluded.expires_at), seq = excluded.seq",
+    // watch_until NULL (rows from before schema version 5): expires_at.
+    "INSERT INTO jwtauth_revoked (jti, user_id, expires_at, seq, watch_until) "
+    "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (jti) DO UPDATE SET "
+    "expires_at = max(expires_at, excluded.expires_at), "
+    "watch_until = max(COALESCE(watch_until, expires_at), "
+    "excluded.watch_until), seq = excluded.seq",
     "SELECT 1 FROM auth_user WHERE id = ?1",
     "INSERT INTO jwtauth_user_state (user_id, token_generation, seq) "
     "VALUES (?1, 1, ?2) ON CONFLICT (user_id) DO UPDATE SET "
     "token_generation = token_generation + 1, seq = excluded.seq "
     "RETURNING token_generation",
+    // Two index ranges of (user_id, watch_until): listed, and from before
+    // version 5 (still listed: expired rows were purged first).
     "SELECT count(*) FROM (SELECT 1 FROM jwtauth_revoked "
-    "WHERE user_id = ?1 AND jti <> ?2 LIMIT ?3)",
-    "SELECT jti, user_id, expires_at FROM jwtauth_revoked "
-    "WHERE seq > ?1 AND expires_at >= ?2 ORDER BY seq",
+    "WHERE user_id = ?1 AND watch_until >= ?4 AND jti <> ?2 UNION ALL "
+    "SELECT 1 FROM jwtauth_revoked "
+    "WHERE user_id = ?1 AND watch_until IS NULL AND jti <> ?2 LIMIT ?3)",
+    "SELECT jti, user_id, COALESCE(watch_until, expires_at) "
+    "FROM jwtauth_revoked "
+    "WHERE seq > ?1 AND COALESCE(watch_until, expires_at) >= ?2 ORDER BY seq",
     "SELECT user_id, token_generation FROM jwtauth_user_state "
     "WHERE seq > ?1 ORDER BY seq",
     "SELECT value FROM jwtauth_revocation_seq WHERE id = 1",
@@ -181,6 +189,16 @@ constexpr Migration kMigrations[] = {
      "CREATE INDEX jwtauth_user_state_seq ON jwtauth_user_state (seq);"},
     // RevokeToken counts the user's revocations in force (its per-user cap).
     {4, "CREATE INDEX jwtauth_revoked_user_id ON jwtauth_revoked (user_id);"},
+    // watch_until: how long services validating locally must refuse a
+    // revoked token (its exp plus the longest leeway), which the feed sends
+    // and the per-user cap counts, while the server keeps the row until
+    // expires_at (the end of a refresh window). NULL in rows written before:
+    // expires_at.
+    {5,
+     "ALTER TABLE jwtauth_revoked ADD COLUMN watch_until INTEGER;"
+     "DROP INDEX jwtauth_revoked_user_id;"
+     "CREATE INDEX jwtauth_revoked_user_watch ON jwtauth_revoked "
+     "(user_id, watch_until);"},
 };
 
 // The trigger that makes a password change or a deactivation revoke the
@@ -1010,11 +1028,12 @@ absl::StatusOr<int64_t> BumpGeneration(Run& run, int64_t user_id, int64_t seq) {
 
 absl::StatusOr<TokenRevocation> SqliteUserStore::RevokeToken(
     absl::string_view jti, int64_t user_id, absl::Time expires_at,
-    absl::Time now, size_t max_per_user) {
+    absl::Time watch_until, absl::Time now, size_t max_per_user) {
   if (jti.empty() || jti.size() > kMaxJtiLength) {
     return absl::InvalidArgumentError("jti must be 1 to 255 bytes");
   }
   const int64_t until = absl::ToUnixSeconds(expires_at);
+  const int64_t watch = absl::ToUnixSeconds(std::min(watch_until, expires_at));
   const int64_t now_s = absl::ToUnixSeconds(now);
   TokenRevocation result;
   // A write transaction (BEGIN IMMEDIATE): the count and the write that
@@ -1039,6 +1058,7 @@ absl::StatusOr<TokenRevocation> SqliteUserStore::RevokeToken(
                 if (rc == SQLITE_OK) rc = BindText(st, 2, jti);
                 if (rc == SQLITE_OK)
                   rc = sqlite3_bind_int64(st, 3, CountLimit(max_per_user));
+                if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 4, now_s);
                 return rc;
               },
               &held);
@@ -1061,6 +1081,7 @@ absl::StatusOr<TokenRevocation> SqliteUserStore::RevokeToken(
               if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 2, user_id);
               if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 3, until);
               if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 4, *seq);
+              if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 5, watch);
               return rc;
             },
             nullptr);

@@ -375,13 +375,16 @@ absl::StatusOr<RevokedToken> TokenService::Revoke(absl::string_view token,
   // Kept until the token could no longer be used for anything: its exp plus
   // the longest leeway any validator may allow (a protected service may
   // allow more than this server), or the end of its refresh window when
-  // expired tokens may be refreshed.
+  // expired tokens may be refreshed. Services validating locally only need
+  // it until the former (`watch`): they never refresh.
   absl::Time until = absl::InfiniteFuture();
+  absl::Time watch = absl::InfiniteFuture();
   if (const jwt::Json* exp = jwt->claims().Find("exp");
       exp != nullptr && exp->int_value().has_value() &&
       settings_.verify_expiration) {
-    until = absl::FromUnixSeconds(*exp->int_value()) +
+    watch = absl::FromUnixSeconds(*exp->int_value()) +
             std::max(settings_.leeway, jwt::kMaxLeeway);
+    until = watch;
     if (settings_.allow_expired_refresh) {
       if (const jwt::Json* orig = jwt->claims().Find("orig_iat");
           orig != nullptr && orig->int_value().has_value()) {
@@ -390,8 +393,9 @@ absl::StatusOr<RevokedToken> TokenService::Revoke(absl::string_view token,
       }
     }
   }
-  absl::StatusOr<TokenRevocation> stored = store_->RevokeToken(
-      *jti, user->id, until, clock_(), settings_.max_revoked_tokens_per_user);
+  absl::StatusOr<TokenRevocation> stored =
+      store_->RevokeToken(*jti, user->id, until, watch, clock_(),
+                          settings_.max_revoked_tokens_per_user);
   if (stored.status().code() == absl::StatusCode::kNotFound ||
       stored.status().code() == absl::StatusCode::kFailedPrecondition) {
     // The user went away between the lookup and the write.

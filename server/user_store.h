@@ -56,7 +56,7 @@ struct Revocations {
   struct Token {
     std::string jti;
     int64_t user_id = 0;
-    absl::Time expires_at;
+    absl::Time expires_at;  // the revocation's watch_until (RevokeToken)
   };
   struct Generation {
     int64_t user_id = 0;
@@ -107,29 +107,31 @@ class UserStore {
   // read. std::nullopt when there is no such user.
   virtual absl::StatusOr<std::optional<TokenSubject>> FindForToken(
       absl::string_view username, absl::string_view jti) = 0;
-  // RevokeToken stores `jti` (of `user_id`'s token) as revoked until
-  // `expires_at`; revoking it again is OK and keeps the later expiry. Entries
-  // that expired before `now` are deleted in the same write.
+  // RevokeToken stores `jti` (of `user_id`'s token) as revoked: FindForToken
+  // reports it until `expires_at` (the token's last possible use at this
+  // server, e.g. the end of its refresh window); RevocationsSince lists it
+  // until `watch_until` (when services validating locally refuse the token
+  // as expired anyway: its exp plus the longest leeway; at most
+  // `expires_at`). Revoking it again is OK and keeps the later of each.
+  // Entries that expired before `now` are deleted in the same write.
   //
-  // When the user already has `max_per_user` other jtis revoked and in force,
-  // it stores nothing and bumps the user's token generation instead, which
-  // revokes every token of the user (the result says so). One account cannot
-  // then grow the set every watcher holds (WatchRevocations) by more than
-  // `max_per_user`: looping Refresh and Revoke would otherwise add one entry
-  // a loop, until watchers evicted other users' revocations. The user's
-  // older entries are kept until they expire, because watchers drop entries
-  // only then. Checked and written in one transaction: concurrent revocations
-  // do not overshoot. NOT_FOUND when there is no such user.
-  virtual absl::StatusOr<TokenRevocation> RevokeToken(absl::string_view jti,
-                                                      int64_t user_id,
-                                                      absl::Time expires_at,
-                                                      absl::Time now,
-                                                      size_t max_per_user) = 0;
+  // When the user already has `max_per_user` other jtis listed (watch_until
+  // not passed), it stores nothing and bumps the user's token generation
+  // instead, which revokes every token of the user (the result says so). One
+  // account cannot then grow the set every watcher holds (WatchRevocations)
+  // by more than `max_per_user`: looping Refresh and Revoke would otherwise
+  // add one entry a loop, until watchers evicted other users' revocations.
+  // The user's older entries are kept, because watchers drop entries only at
+  // their watch_until. Checked and written in one transaction: concurrent
+  // revocations do not overshoot. NOT_FOUND when there is no such user.
+  virtual absl::StatusOr<TokenRevocation> RevokeToken(
+      absl::string_view jti, int64_t user_id, absl::Time expires_at,
+      absl::Time watch_until, absl::Time now, size_t max_per_user) = 0;
   // BumpTokenGeneration revokes every token of `user_id` issued so far and
   // returns the new generation. NOT_FOUND when there is no such user.
   virtual absl::StatusOr<int64_t> BumpTokenGeneration(int64_t user_id) = 0;
   // RevocationsSince returns the revocations changed after `seq` (0: all of
-  // them) whose tokens have not expired at `now`, and the newest seq.
+  // them) whose watch_until has not passed at `now`, and the newest seq.
   virtual absl::StatusOr<Revocations> RevocationsSince(int64_t seq,
                                                        absl::Time now) = 0;
 };

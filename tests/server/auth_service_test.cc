@@ -892,6 +892,15 @@ TEST_F(RevocationTest, ExpiredTokenInItsRefreshWindowCanBeRevokedUntilItEnds) {
             issued + absl::ToInt64Seconds(s.refresh_expiration_delta));
   EXPECT_THAT(Refresh(token), IsRpcError(grpc::StatusCode::UNAUTHENTICATED,
                                          kBlacklisted, "TOKEN_REVOKED"));
+  // Services validating locally are sent it until exp + 10 minutes only:
+  // they refuse the expired token by themselves after that.
+  absl::StatusOr<Revocations> sent =
+      store_->RevocationsSince(0, absl::FromUnixSeconds(Now()));
+  ASSERT_TRUE(sent.ok());
+  ASSERT_EQ(sent->tokens.size(), 1u);
+  EXPECT_EQ(
+      sent->tokens[0].expires_at,
+      absl::FromUnixSeconds(issued) + s.expiration_delta + absl::Minutes(10));
 }
 
 // A token that leaked long ago, past its refresh window, cannot log its
@@ -978,12 +987,11 @@ class GatedRevocations final : public UserStore {
       absl::string_view username, absl::string_view jti) override {
     return inner_->FindForToken(username, jti);
   }
-  absl::StatusOr<TokenRevocation> RevokeToken(absl::string_view jti,
-                                              int64_t user_id,
-                                              absl::Time expires_at,
-                                              absl::Time now,
-                                              size_t max_per_user) override {
-    return inner_->RevokeToken(jti, user_id, expires_at, now, max_per_user);
+  absl::StatusOr<TokenRevocation> RevokeToken(
+      absl::string_view jti, int64_t user_id, absl::Time expires_at,
+      absl::Time watch_until, absl::Time now, size_t max_per_user) override {
+    return inner_->RevokeToken(jti, user_id, expires_at, watch_until, now,
+                               max_per_user);
   }
   absl::StatusOr<int64_t> BumpTokenGeneration(int64_t user_id) override {
     return inner_->BumpTokenGeneration(user_id);

@@ -190,8 +190,8 @@ int PostgresUserStoreTest::counter_ = 0;
 TEST_F(PostgresUserStoreTest, FreshSchemaIsDjangosAuthUser) {
   auto store = MustOpen();
   ASSERT_NE(store, nullptr);
-  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(4));
-  EXPECT_EQ(PostgresUserStore::LatestSchemaVersion(), 4);
+  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(5));
+  EXPECT_EQ(PostgresUserStore::LatestSchemaVersion(), 5);
   EXPECT_THAT(
       Rows(absl::StrCat(
           "SELECT column_name, data_type, is_nullable, "
@@ -217,14 +217,14 @@ TEST_F(PostgresUserStoreTest, FreshSchemaIsDjangosAuthUser) {
   EXPECT_THAT(
       Rows("SELECT version, applied_at <= now() FROM jwtauth_schema_migrations "
            "ORDER BY version"),
-      ElementsAre("1|t", "2|t", "3|t", "4|t"));
+      ElementsAre("1|t", "2|t", "3|t", "4|t", "5|t"));
   EXPECT_THAT(store->Migrate(), IsOk());
-  EXPECT_EQ(Text("SELECT count(*) FROM jwtauth_schema_migrations"), "4");
+  EXPECT_EQ(Text("SELECT count(*) FROM jwtauth_schema_migrations"), "5");
 }
 
 // A database at schema version 2 holding users, generations and revoked
-// jtis: migrations 3 and 4 keep all of it, then deleting a user revokes its
-// tokens (3) and revocations are capped per user (4).
+// jtis: migrations 3 to 5 keep all of it, then deleting a user revokes its
+// tokens (3) and revocations are capped per user (4, 5).
 TEST_F(PostgresUserStoreTest, Version2DatabaseWithRowsUpgradesKeepingThem) {
   const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
   int64_t ada = 0, bob = 0;
@@ -234,12 +234,14 @@ TEST_F(PostgresUserStoreTest, Version2DatabaseWithRowsUpgradesKeepingThem) {
     ada = store->CreateUser(Named("ada"))->id;
     bob = store->CreateUser(Named("bob"))->id;
     ASSERT_THAT(store->BumpTokenGeneration(ada), IsOk());
-    ASSERT_THAT(store->RevokeToken("bob-1", bob, now + absl::Hours(1), now, 1),
+    ASSERT_THAT(store->RevokeToken("bob-1", bob, now + absl::Hours(1),
+                                   now + absl::Hours(1), now, 1),
                 IsOk());
   }
   // Back to version 2's shape.
   ASSERT_TRUE(
-      Exec("DROP INDEX jwtauth_revoked_user_id; "
+      Exec("DROP INDEX jwtauth_revoked_user_watch; "
+           "ALTER TABLE jwtauth_revoked DROP COLUMN watch_until; "
            "DROP TRIGGER jwtauth_revoke_on_user_delete ON auth_user; "
            "DROP FUNCTION jwtauth_revoke_on_user_delete(); "
            "ALTER TABLE jwtauth_user_state ADD CONSTRAINT "
@@ -250,10 +252,11 @@ TEST_F(PostgresUserStoreTest, Version2DatabaseWithRowsUpgradesKeepingThem) {
 
   auto store = MustOpen();
   ASSERT_NE(store, nullptr);
-  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(4));
-  EXPECT_EQ(Text("SELECT count(*) FROM pg_indexes WHERE indexname = "
-                 "'jwtauth_revoked_user_id' AND schemaname = current_schema()"),
-            "1");
+  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(5));
+  EXPECT_EQ(
+      Text("SELECT count(*) FROM pg_indexes WHERE indexname = "
+           "'jwtauth_revoked_user_watch' AND schemaname = current_schema()"),
+      "1");
   EXPECT_EQ(store->FindById(ada)->value().token_generation, 1);
   absl::StatusOr<std::optional<TokenSubject>> revoked =
       store->FindForToken("bob", "bob-1");
@@ -261,8 +264,8 @@ TEST_F(PostgresUserStoreTest, Version2DatabaseWithRowsUpgradesKeepingThem) {
   ASSERT_TRUE(revoked->has_value());
   EXPECT_TRUE((*revoked)->jti_revoked);
   // bob holds one revocation: a second is over the cap of 1.
-  absl::StatusOr<TokenRevocation> second =
-      store->RevokeToken("bob-2", bob, now + absl::Hours(1), now, 1);
+  absl::StatusOr<TokenRevocation> second = store->RevokeToken(
+      "bob-2", bob, now + absl::Hours(1), now + absl::Hours(1), now, 1);
   ASSERT_THAT(second, IsOk());
   EXPECT_TRUE(second->all_sessions);
   ASSERT_THAT(store->DeleteUser(ada), IsOk());
@@ -294,7 +297,8 @@ TEST_F(PostgresUserStoreTest,
       while (!go.load()) std::this_thread::yield();
       for (int i = 0; i < kEach; ++i) {
         absl::StatusOr<TokenRevocation> r = store->RevokeToken(
-            absl::StrCat("t", t, "-", i), ada, now + absl::Hours(1), now, 15);
+            absl::StrCat("t", t, "-", i), ada, now + absl::Hours(1),
+            now + absl::Hours(1), now, 15);
         if (!r.ok()) ++failed;
       }
     });
@@ -335,7 +339,7 @@ TEST_F(PostgresUserStoreTest, ExistingDjangoTableIsUsedAndNotAltered) {
 
   auto store = MustOpen();
   ASSERT_NE(store, nullptr);
-  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(4));
+  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(5));
   absl::StatusOr<std::optional<User>> alice = store->FindByUsername("alice");
   ASSERT_THAT(alice, IsOk());
   ASSERT_TRUE(alice->has_value());

@@ -133,7 +133,9 @@ TEST_F(Replicas,
   absl::StatusOr<client::IssuedToken> kept =
       clients_[1]->Obtain(user_, "wonderland");
   ASSERT_TRUE(kept.ok()) << kept.status();
-  ASSERT_TRUE(clients_[1]->Revoke(revoked->token).ok());
+  absl::StatusOr<client::Revocation> revocation =
+      clients_[1]->Revoke(revoked->token);
+  ASSERT_TRUE(revocation.ok()) << revocation.status() << servers_[1]->Stderr();
   for (auto& c : clients_) {
     absl::StatusOr<client::VerifiedToken> v = c->Verify(revoked->token);
     EXPECT_EQ(v.status().message(), "Token is blacklisted.");

@@ -227,9 +227,10 @@ TEST(SqliteUserStore, FindForTokenReturnsTheUserAndWhetherTheJtiIsRevoked) {
   absl::StatusOr<User> created = store->CreateUser(Ada());
   ASSERT_THAT(created, IsOk());
   const absl::Time now = absl::Now();
-  ASSERT_TRUE(
-      store->RevokeToken("gone", created->id, now + absl::Hours(1), now, 100)
-          .ok());
+  ASSERT_TRUE(store
+                  ->RevokeToken("gone", created->id, now + absl::Hours(1),
+                                now + absl::Hours(1), now, 100)
+                  .ok());
   for (const char* jti : {"gone", "kept", ""}) {
     absl::StatusOr<std::optional<TokenSubject>> found =
         store->FindForToken("ada", jti);
@@ -501,15 +502,22 @@ TEST(SqliteUserStore, UsernameLimitCountsCharactersNotBytes) {
 TEST(SqliteUserStore, NewDatabaseIsAtTheLatestSchemaVersionInWalMode) {
   TempDir dir;
   auto store = MustOpen(dir.File("users.sqlite3"));
-  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(4));
+  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(5));
   RawDb raw(dir.File("users.sqlite3"));
   EXPECT_EQ(raw.Text("PRAGMA journal_mode"), "wal");
-  // RevokeToken's per-user count reads an index, not the whole table.
-  EXPECT_THAT(raw.Column("EXPLAIN QUERY PLAN SELECT count(*) FROM (SELECT 1 "
-                         "FROM jwtauth_revoked WHERE user_id = 1 AND "
-                         "jti <> 'x' LIMIT 100)",
-                         3),
-              HasSubstr("USING INDEX jwtauth_revoked_user_id"));
+  // RevokeToken's per-user count reads index ranges, not the whole table
+  // or all of the user's rows.
+  EXPECT_THAT(
+      raw.Column("EXPLAIN QUERY PLAN SELECT count(*) FROM (SELECT 1 "
+                 "FROM jwtauth_revoked WHERE user_id = 1 AND "
+                 "watch_until >= 5 AND jti <> 'x' UNION ALL SELECT 1 "
+                 "FROM jwtauth_revoked WHERE user_id = 1 AND "
+                 "watch_until IS NULL AND jti <> 'x' LIMIT 100)",
+                 3),
+      AllOf(HasSubstr("USING INDEX jwtauth_revoked_user_watch (user_id=? "
+                      "AND watch_until>?)"),
+            HasSubstr("USING INDEX jwtauth_revoked_user_watch (user_id=? "
+                      "AND watch_until=?)")));
   EXPECT_THAT(
       raw.Text("SELECT sql FROM sqlite_master WHERE name = 'auth_user'"),
       HasSubstr("\"username\" varchar(150) NOT NULL UNIQUE"));
@@ -537,13 +545,14 @@ TEST(SqliteUserStore,
         "INSERT INTO v2 SELECT * FROM jwtauth_user_state;"
         "DROP TABLE jwtauth_user_state;"
         "ALTER TABLE v2 RENAME TO jwtauth_user_state;"
-        "DROP INDEX jwtauth_revoked_user_id;"
+        "DROP INDEX jwtauth_revoked_user_watch;"
+        "ALTER TABLE jwtauth_revoked DROP COLUMN watch_until;"
         "DELETE FROM jwtauth_schema_migrations WHERE version >= 3;");
   }
   auto store = MustOpen(path);
-  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(4));
+  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(5));
   EXPECT_EQ(RawDb(path).Text("SELECT count(*) FROM sqlite_master WHERE name = "
-                             "'jwtauth_revoked_user_id'"),
+                             "'jwtauth_revoked_user_watch'"),
             "1");
   EXPECT_EQ(store->FindById(ada_id)->value().token_generation, 1);
   ASSERT_THAT(store->DeleteUser(ada_id), IsOk());
@@ -567,10 +576,10 @@ TEST(SqliteUserStore, MigrationsRunOnceAcrossOpens) {
       "SELECT applied_at FROM jwtauth_schema_migrations WHERE version = 1");
   for (int i = 0; i < 3; ++i) {
     auto store = MustOpen(path);
-    EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(4));
+    EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(5));
     EXPECT_EQ(store->ListUsers()->size(), 1u);
   }
-  EXPECT_EQ(raw.Text("SELECT count(*) FROM jwtauth_schema_migrations"), "4");
+  EXPECT_EQ(raw.Text("SELECT count(*) FROM jwtauth_schema_migrations"), "5");
   EXPECT_EQ(
       raw.Text(
           "SELECT applied_at FROM jwtauth_schema_migrations WHERE version = 1"),
@@ -613,7 +622,7 @@ TEST(SqliteUserStore, OpenWithoutCreateOnExistingStoreWorks) {
   ASSERT_THAT(MustOpen(path)->CreateUser(Ada()), IsOk());
   auto store = MustOpen(path, NoCreate());
   ASSERT_NE(store, nullptr);
-  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(4));
+  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(5));
   EXPECT_TRUE(store->FindByUsername("ada")->has_value());
 }
 
@@ -988,7 +997,7 @@ TEST(SqliteUserStore, DjangoMadeDatabaseIsReadAndStaysUsableByDjango) {
 
   auto store = MustOpen(path);  // create = true: jwtauth's migration runs here
   ASSERT_NE(store, nullptr);
-  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(4));
+  EXPECT_THAT(store->SchemaVersion(), IsOkAndHolds(5));
   absl::StatusOr<std::vector<User>> users = store->ListUsers();
   ASSERT_THAT(users, IsOk());
   EXPECT_EQ(users->size(), 2u);

@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <ostream>
 #include <set>
@@ -430,9 +431,9 @@ constexpr size_t kCap = 100;
 TEST_P(UserStoreContract, RevokedJtiIsReportedInTheSameReadAsTheUser) {
   const User ada = MustCreate(Ada());
   const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
-  ASSERT_THAT(
-      store_->RevokeToken("jti-1", ada.id, now + absl::Minutes(5), now, kCap),
-      IsOk());
+  ASSERT_THAT(store_->RevokeToken("jti-1", ada.id, now + absl::Minutes(5),
+                                  now + absl::Minutes(5), now, kCap),
+              IsOk());
   absl::StatusOr<std::optional<TokenSubject>> revoked =
       store_->FindForToken("ada", "jti-1");
   ASSERT_THAT(revoked, IsOk());
@@ -452,9 +453,9 @@ TEST_P(UserStoreContract, RevokedJtiIsReportedInTheSameReadAsTheUser) {
   ASSERT_THAT(nobody, IsOk());
   EXPECT_FALSE(nobody->has_value());
   // Revoking again is fine and keeps the later expiry.
-  EXPECT_THAT(
-      store_->RevokeToken("jti-1", ada.id, now + absl::Minutes(1), now, kCap),
-      IsOk());
+  EXPECT_THAT(store_->RevokeToken("jti-1", ada.id, now + absl::Minutes(1),
+                                  now + absl::Minutes(1), now, kCap),
+              IsOk());
   absl::StatusOr<Revocations> all = store_->RevocationsSince(0, now);
   ASSERT_THAT(all, IsOk());
   ASSERT_EQ(all->tokens.size(), 1u);
@@ -464,10 +465,10 @@ TEST_P(UserStoreContract, RevokedJtiIsReportedInTheSameReadAsTheUser) {
 TEST_P(UserStoreContract, BadJtisAreInvalidArgumentAndStoreNothing) {
   const User ada = MustCreate(Ada());
   const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
-  EXPECT_THAT(store_->RevokeToken("", ada.id, now, now, kCap),
+  EXPECT_THAT(store_->RevokeToken("", ada.id, now, now, now, kCap),
               HasCode(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(
-      store_->RevokeToken(std::string(256, 'j'), ada.id, now, now, kCap),
+      store_->RevokeToken(std::string(256, 'j'), ada.id, now, now, now, kCap),
       HasCode(absl::StatusCode::kInvalidArgument));
   absl::StatusOr<Revocations> all = store_->RevocationsSince(0, now);
   ASSERT_THAT(all, IsOk());
@@ -481,29 +482,29 @@ TEST_P(UserStoreContract, RevokingPastTheCap_BumpsTheGenerationAndStoresNoJti) {
   const absl::Time until = now + absl::Minutes(15);
   for (const char* jti : {"a1", "a2", "a3"}) {
     absl::StatusOr<TokenRevocation> r =
-        store_->RevokeToken(jti, ada.id, until, now, 3);
+        store_->RevokeToken(jti, ada.id, until, until, now, 3);
     ASSERT_THAT(r, IsOk()) << jti;
     EXPECT_FALSE(r->all_sessions) << jti;
   }
   absl::StatusOr<TokenRevocation> over =
-      store_->RevokeToken("a4", ada.id, until, now, 3);
+      store_->RevokeToken("a4", ada.id, until, until, now, 3);
   ASSERT_THAT(over, IsOk());
   EXPECT_TRUE(over->all_sessions);
   EXPECT_EQ(over->generation, 1);
   EXPECT_EQ(MustFind("ada").token_generation, 1);
   // Each one past the cap bumps again.
-  over = store_->RevokeToken("a5", ada.id, until, now, 3);
+  over = store_->RevokeToken("a5", ada.id, until, until, now, 3);
   ASSERT_THAT(over, IsOk());
   EXPECT_TRUE(over->all_sessions);
   EXPECT_EQ(over->generation, 2);
   // Revoking a jti already held is no new entry.
-  absl::StatusOr<TokenRevocation> again =
-      store_->RevokeToken("a2", ada.id, until + absl::Minutes(1), now, 3);
+  absl::StatusOr<TokenRevocation> again = store_->RevokeToken(
+      "a2", ada.id, until + absl::Minutes(1), until + absl::Minutes(1), now, 3);
   ASSERT_THAT(again, IsOk());
   EXPECT_FALSE(again->all_sessions);
   // The cap is per user.
   absl::StatusOr<TokenRevocation> other =
-      store_->RevokeToken("b1", bob.id, until, now, 3);
+      store_->RevokeToken("b1", bob.id, until, until, now, 3);
   ASSERT_THAT(other, IsOk());
   EXPECT_FALSE(other->all_sessions);
 
@@ -523,13 +524,56 @@ TEST_P(UserStoreContract, RevokingPastTheCap_BumpsTheGenerationAndStoresNoJti) {
   EXPECT_EQ(MustFind("bob").token_generation, 0);
 }
 
+// A token revoked inside a refresh window: the server refuses it to the end
+// of the window, services validating locally need it only to exp + leeway.
+TEST_P(UserStoreContract, WatchUntilBoundsWhatIsListedAndCounted_NotRefused) {
+  const User ada = MustCreate(Ada());
+  const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
+  const absl::Time window_end = now + absl::Hours(24 * 7);
+  const absl::Time watch = now + absl::Minutes(15);
+  ASSERT_THAT(store_->RevokeToken("a1", ada.id, window_end, watch, now, 1),
+              IsOk());
+  absl::StatusOr<Revocations> listed = store_->RevocationsSince(0, now);
+  ASSERT_THAT(listed, IsOk());
+  ASSERT_EQ(listed->tokens.size(), 1u);
+  EXPECT_EQ(listed->tokens[0].expires_at, watch);
+  // An hour later: no longer listed nor counted, still refused here.
+  const absl::Time later = now + absl::Hours(1);
+  absl::StatusOr<Revocations> after = store_->RevocationsSince(0, later);
+  ASSERT_THAT(after, IsOk());
+  EXPECT_TRUE(after->tokens.empty());
+  absl::StatusOr<TokenRevocation> next = store_->RevokeToken(
+      "a2", ada.id, window_end, later + absl::Minutes(15), later, 1);
+  ASSERT_THAT(next, IsOk());
+  EXPECT_FALSE(next->all_sessions);
+  absl::StatusOr<std::optional<TokenSubject>> a1 =
+      store_->FindForToken("ada", "a1");
+  ASSERT_THAT(a1, IsOk());
+  ASSERT_TRUE(a1->has_value());
+  EXPECT_TRUE((*a1)->jti_revoked);
+  // watch_until never outlives expires_at; revoking again keeps the later.
+  ASSERT_THAT(store_->RevokeToken("a3", ada.id, later + absl::Minutes(1),
+                                  later + absl::Hours(1), later, kCap),
+              IsOk());
+  ASSERT_THAT(store_->RevokeToken("a2", ada.id, window_end, later, later, kCap),
+              IsOk());
+  absl::StatusOr<Revocations> kept = store_->RevocationsSince(0, later);
+  ASSERT_THAT(kept, IsOk());
+  std::map<std::string, absl::Time> until;
+  for (const Revocations::Token& t : kept->tokens) until[t.jti] = t.expires_at;
+  EXPECT_EQ(until["a2"], later + absl::Minutes(15));
+  EXPECT_EQ(until["a3"], later + absl::Minutes(1));
+}
+
 TEST_P(UserStoreContract, ExpiredRevocationsDoNotCountTowardsTheCap) {
   const User ada = MustCreate(Ada());
   const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
-  ASSERT_THAT(store_->RevokeToken("a1", ada.id, now + absl::Seconds(1), now, 1),
+  ASSERT_THAT(store_->RevokeToken("a1", ada.id, now + absl::Seconds(1),
+                                  now + absl::Seconds(1), now, 1),
               IsOk());
-  absl::StatusOr<TokenRevocation> later = store_->RevokeToken(
-      "a2", ada.id, now + absl::Hours(1), now + absl::Minutes(1), 1);
+  absl::StatusOr<TokenRevocation> later =
+      store_->RevokeToken("a2", ada.id, now + absl::Hours(1),
+                          now + absl::Hours(1), now + absl::Minutes(1), 1);
   ASSERT_THAT(later, IsOk());
   EXPECT_FALSE(later->all_sessions);
   EXPECT_EQ(MustFind("ada").token_generation, 0);
@@ -540,7 +584,7 @@ TEST_P(UserStoreContract, RevokingForAMissingUser_IsNotFoundAndStoresNothing) {
   const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
   for (size_t cap : {size_t{0}, kCap}) {
     EXPECT_THAT(store_->RevokeToken("x1", ada.id + 1000, now + absl::Hours(1),
-                                    now, cap),
+                                    now + absl::Hours(1), now, cap),
                 HasCode(absl::StatusCode::kNotFound))
         << cap;
   }
@@ -564,9 +608,9 @@ TEST_P(UserStoreContract, ConcurrentRevocations_NeverOvershootTheCap) {
     threads.emplace_back([&, t] {
       while (!go.load()) std::this_thread::yield();
       for (int i = 0; i < kEach; ++i) {
-        absl::StatusOr<TokenRevocation> r =
-            store_->RevokeToken(absl::StrCat("t", t, "-", i), ada.id,
-                                now + absl::Hours(1), now, kSmallCap);
+        absl::StatusOr<TokenRevocation> r = store_->RevokeToken(
+            absl::StrCat("t", t, "-", i), ada.id, now + absl::Hours(1),
+            now + absl::Hours(1), now, kSmallCap);
         if (!r.ok()) {
           ++failed;
         } else if (r->all_sessions) {
@@ -656,10 +700,11 @@ TEST_P(UserStoreContract, RevocationsSinceReturnsOnlyLaterUnexpiredChanges) {
   ASSERT_THAT(empty, IsOk());
   EXPECT_TRUE(empty->tokens.empty());
   EXPECT_TRUE(empty->users.empty());
-  ASSERT_THAT(
-      store_->RevokeToken("a1", ada.id, now + absl::Minutes(5), now, kCap),
-      IsOk());
+  ASSERT_THAT(store_->RevokeToken("a1", ada.id, now + absl::Minutes(5),
+                                  now + absl::Minutes(5), now, kCap),
+              IsOk());
   ASSERT_THAT(store_->RevokeToken("old", ada.id, now - absl::Seconds(1),
+                                  now - absl::Seconds(1),
                                   now - absl::Minutes(10), kCap),
               IsOk());
   ASSERT_THAT(store_->BumpTokenGeneration(bob.id), IsOk());
@@ -680,9 +725,9 @@ TEST_P(UserStoreContract, RevocationsSinceReturnsOnlyLaterUnexpiredChanges) {
   EXPECT_TRUE(none->users.empty());
   EXPECT_EQ(none->seq, first->seq);
 
-  ASSERT_THAT(
-      store_->RevokeToken("b1", bob.id, now + absl::Minutes(5), now, kCap),
-      IsOk());
+  ASSERT_THAT(store_->RevokeToken("b1", bob.id, now + absl::Minutes(5),
+                                  now + absl::Minutes(5), now, kCap),
+              IsOk());
   ASSERT_THAT(store_->SetActive(ada.id, false), IsOk());  // trigger
   absl::StatusOr<Revocations> later = store_->RevocationsSince(first->seq, now);
   ASSERT_THAT(later, IsOk());
@@ -699,16 +744,17 @@ TEST_P(UserStoreContract,
   const User bob = MustCreate(Named("bob"));
   const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
   ASSERT_THAT(store_->RevokeToken("gone-soon", ada.id, now + absl::Seconds(1),
-                                  now, kCap),
+                                  now + absl::Seconds(1), now, kCap),
               IsOk());
-  ASSERT_THAT(
-      store_->RevokeToken("bob-1", bob.id, now + absl::Hours(1), now, kCap),
-      IsOk());
+  ASSERT_THAT(store_->RevokeToken("bob-1", bob.id, now + absl::Hours(1),
+                                  now + absl::Hours(1), now, kCap),
+              IsOk());
   ASSERT_THAT(store_->BumpTokenGeneration(bob.id), IsOk());
   // A later revocation deletes what expired before it.
-  ASSERT_THAT(store_->RevokeToken("ada-2", ada.id, now + absl::Hours(1),
-                                  now + absl::Minutes(1), kCap),
-              IsOk());
+  ASSERT_THAT(
+      store_->RevokeToken("ada-2", ada.id, now + absl::Hours(1),
+                          now + absl::Hours(1), now + absl::Minutes(1), kCap),
+      IsOk());
   absl::StatusOr<Revocations> all =
       store_->RevocationsSince(0, now - absl::Hours(1));
   ASSERT_THAT(all, IsOk());
@@ -951,15 +997,15 @@ TEST_P(UserStoreContract,
 // ----------------------------------------------------------- migrations
 
 TEST_P(UserStoreContract, MigrationsAreIdempotentAcrossOpens) {
-  EXPECT_THAT(SchemaVersion(*store_), IsOkAndHolds(4));
+  EXPECT_THAT(SchemaVersion(*store_), IsOkAndHolds(5));
   ASSERT_THAT(store_->CreateUser(Ada()), IsOk());
   for (int i = 0; i < 2; ++i) {
     std::unique_ptr<UserStore> again = Open();
     ASSERT_NE(again, nullptr);
-    EXPECT_THAT(SchemaVersion(*again), IsOkAndHolds(4));
+    EXPECT_THAT(SchemaVersion(*again), IsOkAndHolds(5));
     EXPECT_EQ(again->ListUsers()->size(), 1u);
   }
-  EXPECT_THAT(SchemaVersion(*store_), IsOkAndHolds(4));
+  EXPECT_THAT(SchemaVersion(*store_), IsOkAndHolds(5));
   EXPECT_EQ(MustFind("ada").email, "ada@example.com");
 }
 
@@ -968,26 +1014,29 @@ TEST_P(UserStoreContract, OpenWithoutMigrateNeedsAnExistingStore) {
   ASSERT_NE(plain, nullptr);
   ASSERT_THAT(store_->CreateUser(Ada()), IsOk());
   EXPECT_EQ(plain->ListUsers()->size(), 1u);
-  EXPECT_THAT(SchemaVersion(*plain), IsOkAndHolds(4));
+  EXPECT_THAT(SchemaVersion(*plain), IsOkAndHolds(5));
 }
 
 TEST_P(UserStoreContract, OpenWithoutMigrateOfAnOlderSchema_IsRefused) {
-  // Back to version 3.
+  // Back to version 4.
   ASSERT_TRUE(
-      db_->Sql("DROP INDEX jwtauth_revoked_user_id; "
-               "DELETE FROM jwtauth_schema_migrations WHERE version = 4"));
+      db_->Sql("DROP INDEX jwtauth_revoked_user_watch; "
+               "ALTER TABLE jwtauth_revoked DROP COLUMN watch_until; "
+               "CREATE INDEX jwtauth_revoked_user_id ON jwtauth_revoked "
+               "(user_id); "
+               "DELETE FROM jwtauth_schema_migrations WHERE version = 5"));
   StoreOpenOptions no_migrate;
   no_migrate.create_or_migrate = false;
   absl::StatusOr<std::unique_ptr<UserStore>> old =
       OpenUserStore(db_->Name(), no_migrate);
   EXPECT_THAT(old, HasCode(absl::StatusCode::kFailedPrecondition));
   EXPECT_THAT(old.status().message(),
-              AllOf(HasSubstr("schema version 3"), HasSubstr("needs 4"),
+              AllOf(HasSubstr("schema version 4"), HasSubstr("needs 5"),
                     HasSubstr("jwtauth-admin migrate")));
   // Migrating brings it to this version.
   std::unique_ptr<UserStore> migrated = Open();
   ASSERT_NE(migrated, nullptr);
-  EXPECT_THAT(SchemaVersion(*migrated), IsOkAndHolds(4));
+  EXPECT_THAT(SchemaVersion(*migrated), IsOkAndHolds(5));
   EXPECT_THAT(OpenUserStore(db_->Name(), no_migrate), IsOk());
 }
 
@@ -1012,7 +1061,7 @@ TEST_P(UserStoreContractEmpty,
   // Migrating adds the store beside the foreign table.
   store_ = Open();
   ASSERT_NE(store_, nullptr);
-  EXPECT_THAT(SchemaVersion(*store_), IsOkAndHolds(4));
+  EXPECT_THAT(SchemaVersion(*store_), IsOkAndHolds(5));
   EXPECT_THAT(store_->CreateUser(Ada()), IsOk());
 }
 
@@ -1032,7 +1081,7 @@ TEST_P(UserStoreContractEmpty, StoresOpenedTogetherMigrateOnce) {
   for (std::thread& t : threads) t.join();
   for (auto& s : stores) {
     ASSERT_NE(s, nullptr);
-    EXPECT_THAT(SchemaVersion(*s), IsOkAndHolds(4));
+    EXPECT_THAT(SchemaVersion(*s), IsOkAndHolds(5));
   }
   ASSERT_THAT(stores[0]->CreateUser(Ada()), IsOk());
   for (auto& s : stores) {
