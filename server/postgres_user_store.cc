@@ -52,6 +52,9 @@ namespace {
 
 // pg_advisory_xact_lock key serialising jwtauth migrations ("jwtauth" + 1).
 constexpr int64_t kMigrationLockKey = 0x6a77746175746801;
+// RevokeToken serialises one user's revocations on advisory lock
+// kRevokeLockBase ^ user_id (a bijection: one key per user).
+constexpr int64_t kRevokeLockBase = 0x6a77746175747200;
 
 // Read from auth_user LEFT JOIN jwtauth_user_state (kUserFrom); the last
 // column is the token generation.
@@ -676,7 +679,11 @@ struct PostgresUserStore::Impl {
   // migration advisory lock (so replicas starting together take turns).
   absl::Status ApplyMigration(Connection& c, const Migration& m) const {
     constexpr absl::string_view kWhat = "cannot migrate the schema";
-    absl::StatusOr<Result> r = Exec(c, "BEGIN", {}, kWhat);
+    // READ COMMITTED whatever the database's default: the version check
+    // below must see what another replica committed while this one waited
+    // for the lock (a snapshot taken before the lock would not).
+    absl::StatusOr<Result> r =
+        Exec(c, "BEGIN ISOLATION LEVEL READ COMMITTED", {}, kWhat);
     if (!r.ok()) return r.status();
     auto fail = [&](absl::Status status) {
       if (PQstatus(c.conn) == CONNECTION_OK) {
@@ -901,8 +908,21 @@ absl::StatusOr<std::optional<TokenSubject>> PostgresUserStore::FindForToken(
 }
 
 // RunRevocation runs `body` in one transaction: committed when it returns
-// OK, rolled back otherwise.
+// OK, rolled back otherwise. A deadlock or serialization failure (SQLSTATE
+// 40P01, 40001: PostgreSQL aborted this transaction to let another proceed)
+// runs it once more.
 absl::Status PostgresUserStore::RunRevocation(
+    absl::string_view what, absl::FunctionRef<absl::Status(Step)> body) {
+  for (int attempt = 0;; ++attempt) {
+    absl::Status status = RunRevocationOnce(what, body);
+    const bool retry = status.code() == absl::StatusCode::kUnavailable &&
+                       (absl::StrContains(status.message(), "SQLSTATE 40P01") ||
+                        absl::StrContains(status.message(), "SQLSTATE 40001"));
+    if (!retry || attempt == 1) return status;
+  }
+}
+
+absl::Status PostgresUserStore::RunRevocationOnce(
     absl::string_view what, absl::FunctionRef<absl::Status(Step)> body) {
   return impl_->WithConnection(what, false, [&](Connection& c) -> absl::Status {
     // READ COMMITTED whatever the database's default: RevokeToken relies on
@@ -942,44 +962,57 @@ absl::StatusOr<TokenRevocation> PostgresUserStore::RevokeToken(
   absl::Status valid = StorableText(jti, "jti");
   if (!valid.ok()) return valid;
   const std::string id = absl::StrCat(user_id);
+  const std::string now_s = absl::StrCat(absl::ToUnixSeconds(now));
+  // Expired rows go in a transaction of their own, before: a purge inside
+  // the revocation would hold row locks while waiting for the revocation
+  // counter, and a transaction holding the counter and deleting users (their
+  // rows cascade) would wait for those rows: a deadlock.
+  absl::Status purged = RunRevocation("cannot revoke token", [&](Step step) {
+    return step("DELETE FROM jwtauth_revoked WHERE expires_at < $1::bigint",
+                {now_s})
+        .status();
+  });
+  if (!purged.ok()) return purged;
   TokenRevocation result;
   absl::Status status = RunRevocation("cannot revoke token", [&](Step step) {
-    // The user's row lock first: this user's revocations run one at a time
-    // from here, so the count below cannot miss a concurrent one (each
-    // statement of a READ COMMITTED transaction sees what committed before
-    // it), and only this user's own revocations add to what it counts.
-    // FOR NO KEY UPDATE does not block other transactions' foreign-key
-    // checks. Locks follow the order of every other writer (the user's row,
-    // expired rows, then the revocation counter, taken by the last
-    // statement, as a password change's trigger takes it after the row): no
-    // deadlock with this version, older replicas or Django.
+    result = TokenRevocation();
+    // This user's revocations run one at a time from here (an advisory lock
+    // per user, no row lock: nothing another writer waits for), so the count
+    // below cannot miss a concurrent one: each statement of a READ COMMITTED
+    // transaction sees what committed before it, and only this user's own
+    // revocations add to what it counts. The revocation counter is taken by
+    // the last statement, before its insert's foreign-key check, as every
+    // writer takes it (triggers after the user's row): writes commit in seq
+    // order and no lock is held while waiting for it but this one.
     absl::StatusOr<std::optional<int64_t>> r =
-        step("SELECT id FROM auth_user WHERE id = $1::bigint FOR NO KEY UPDATE",
-             {id});
+        step("SELECT 1 FROM pg_advisory_xact_lock($1::bigint # $2::bigint)",
+             {absl::StrCat(kRevokeLockBase), id});
+    if (!r.ok()) return r.status();
+    r = step("SELECT id FROM auth_user WHERE id = $1::bigint", {id});
     if (!r.ok()) {
       if (r.status().code() == absl::StatusCode::kNotFound)
         return absl::NotFoundError(absl::StrCat("no user with id ", user_id));
       return r.status();
     }
-    const std::string now_s = absl::StrCat(absl::ToUnixSeconds(now));
-    r = step("DELETE FROM jwtauth_revoked WHERE expires_at < $1::bigint",
-             {now_s});
-    if (!r.ok()) return r.status();
-    // Counted up to the cap only: a cap lowered below what a user holds
-    // costs no more than the cap.
+    // Over the cap when the user has max_per_user jtis listed (watch_until
+    // not passed; NULL: from before version 5, still listed after the
+    // purge), or 10 times that kept here (the refresh window's rows): the
+    // server's own table is bounded per user too. Counted up to the limits
+    // only.
     bool at_cap = false;
     if (max_per_user != kNoRevocationCap) {
-      // Listed (watch_until not passed), or from before version 5 (still
-      // listed: expired rows were purged above).
       r = step(
-          "SELECT count(*) FROM (SELECT 1 FROM jwtauth_revoked "
-          "WHERE user_id = $1::bigint AND jti <> $2 AND "
+          "SELECT CASE WHEN (SELECT count(*) FROM (SELECT 1 FROM "
+          "jwtauth_revoked WHERE user_id = $1::bigint AND jti <> $2 AND "
           "(watch_until >= $4::bigint OR watch_until IS NULL) "
-          "LIMIT $3::bigint) held",
-          {id, std::string(jti), absl::StrCat(CountLimit(max_per_user)),
-           now_s});
+          "LIMIT $3::bigint) listed) >= $3::bigint OR "
+          "(SELECT count(*) FROM (SELECT 1 FROM jwtauth_revoked "
+          "WHERE user_id = $1::bigint AND jti <> $2 LIMIT $5::bigint) held) "
+          ">= $5::bigint THEN 1 ELSE 0 END",
+          {id, std::string(jti), absl::StrCat(CountLimit(max_per_user)), now_s,
+           absl::StrCat(HeldLimit(max_per_user))});
       if (!r.ok()) return r.status();
-      at_cap = static_cast<uint64_t>(r->value_or(0)) >= max_per_user;
+      at_cap = r->value_or(0) == 1;
     }
     if (at_cap) {
       r = step(

@@ -98,6 +98,8 @@ class PostgresUserStore : public UserStore {
       const char* sql, const std::vector<std::string>& params)>;
   absl::Status RunRevocation(absl::string_view what,
                              absl::FunctionRef<absl::Status(Step)> body);
+  absl::Status RunRevocationOnce(absl::string_view what,
+                                 absl::FunctionRef<absl::Status(Step)> body);
   explicit PostgresUserStore(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -288,6 +288,7 @@ int Serve() {
   if (db_path.empty()) db_path = data_dir + "/jwtauth.sqlite3";
   server::StoreOpenOptions store_options;
   store_options.create_or_migrate = absl::GetFlag(FLAGS_migrate_on_start);
+  store_options.require_current_schema = true;  // when not migrating
   absl::StatusOr<std::unique_ptr<server::UserStore>> store =
       server::OpenUserStore(db_path, store_options);
   if (!store.ok()) {

@@ -107,12 +107,15 @@ constexpr const char* kSql[kStmtCount] = {
     "VALUES (?1, 1, ?2) ON CONFLICT (user_id) DO UPDATE SET "
     "token_generation = token_generation + 1, seq = excluded.seq "
     "RETURNING token_generation",
-    // Two index ranges of (user_id, watch_until): listed, and from before
-    // version 5 (still listed: expired rows were purged first).
-    "SELECT count(*) FROM (SELECT 1 FROM jwtauth_revoked "
+    // 1 when over either cap: listed (two index ranges of (user_id,
+    // watch_until): listed, and from before version 5, still listed after
+    // the purge), or held (every row of the user).
+    "SELECT (SELECT count(*) FROM (SELECT 1 FROM jwtauth_revoked "
     "WHERE user_id = ?1 AND watch_until >= ?4 AND jti <> ?2 UNION ALL "
     "SELECT 1 FROM jwtauth_revoked "
-    "WHERE user_id = ?1 AND watch_until IS NULL AND jti <> ?2 LIMIT ?3)",
+    "WHERE user_id = ?1 AND watch_until IS NULL AND jti <> ?2 LIMIT ?3)) "
+    ">= ?3 OR (SELECT count(*) FROM (SELECT 1 FROM jwtauth_revoked "
+    "WHERE user_id = ?1 AND jti <> ?2 LIMIT ?5)) >= ?5",
     "SELECT jti, user_id, COALESCE(watch_until, expires_at) "
     "FROM jwtauth_revoked "
     "WHERE seq > ?1 AND COALESCE(watch_until, expires_at) >= ?2 ORDER BY seq",
@@ -1049,7 +1052,7 @@ absl::StatusOr<TokenRevocation> SqliteUserStore::RevokeToken(
         if (!s.ok()) return s;
         // Counted up to the cap only: a cap lowered below what a user
         // holds costs no more than the cap.
-        std::optional<int64_t> held;
+        std::optional<int64_t> over_cap;
         if (max_per_user != kNoRevocationCap) {
           s = run(
               kCountRevoked,
@@ -1059,14 +1062,16 @@ absl::StatusOr<TokenRevocation> SqliteUserStore::RevokeToken(
                 if (rc == SQLITE_OK)
                   rc = sqlite3_bind_int64(st, 3, CountLimit(max_per_user));
                 if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 4, now_s);
+                if (rc == SQLITE_OK)
+                  rc = sqlite3_bind_int64(st, 5, HeldLimit(max_per_user));
                 return rc;
               },
-              &held);
+              &over_cap);
           if (!s.ok()) return s;
         }
         absl::StatusOr<int64_t> seq = NextRevocationSeq(run);
         if (!seq.ok()) return seq.status();
-        if (held.has_value() && static_cast<uint64_t>(*held) >= max_per_user) {
+        if (over_cap.value_or(0) == 1) {
           absl::StatusOr<int64_t> generation =
               BumpGeneration(run, user_id, *seq);
           if (!generation.ok()) return generation.status();

@@ -80,4 +80,11 @@ int64_t CountLimit(size_t max_per_user) {
   return static_cast<int64_t>(std::min(max_per_user, kMax));
 }
 
+int64_t HeldLimit(size_t max_per_user) {
+  constexpr size_t kMax = std::numeric_limits<int64_t>::max();
+  return static_cast<int64_t>(max_per_user > kMax / kHeldPerListed
+                                  ? kMax
+                                  : max_per_user * kHeldPerListed);
+}
+
 }  // namespace jwtauth::server

@@ -3,7 +3,7 @@
 //   - CountCodePoints / ValidateUsername: Django's username rules (max_length
 //     counts characters; no NUL; valid UTF-8).
 //   - CreatedUser: the User a store returns from CreateUser.
-//   - CountLimit: RevokeToken's per-user cap as an SQL LIMIT.
+//   - CountLimit / HeldLimit: RevokeToken's per-user caps as SQL LIMITs.
 // Thread-safety: stateless functions.
 #ifndef JWTAUTH_SERVER_USER_FIELDS_H_
 #define JWTAUTH_SERVER_USER_FIELDS_H_
@@ -31,8 +31,12 @@ absl::Status ValidateUsername(absl::string_view username);
 User CreatedUser(const NewUser& user, int64_t id, absl::Time date_joined);
 
 // CountLimit is `max_per_user` (RevokeToken) as an SQL LIMIT: how many of a
-// user's revocations a store counts before it knows the cap is reached.
+// user's listed revocations a store counts before it knows the cap is
+// reached. HeldLimit is the bound on the rows a store keeps per user (listed
+// or kept to the end of a refresh window): kHeldPerListed times the cap.
+inline constexpr size_t kHeldPerListed = 10;
 int64_t CountLimit(size_t max_per_user);
+int64_t HeldLimit(size_t max_per_user);
 
 }  // namespace jwtauth::server
 

@@ -116,7 +116,9 @@ class UserStore {
   // Entries that expired before `now` are deleted in the same write.
   //
   // When the user already has `max_per_user` other jtis listed (watch_until
-  // not passed), it stores nothing and bumps the user's token generation
+  // not passed), or 10 times that kept (kHeldPerListed, user_fields.h: rows
+  // kept to the end of a refresh window are bounded too), it stores nothing
+  // and bumps the user's token generation
   // instead, which revokes every token of the user (the result says so). One
   // account cannot then grow the set every watcher holds (WatchRevocations)
   // by more than `max_per_user`: looping Refresh and Revoke would otherwise

@@ -71,14 +71,13 @@ std::string RedactDatabase(const std::string& database) {
 
 namespace {
 
-// Current is `store` once its schema is known to be this version's: opened
-// without migrating, an older schema (a missing trigger, table or index)
-// would fail calls or revoke less than it says, so it is refused.
+// Checked is `store`, refused when `require_current` and its schema is older
+// than this version's (StoreOpenOptions::require_current_schema).
 template <typename Store>
-absl::StatusOr<std::unique_ptr<UserStore>> Current(
-    absl::StatusOr<std::unique_ptr<Store>> store, bool migrated) {
+absl::StatusOr<std::unique_ptr<UserStore>> Checked(
+    absl::StatusOr<std::unique_ptr<Store>> store, bool require_current) {
   if (!store.ok()) return store.status();
-  if (!migrated) {
+  if (require_current) {
     absl::StatusOr<int> version = (*store)->SchemaVersion();
     if (!version.ok()) return version.status();
     if (*version < Store::LatestSchemaVersion()) {
@@ -98,13 +97,13 @@ absl::StatusOr<std::unique_ptr<UserStore>> OpenUserStore(
   if (IsRemoteStore(database)) {
     PostgresOptions postgres = options.postgres;
     postgres.migrate = options.create_or_migrate;
-    return Current(PostgresUserStore::Open(database, postgres),
-                   options.create_or_migrate);
+    return Checked(PostgresUserStore::Open(database, postgres),
+                   options.require_current_schema);
   }
   SqliteOptions sqlite = options.sqlite;
   sqlite.create = options.create_or_migrate;
-  return Current(SqliteUserStore::Open(database, sqlite),
-                 options.create_or_migrate);
+  return Checked(SqliteUserStore::Open(database, sqlite),
+                 options.require_current_schema);
 }
 
 }  // namespace jwtauth::server

@@ -26,9 +26,14 @@ namespace jwtauth::server {
 struct StoreOpenOptions {
   // SQLite: create the file and run migrations (SqliteOptions::create).
   // PostgreSQL: apply pending migrations (PostgresOptions::migrate).
-  // When false nothing is created or migrated: the store must already exist,
-  // at this version's schema (an older one is FAILED_PRECONDITION).
+  // When false nothing is created or migrated: the store must already exist.
   bool create_or_migrate = true;
+  // Without create_or_migrate: refuse a schema older than this version's
+  // (FAILED_PRECONDITION naming both versions), whose missing trigger, table
+  // or index would fail calls or revoke less than asked. jwtauth-server sets
+  // it; jwtauth-admin's user commands do not, so an operator can still list,
+  // disable or revoke on a database not migrated yet.
+  bool require_current_schema = false;
   // Backend tuning; their create / migrate fields are taken from
   // create_or_migrate.
   SqliteOptions sqlite;

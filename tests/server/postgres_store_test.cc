@@ -281,10 +281,27 @@ TEST_F(PostgresUserStoreTest, Version2DatabaseWithRowsUpgradesKeepingThem) {
 // RevokeToken's count relies on READ COMMITTED: a database whose default is
 // SERIALIZABLE must not turn concurrent revocations into failures.
 TEST_F(PostgresUserStoreTest,
-       ConcurrentRevocationsUnderASerializableDefault_AllSucceed) {
-  auto store =
-      MustOpen({}, "%20-c%20default_transaction_isolation%3Dserializable");
-  ASSERT_NE(store, nullptr);
+       MigrationsAndRevocationsUnderASerializableDefault_AllSucceed) {
+  constexpr absl::string_view kSerializable =
+      "%20-c%20default_transaction_isolation%3Dserializable";
+  {
+    // Sessions on this URL are SERIALIZABLE unless they say otherwise.
+    PGconn* probe = PQconnectdb(Url(kSerializable).c_str());
+    ASSERT_EQ(PQstatus(probe), CONNECTION_OK) << PQerrorMessage(probe);
+    PGresult* r = PQexec(probe, "SHOW default_transaction_isolation");
+    ASSERT_EQ(PQresultStatus(r), PGRES_TUPLES_OK);
+    EXPECT_STREQ(PQgetvalue(r, 0, 0), "serializable");
+    PQclear(r);
+    PQfinish(probe);
+  }
+  // Replicas starting together migrate once, each seeing the others' work.
+  std::vector<std::unique_ptr<PostgresUserStore>> opened(3);
+  std::vector<std::thread> openers;
+  for (auto& slot : opened)
+    openers.emplace_back([&] { slot = MustOpen({}, kSerializable); });
+  for (std::thread& t : openers) t.join();
+  for (const auto& o : opened) ASSERT_NE(o, nullptr);
+  auto& store = opened[0];
   const int64_t ada = store->CreateUser(Named("ada"))->id;
   const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
   constexpr int kThreads = 4;
@@ -307,6 +324,48 @@ TEST_F(PostgresUserStoreTest,
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(failed.load(), 0);
   EXPECT_EQ(Text("SELECT count(*) FROM jwtauth_revoked"), "15");
+}
+
+// A transaction that bumps one user's generation (a password change: the
+// trigger takes the revocation counter) and then writes another user's row,
+// as Django's admin or a data script may, while that other user revokes a
+// token: the revocation waits, nobody deadlocks, both commit.
+TEST_F(PostgresUserStoreTest,
+       RevokeWhileATransactionHoldsTheCounter_NoDeadlock) {
+  auto store = MustOpen();
+  ASSERT_NE(store, nullptr);
+  const int64_t ada = store->CreateUser(Named("ada"))->id;
+  const int64_t bob = store->CreateUser(Named("bob"))->id;
+  const absl::Time now = absl::Now();
+  // An expired row of bob's, for the purge to find.
+  ASSERT_THAT(store->RevokeToken("old", bob, now + absl::Seconds(1),
+                                 now + absl::Seconds(1), now, 100),
+              IsOk());
+  ASSERT_TRUE(Exec("BEGIN"));
+  ASSERT_TRUE(Exec(absl::StrCat(
+      "UPDATE auth_user SET password = 'changed' WHERE id = ", ada)));
+  absl::StatusOr<TokenRevocation> revoked;
+  std::thread revoke([&] {
+    revoked =
+        store->RevokeToken("b1", bob, now + absl::Hours(1),
+                           now + absl::Hours(1), now + absl::Minutes(1), 100);
+  });
+  // Wait until the revocation waits on a lock.
+  const std::string waiting = absl::StrCat(
+      "SELECT count(*) FROM pg_stat_activity WHERE application_name = '",
+      schema_, "' AND wait_event_type = 'Lock'");
+  for (int i = 0; i < 250 && Text(waiting) == "0"; ++i)
+    absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_EQ(Text(waiting), "1");
+  EXPECT_TRUE(Exec(absl::StrCat(
+      "UPDATE auth_user SET first_name = 'Bob' WHERE id = ", bob)));
+  EXPECT_TRUE(Exec(absl::StrCat("DELETE FROM jwtauth_revoked WHERE user_id = ",
+                                bob, " AND jti = 'old'")));
+  ASSERT_TRUE(Exec("COMMIT"));
+  revoke.join();
+  ASSERT_THAT(revoked, IsOk());
+  EXPECT_FALSE(revoked->all_sessions);
+  EXPECT_EQ(store->FindById(ada)->value().token_generation, 1);
 }
 
 // An auth_user made by Django 3.2 (serial id, no identity) with rows Django

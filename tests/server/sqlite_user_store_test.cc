@@ -527,11 +527,20 @@ TEST(SqliteUserStore,
      Version2StoreUpgrades_KeepsGenerationsAndRevokesOnDelete) {
   TempDir dir;
   const std::string path = dir.File("users.sqlite3");
+  const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
+  const absl::Time kUntil = kNow + absl::Hours(1);
   int64_t ada_id = 0;
+  int64_t bob_id = 0;
   {
     auto store = MustOpen(path);
     ada_id = store->CreateUser(Ada())->id;
     ASSERT_THAT(store->BumpTokenGeneration(ada_id), IsOk());
+    NewUser bob = Ada();
+    bob.username = "bob";
+    bob_id = store->CreateUser(bob)->id;
+    ASSERT_THAT(
+        store->RevokeToken("bob-old", bob_id, kUntil, kUntil, kNow, 100),
+        IsOk());
   }
   {
     // Back to version 2's shape: the foreign key, no delete trigger.
@@ -556,12 +565,27 @@ TEST(SqliteUserStore,
             "1");
   EXPECT_EQ(store->FindById(ada_id)->value().token_generation, 1);
   ASSERT_THAT(store->DeleteUser(ada_id), IsOk());
-  absl::StatusOr<Revocations> all =
-      store->RevocationsSince(0, absl::FromUnixSeconds(1'800'000'000));
+  absl::StatusOr<Revocations> all = store->RevocationsSince(0, kNow);
   ASSERT_THAT(all, IsOk());
   ASSERT_EQ(all->users.size(), 1u);
   EXPECT_EQ(all->users[0].user_id, ada_id);
   EXPECT_EQ(all->users[0].generation, 2);
+  // bob's row from before version 5 (no watch_until) is listed until its
+  // expires_at, revoking it again keeps that, and it counts for the cap.
+  ASSERT_EQ(all->tokens.size(), 1u);
+  EXPECT_EQ(all->tokens[0].jti, "bob-old");
+  EXPECT_EQ(all->tokens[0].expires_at, kUntil);
+  ASSERT_THAT(store->RevokeToken("bob-old", bob_id, kUntil,
+                                 kNow + absl::Minutes(1), kNow, 100),
+              IsOk());
+  all = store->RevocationsSince(0, kNow);
+  ASSERT_THAT(all, IsOk());
+  ASSERT_EQ(all->tokens.size(), 1u);
+  EXPECT_EQ(all->tokens[0].expires_at, kUntil);
+  absl::StatusOr<TokenRevocation> over =
+      store->RevokeToken("bob-2", bob_id, kUntil, kUntil, kNow, 1);
+  ASSERT_THAT(over, IsOk());
+  EXPECT_TRUE(over->all_sessions);
 }
 
 TEST(SqliteUserStore, MigrationsRunOnceAcrossOpens) {

@@ -565,6 +565,26 @@ TEST_P(UserStoreContract, WatchUntilBoundsWhatIsListedAndCounted_NotRefused) {
   EXPECT_EQ(until["a3"], later + absl::Minutes(1));
 }
 
+// Rows kept to the end of a refresh window but no longer listed are bounded
+// too: at 10 times the cap, the user's generation is bumped instead.
+TEST_P(UserStoreContract, RowsKeptPastTheirWatch_AreCappedAtTenTimesTheCap) {
+  const User ada = MustCreate(Ada());
+  const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
+  const absl::Time window_end = now + absl::Hours(24 * 7);
+  for (int i = 0; i < 10; ++i) {
+    const absl::Time at = now + absl::Hours(i);
+    absl::StatusOr<TokenRevocation> r = store_->RevokeToken(
+        absl::StrCat("r", i), ada.id, window_end, at + absl::Minutes(1), at, 1);
+    ASSERT_THAT(r, IsOk()) << i;
+    EXPECT_FALSE(r->all_sessions) << i;  // never more than one listed
+  }
+  const absl::Time at = now + absl::Hours(10);
+  absl::StatusOr<TokenRevocation> over = store_->RevokeToken(
+      "r10", ada.id, window_end, at + absl::Minutes(1), at, 1);
+  ASSERT_THAT(over, IsOk());
+  EXPECT_TRUE(over->all_sessions);
+}
+
 TEST_P(UserStoreContract, ExpiredRevocationsDoNotCountTowardsTheCap) {
   const User ada = MustCreate(Ada());
   const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
@@ -1017,7 +1037,7 @@ TEST_P(UserStoreContract, OpenWithoutMigrateNeedsAnExistingStore) {
   EXPECT_THAT(SchemaVersion(*plain), IsOkAndHolds(5));
 }
 
-TEST_P(UserStoreContract, OpenWithoutMigrateOfAnOlderSchema_IsRefused) {
+TEST_P(UserStoreContract, OpenRequiringTheCurrentSchemaOfAnOlderOne_IsRefused) {
   // Back to version 4.
   ASSERT_TRUE(
       db_->Sql("DROP INDEX jwtauth_revoked_user_watch; "
@@ -1027,6 +1047,9 @@ TEST_P(UserStoreContract, OpenWithoutMigrateOfAnOlderSchema_IsRefused) {
                "DELETE FROM jwtauth_schema_migrations WHERE version = 5"));
   StoreOpenOptions no_migrate;
   no_migrate.create_or_migrate = false;
+  // jwtauth-admin's user commands still open it.
+  EXPECT_THAT(OpenUserStore(db_->Name(), no_migrate), IsOk());
+  no_migrate.require_current_schema = true;  // jwtauth-server
   absl::StatusOr<std::unique_ptr<UserStore>> old =
       OpenUserStore(db_->Name(), no_migrate);
   EXPECT_THAT(old, HasCode(absl::StatusCode::kFailedPrecondition));
