@@ -334,6 +334,47 @@ TEST_F(RunningServer, HealthServiceAnswersServing) {
                                2));  // HealthCheckResponse{status: SERVING}
 }
 
+// --migrate_on_start=false on a store at an older schema version: refused
+// at start, naming the versions and the fix; jwtauth-admin still lists users.
+TEST_F(RunningServer, OlderSchemaWithoutMigrateOnStart_IsRefused) {
+  ASSERT_EQ(StopServer(), 0);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(dir_.File("jwtauth.sqlite3").c_str(), &db), SQLITE_OK);
+  // Back to version 4.
+  EXPECT_EQ(sqlite3_exec(db,
+                         "DROP INDEX jwtauth_revoked_user_watch;"
+                         "ALTER TABLE jwtauth_revoked DROP COLUMN watch_until;"
+                         "CREATE INDEX jwtauth_revoked_user_id ON "
+                         "jwtauth_revoked (user_id);"
+                         "DELETE FROM jwtauth_schema_migrations "
+                         "WHERE version = 5",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  Subprocess refused({JWTAUTH_SERVER_BIN, "--listen=127.0.0.1:0",
+                      absl::StrCat("--data_dir=", dir_.path()),
+                      "--migrate_on_start=false"});
+  ASSERT_TRUE(refused.Start());
+  const int code = refused.WaitFor(absl::Seconds(30));
+  if (code == -1) {  // it started: stop it, and fail
+    refused.Signal(SIGKILL);
+    refused.Wait();
+  }
+  EXPECT_EQ(code, 2);
+  EXPECT_THAT(refused.Stderr(),
+              AllOf(HasSubstr("schema version 4"), HasSubstr("needs 5"),
+                    HasSubstr("jwtauth-admin migrate")));
+  Subprocess list({JWTAUTH_ADMIN_BIN, absl::StrCat("--data_dir=", dir_.path()),
+                   "users", "list"});
+  EXPECT_EQ(list.Run(), 0) << list.Stderr();
+  EXPECT_THAT(list.Stdout(), HasSubstr("alice"));
+  // Migrating on start (the default) brings it up to date.
+  StartServer();
+  auto [obtained, token] = Cli({"obtain", "alice"}, "wonderland\n");
+  EXPECT_EQ(obtained, 0);
+}
+
 TEST_F(RunningServer, SigtermExitsZero) { EXPECT_EQ(StopServer(), 0); }
 
 TEST_F(RunningServer, DjangoMadeDatabaseLogsInUnchanged) {
