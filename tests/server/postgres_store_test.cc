@@ -332,7 +332,10 @@ TEST_F(PostgresUserStoreTest,
 // token: the revocation waits, nobody deadlocks, both commit.
 TEST_F(PostgresUserStoreTest,
        RevokeWhileATransactionHoldsTheCounter_NoDeadlock) {
-  auto store = MustOpen();
+  // The store's sessions look for deadlocks only after a minute, so that a
+  // deadlock would be found, and broken, by this test's own session: its
+  // UPDATE below would fail (instead of the revocation, which would retry).
+  auto store = MustOpen({}, "%20-c%20deadlock_timeout%3D60s");
   ASSERT_NE(store, nullptr);
   const int64_t ada = store->CreateUser(Named("ada"))->id;
   const int64_t bob = store->CreateUser(Named("bob"))->id;
