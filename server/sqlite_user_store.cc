@@ -497,6 +497,23 @@ struct SqliteUserStore::Impl {
 
   // OpenConnection opens and configures a new connection. With create=false
   // a missing file is an error rather than a new empty database.
+  // SetWal switches `db` to WAL. On a new file, still in rollback mode,
+  // that needs an exclusive lock; while another connection is in a
+  // transaction on it (stores opened together, one of them migrating),
+  // SQLite answers SQLITE_BUSY at once, without its busy handler (waiting
+  // there could deadlock). So wait here, up to busy_timeout.
+  absl::Status SetWal(sqlite3* db, absl::string_view what) const {
+    const absl::Time deadline = absl::Now() + options.busy_timeout;
+    for (;;) {
+      const int rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL", nullptr,
+                                  nullptr, nullptr);
+      if (rc == SQLITE_OK) return absl::OkStatus();
+      if ((rc & 0xff) != SQLITE_BUSY || absl::Now() >= deadline)
+        return Error(db, rc, what);
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+  }
+
   absl::StatusOr<std::unique_ptr<Connection>> OpenConnection(
       bool create, absl::string_view what) const {
     auto conn = std::make_unique<Connection>();
@@ -515,7 +532,7 @@ struct SqliteUserStore::Impl {
                          static_cast<int>(std::clamp<int64_t>(ms, 0, INT_MAX)));
     // journal_mode answers with a row; the mode itself is persistent in the
     // file. A file that cannot switch (e.g. read-only media) keeps its mode.
-    absl::Status s = Exec(conn->db, "PRAGMA journal_mode=WAL", what);
+    absl::Status s = SetWal(conn->db, what);
     if (s.ok()) s = Exec(conn->db, "PRAGMA foreign_keys=ON", what);
     if (s.ok()) s = Exec(conn->db, "PRAGMA synchronous=NORMAL", what);
     if (!s.ok()) return s;
