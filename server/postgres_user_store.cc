@@ -40,6 +40,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -55,6 +56,21 @@ constexpr int64_t kMigrationLockKey = 0x6a77746175746801;
 // RevokeToken serialises one user's revocations on advisory lock
 // kRevokeLockBase ^ user_id (a bijection: one key per user).
 constexpr int64_t kRevokeLockBase = 0x6a77746175747200;
+// Marks the status of a statement PostgreSQL aborted in a deadlock or a
+// serialization failure (RunRevocation runs such a transaction again).
+constexpr absl::string_view kConflictPayload = "jwtauth.postgres/conflict";
+
+// The revocation counter's next value, as the user's new generation: the
+// statement every generation bump runs (RevokeToken over the cap,
+// BumpTokenGeneration).
+constexpr const char* kBumpGenerationSql =
+    "WITH next AS (UPDATE jwtauth_revocation_seq SET value = value + 1 "
+    "WHERE id = 1 RETURNING value) "
+    "INSERT INTO jwtauth_user_state (user_id, token_generation, seq) "
+    "SELECT $1::bigint, 1, value FROM next "
+    "ON CONFLICT (user_id) DO UPDATE SET token_generation = "
+    "jwtauth_user_state.token_generation + 1, seq = EXCLUDED.seq "
+    "RETURNING token_generation";
 
 // Read from auth_user LEFT JOIN jwtauth_user_state (kUserFrom); the last
 // column is the token generation.
@@ -460,6 +476,14 @@ struct PostgresUserStore::Impl {
     }
     if (sqlstate == "25006")
       return Unavailable(what, "the database is read-only");
+    if (sqlstate == "40P01" || sqlstate == "40001") {
+      // Deadlock or serialization failure: PostgreSQL aborted this
+      // transaction to let another proceed; running it again may succeed.
+      absl::Status conflict = Unavailable(
+          what, absl::StrCat(message, " (SQLSTATE ", sqlstate, ")"));
+      conflict.SetPayload(kConflictPayload, absl::Cord(sqlstate));
+      return conflict;
+    }
     // Locks, deadlocks, serialization failures, resources, privileges,
     // missing tables: schema- or server-level, retryable or operator work.
     return Unavailable(what,
@@ -915,10 +939,8 @@ absl::Status PostgresUserStore::RunRevocation(
     absl::string_view what, absl::FunctionRef<absl::Status(Step)> body) {
   for (int attempt = 0;; ++attempt) {
     absl::Status status = RunRevocationOnce(what, body);
-    const bool retry = status.code() == absl::StatusCode::kUnavailable &&
-                       (absl::StrContains(status.message(), "SQLSTATE 40P01") ||
-                        absl::StrContains(status.message(), "SQLSTATE 40001"));
-    if (!retry || attempt == 1) return status;
+    if (!status.GetPayload(kConflictPayload).has_value() || attempt == 1)
+      return status;
   }
 }
 
@@ -952,6 +974,32 @@ absl::Status PostgresUserStore::RunRevocationOnce(
     return status;
   });
 }
+
+namespace {
+
+// RequireUser is NOT_FOUND unless user `id` exists (`step`: a RunRevocation
+// statement runner).
+template <typename Step>
+absl::Status RequireUser(Step& step, const std::string& id) {
+  absl::StatusOr<std::optional<int64_t>> r =
+      step("SELECT id FROM auth_user WHERE id = $1::bigint", {id});
+  if (r.status().code() == absl::StatusCode::kNotFound)
+    return absl::NotFoundError(absl::StrCat("no user with id ", id));
+  return r.status();
+}
+
+// BumpGeneration bumps user `id`'s token generation and returns it.
+template <typename Step>
+absl::StatusOr<int64_t> BumpGeneration(Step& step, const std::string& id) {
+  absl::StatusOr<std::optional<int64_t>> r = step(kBumpGenerationSql, {id});
+  // No row: the counter is missing, which is no caller's doing.
+  if (r.status().code() == absl::StatusCode::kNotFound || (r.ok() && !*r))
+    return absl::UnavailableError("revocation counter is missing");
+  if (!r.ok()) return r.status();
+  return **r;
+}
+
+}  // namespace
 
 absl::StatusOr<TokenRevocation> PostgresUserStore::RevokeToken(
     absl::string_view jti, int64_t user_id, absl::Time expires_at,
@@ -988,12 +1036,8 @@ absl::StatusOr<TokenRevocation> PostgresUserStore::RevokeToken(
         step("SELECT 1 FROM pg_advisory_xact_lock($1::bigint # $2::bigint)",
              {absl::StrCat(kRevokeLockBase), id});
     if (!r.ok()) return r.status();
-    r = step("SELECT id FROM auth_user WHERE id = $1::bigint", {id});
-    if (!r.ok()) {
-      if (r.status().code() == absl::StatusCode::kNotFound)
-        return absl::NotFoundError(absl::StrCat("no user with id ", user_id));
-      return r.status();
-    }
+    if (absl::Status exists = RequireUser(step, id); !exists.ok())
+      return exists;
     // Over the cap when the user has max_per_user jtis listed (watch_until
     // not passed; NULL: from before version 5, still listed after the
     // purge), or 10 times that kept here (the refresh window's rows): the
@@ -1015,23 +1059,10 @@ absl::StatusOr<TokenRevocation> PostgresUserStore::RevokeToken(
       at_cap = r->value_or(0) == 1;
     }
     if (at_cap) {
-      r = step(
-          "WITH next AS (UPDATE jwtauth_revocation_seq SET value = value + 1 "
-          "WHERE id = 1 RETURNING value) "
-          "INSERT INTO jwtauth_user_state (user_id, token_generation, seq) "
-          "SELECT $1::bigint, 1, value FROM next "
-          "ON CONFLICT (user_id) DO UPDATE SET token_generation = "
-          "jwtauth_user_state.token_generation + 1, seq = EXCLUDED.seq "
-          "RETURNING token_generation",
-          {id});
-      if (!r.ok()) {
-        // No row: the counter is missing, which is no client's doing.
-        if (r.status().code() == absl::StatusCode::kNotFound)
-          return absl::UnavailableError("revocation counter is missing");
-        return r.status();
-      }
+      absl::StatusOr<int64_t> generation = BumpGeneration(step, id);
+      if (!generation.ok()) return generation.status();
       result.all_sessions = true;
-      result.generation = r->value_or(0);
+      result.generation = *generation;
       return absl::OkStatus();
     }
     return step(
@@ -1059,32 +1090,17 @@ absl::StatusOr<TokenRevocation> PostgresUserStore::RevokeToken(
 absl::StatusOr<int64_t> PostgresUserStore::BumpTokenGeneration(
     int64_t user_id) {
   const std::string id = absl::StrCat(user_id);
-  std::optional<int64_t> generation;
+  int64_t generation = 0;
   absl::Status status = RunRevocation("cannot revoke tokens", [&](Step step) {
-    absl::StatusOr<std::optional<int64_t>> r =
-        step("SELECT id FROM auth_user WHERE id = $1::bigint", {id});
-    if (!r.ok()) return r.status();
-    r = step(
-        "WITH next AS (UPDATE jwtauth_revocation_seq SET value = value + 1 "
-        "WHERE id = 1 RETURNING value) "
-        "INSERT INTO jwtauth_user_state (user_id, token_generation, seq) "
-        "SELECT $1::bigint, 1, value FROM next "
-        "ON CONFLICT (user_id) DO UPDATE SET token_generation = "
-        "jwtauth_user_state.token_generation + 1, seq = EXCLUDED.seq "
-        "RETURNING token_generation",
-        {id});
-    if (!r.ok()) return r.status();
-    generation = *r;
+    if (absl::Status exists = RequireUser(step, id); !exists.ok())
+      return exists;
+    absl::StatusOr<int64_t> bumped = BumpGeneration(step, id);
+    if (!bumped.ok()) return bumped.status();
+    generation = *bumped;
     return absl::OkStatus();
   });
-  if (!status.ok()) {
-    if (status.code() == absl::StatusCode::kNotFound)
-      return absl::NotFoundError(absl::StrCat("no user with id ", user_id));
-    return status;
-  }
-  if (!generation.has_value())
-    return absl::UnavailableError("token generation was not updated");
-  return *generation;
+  if (!status.ok()) return status;
+  return generation;
 }
 
 absl::StatusOr<Revocations> PostgresUserStore::RevocationsSince(

@@ -306,6 +306,14 @@ absl::StatusOr<VerifiedToken> TokenService::VerifyRefreshable(
   return VerifiedToken{*std::move(jwt), *std::move(user)};
 }
 
+std::optional<absl::Time> TokenService::RefreshWindowEnd(
+    const jwt::VerifiedJwt& jwt) const {
+  const jwt::Json* orig = jwt.claims().Find("orig_iat");
+  if (orig == nullptr || !orig->int_value().has_value()) return std::nullopt;
+  return absl::FromUnixSeconds(*orig->int_value()) +
+         settings_.refresh_expiration_delta;
+}
+
 absl::StatusOr<IssuedToken> TokenService::Refresh(absl::string_view token) {
   if (!settings_.verify) {
     // With JWT_VERIFY off a forged token would come back properly signed,
@@ -350,12 +358,9 @@ absl::StatusOr<RevokedToken> TokenService::Revoke(absl::string_view token,
     const absl::Time now = clock_();
     const std::optional<absl::Time> exp = jwt->expiration();
     if (exp.has_value() && now >= *exp + settings_.leeway) {
-      const jwt::Json* orig = jwt->claims().Find("orig_iat");
-      if (orig == nullptr || !orig->int_value().has_value() ||
-          now > absl::FromUnixSeconds(*orig->int_value()) +
-                    settings_.refresh_expiration_delta) {
+      const std::optional<absl::Time> window_end = RefreshWindowEnd(*jwt);
+      if (!window_end.has_value() || now > *window_end)
         return Unauthenticated(jwt::kMsgExpired, "TOKEN_EXPIRED");
-      }
     }
   }
   RevokedToken revoked{*user, all_sessions, std::nullopt, 0};
@@ -386,10 +391,9 @@ absl::StatusOr<RevokedToken> TokenService::Revoke(absl::string_view token,
             std::max(settings_.leeway, jwt::kMaxLeeway);
     until = watch;
     if (settings_.allow_expired_refresh) {
-      if (const jwt::Json* orig = jwt->claims().Find("orig_iat");
-          orig != nullptr && orig->int_value().has_value()) {
-        until = std::max(until, absl::FromUnixSeconds(*orig->int_value()) +
-                                    settings_.refresh_expiration_delta);
+      if (const std::optional<absl::Time> window_end = RefreshWindowEnd(*jwt);
+          window_end.has_value()) {
+        until = std::max(until, *window_end);
       }
     }
   }

@@ -154,6 +154,9 @@ class TokenService {
   std::shared_ptr<const Crypto> crypto() const {
     return std::atomic_load(&crypto_);
   }
+  // RefreshWindowEnd is when `jwt`'s refresh chain ends (orig_iat +
+  // refresh_expiration_delta); nullopt without an integer orig_iat.
+  std::optional<absl::Time> RefreshWindowEnd(const jwt::VerifiedJwt& jwt) const;
 
   TokenService(TokenSettings settings, std::shared_ptr<const Crypto> crypto,
                UserStore* store, PasswordHasher hasher,
